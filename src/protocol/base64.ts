@@ -2,7 +2,7 @@
  * Base64 for the Engine.IO polling transport's `b` packets, over plain `Uint8Array`s so the
  * codec runs unchanged in browsers, workers and Node (no `Buffer`).
  */
-import { fail, ok, type ProtocolError, type Result, ErrorCode } from "../errors.js";
+import { ErrorCode, fail, ok, type ProtocolError, type Result } from "../errors.js";
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const LOOKUP = new Uint8Array(128).fill(255);
@@ -19,7 +19,10 @@ export function encodeBase64(bytes: Uint8Array): string {
   for (; i + 2 < len; i += 3) {
     const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
     out +=
-      ALPHABET[(n >> 18) & 63]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]! + ALPHABET[n & 63]!;
+      ALPHABET[(n >> 18) & 63]! +
+      ALPHABET[(n >> 12) & 63]! +
+      ALPHABET[(n >> 6) & 63]! +
+      ALPHABET[n & 63]!;
   }
   const rest = len - i;
   if (rest === 1) {
@@ -37,7 +40,8 @@ export function decodeBase64(text: string, start = 0): Result<Uint8Array, Protoc
   let end = text.length;
   while (end > start && text.charCodeAt(end - 1) === 61 /* = */) end--;
   const len = end - start;
-  if (len % 4 === 1 || text.length - end > 2) return fail(ErrorCode.INVALID_BASE64, "invalid base64 length");
+  if (len % 4 === 1 || text.length - end > 2)
+    return fail(ErrorCode.INVALID_BASE64, "invalid base64 length");
   const out = new Uint8Array(Math.floor((len * 3) / 4));
   let o = 0;
   let acc = 0;

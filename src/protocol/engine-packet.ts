@@ -6,7 +6,7 @@
  * long-polling packets are joined with the record separator `\x1e` and binary data is sent
  * as base64 behind a `b`.
  */
-import { fail, ok, type ProtocolError, type Result, ErrorCode } from "../errors.js";
+import { ErrorCode, fail, ok, type ProtocolError, type Result } from "../errors.js";
 import { decodeBase64, encodeBase64 } from "./base64.js";
 
 /** Engine.IO packet types and their wire characters (engine.io-protocol v4 §packet-types). */

@@ -1,12 +1,36 @@
 /**
- * Socket.IO v5 packets (socket.io-protocol v5 §packet-format):
+ * Socket.IO v5 packets (socket.io-protocol v5 §packet-encoding):
  * `<type>[<attachments>-][<nsp>,][<ackId>][json]`, with binary attachments sent as separate
  * Engine.IO messages after the text header and referenced by `{"_placeholder":true,"num":N}`.
  *
- * IMPLEMENTATION PENDING (protocol helper): see the contract below.
+ * Decoding one connection's messages is a small state machine:
+ *
+ * ```
+ *            text header, no attachments -> packet
+ *   +------+ --------------------------------------+
+ *   | idle | <-------------------------------------+
+ *   +------+ --- text header "5N-..." or "6N-..." ---> +----------+
+ *      ^                                               | awaiting |  binary chunk k < N
+ *      |          N-th binary chunk -> packet          | N chunks | <-----+
+ *      +---------------------------------------------- +----------+ ------+
+ *   any ProtocolError (or reset()) returns to idle; the caller then closes the connection
+ * ```
+ *
+ * Like socket.io-parser, a decoded BINARY_EVENT/BINARY_ACK is handed out as EVENT/ACK with
+ * its binaries back in place, and the encoder picks the binary types by itself.
  */
-import type { ProtocolError, Result } from "../errors.js";
+import { ErrorCode, fail, ok, type ProtocolError, type Result } from "../errors.js";
+import {
+  type BinaryData,
+  deconstructData,
+  hasBinary,
+  isBinary,
+  reconstructData,
+} from "./binary.js";
 import type { RawData } from "./engine-packet.js";
+import { decodeJson } from "./json.js";
+
+export { hasBinary };
 
 /** Socket.IO packet types and their wire numbers (socket.io-protocol v5 §packet-types). */
 export const SocketPacketType = {
@@ -39,4 +63,364 @@ export interface SocketDecoderLimits {
   readonly maxAttachments?: number;
   /** Deepest nesting of arrays/objects in a payload. Default 32. */
   readonly maxDepth?: number;
+}
+
+/**
+ * Event names a peer may not send, because both ends use them for their own lifecycle
+ * (as in socket.io-parser). An EVENT carrying one is rejected as `INVALID_PAYLOAD`.
+ */
+export const RESERVED_EVENTS: ReadonlySet<string> = new Set([
+  "connect",
+  "connect_error",
+  "disconnect",
+  "disconnecting",
+  "newListener",
+  "removeListener",
+]);
+
+/** Largest acknowledgement id accepted or produced: ids stay exact JavaScript integers. */
+export const MAX_ACK_ID = Number.MAX_SAFE_INTEGER;
+
+const DEFAULT_MAX_ATTACHMENTS = 10;
+const DEFAULT_MAX_DEPTH = 32;
+
+const CHAR_0 = 0x30;
+const CHAR_9 = 0x39;
+const CHAR_SLASH = 0x2f;
+const CHAR_COMMA = 0x2c;
+const CHAR_DASH = 0x2d;
+const CHAR_QUOTE = 0x22;
+const CHAR_OPEN_BRACKET = 0x5b;
+const CHAR_OPEN_BRACE = 0x7b;
+
+// ---------------------------------------------------------------------------------------
+// Encoding
+// ---------------------------------------------------------------------------------------
+
+/**
+ * Encodes a packet: the text header first, then each binary attachment in order. EVENT/ACK
+ * whose data contains binary (Uint8Array, ArrayBuffer, any ArrayBuffer view, Blob) become
+ * BINARY_EVENT/BINARY_ACK automatically with placeholders `{"_placeholder":true,"num":N}`;
+ * BINARY_EVENT/BINARY_ACK without binary are sent as EVENT/ACK.
+ *
+ * Throws a `TypeError` (programmer error) for a namespace that does not start with `/` or
+ * contains a comma, an ack id that is not an integer in `0..MAX_ACK_ID`, or a Blob
+ * attachment (read it first with `await blob.arrayBuffer()`: encoding is synchronous).
+ *
+ * @example
+ * encodeSocketPacket({ type: SocketPacketType.EVENT, nsp: "/", data: ["hi", 1] });
+ * // => ['2["hi",1]']
+ */
+export function encodeSocketPacket(packet: SocketPacket): RawData[] {
+  const { type, nsp, id, data } = packet;
+  const isEventLike = type === SocketPacketType.EVENT || type === SocketPacketType.BINARY_EVENT;
+  const isAckLike = type === SocketPacketType.ACK || type === SocketPacketType.BINARY_ACK;
+  if ((isEventLike || isAckLike) && hasBinary(data)) {
+    const binaryType = isEventLike ? SocketPacketType.BINARY_EVENT : SocketPacketType.BINARY_ACK;
+    return encodeWithAttachments(binaryType, nsp, id, data);
+  }
+  // hot path: no binary, so one JSON.stringify and string concatenation.
+  const plainType = isEventLike ? SocketPacketType.EVENT : isAckLike ? SocketPacketType.ACK : type;
+  const header = encodeHeader(plainType, 0, nsp, id);
+  return [data == null ? header : header + JSON.stringify(data)];
+}
+
+function encodeWithAttachments(
+  type: SocketPacketTypeValue,
+  nsp: string,
+  id: number | undefined,
+  data: unknown,
+): RawData[] {
+  const deconstructed = deconstructData(data);
+  const attachments = deconstructed.attachments;
+  const out: RawData[] = [
+    encodeHeader(type, attachments.length, nsp, id) + JSON.stringify(deconstructed.data),
+  ];
+  for (const attachment of attachments) out.push(toBytes(attachment));
+  return out;
+}
+
+/** Returns attachment bytes without copying: a Uint8Array (or Buffer) is passed through. */
+function toBytes(binary: BinaryData): Uint8Array {
+  if (binary instanceof Uint8Array) return binary;
+  if (binary instanceof ArrayBuffer) return new Uint8Array(binary);
+  if (ArrayBuffer.isView(binary)) {
+    return new Uint8Array(binary.buffer, binary.byteOffset, binary.byteLength);
+  }
+  throw new TypeError(
+    "cannot encode a Blob attachment synchronously: pass its bytes (await blob.arrayBuffer())",
+  );
+}
+
+function encodeHeader(
+  type: SocketPacketTypeValue,
+  attachments: number,
+  nsp: string,
+  id: number | undefined | null,
+): string {
+  let out = attachments > 0 ? `${type}${attachments}-` : `${type}`;
+  if (nsp !== "/" && nsp !== "") {
+    if (nsp.charCodeAt(0) !== CHAR_SLASH || nsp.includes(",")) {
+      throw new TypeError(
+        `cannot encode packet: namespace ${JSON.stringify(nsp)} must start with "/" and contain no ","`,
+      );
+    }
+    out += `${nsp},`;
+  }
+  if (id != null) {
+    if (!Number.isSafeInteger(id) || id < 0) {
+      throw new TypeError(
+        `cannot encode packet: ack id ${id} is not an integer in 0..${MAX_ACK_ID}`,
+      );
+    }
+    out += id;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// Decoding
+// ---------------------------------------------------------------------------------------
+
+/** The text header of a packet, up to where its JSON starts. */
+interface Header {
+  readonly type: SocketPacketTypeValue;
+  readonly attachments: number;
+  readonly nsp: string;
+  readonly id: number | undefined;
+  readonly dataStart: number;
+}
+
+/** A binary packet whose header arrived and whose attachments are still coming. */
+interface PendingPacket {
+  readonly type: SocketPacketTypeValue;
+  readonly nsp: string;
+  readonly id: number | undefined;
+  readonly data: unknown;
+  readonly expected: number;
+  readonly received: unknown[];
+}
+
+/**
+ * Stateful decoder for one connection: feed each Engine.IO message in order.
+ *
+ * @example
+ * const decoder = new SocketPacketDecoder({ maxAttachments: 4 });
+ * const result = decoder.add('2["hi"]');
+ * if (!result.ok) closeConnection(result.error);
+ * else if (result.value) dispatch(result.value);
+ */
+export class SocketPacketDecoder {
+  readonly #maxAttachments: number;
+  readonly #maxDepth: number;
+  #pending: PendingPacket | undefined;
+
+  constructor(limits: SocketDecoderLimits = {}) {
+    this.#maxAttachments = limits.maxAttachments ?? DEFAULT_MAX_ATTACHMENTS;
+    this.#maxDepth = limits.maxDepth ?? DEFAULT_MAX_DEPTH;
+  }
+
+  /**
+   * ok(packet) when a packet is complete, ok(undefined) while waiting for attachments, or a
+   * ProtocolError (after which the decoder is reset and the caller closes the connection).
+   */
+  add(chunk: RawData | BinaryData): Result<SocketPacket | undefined, ProtocolError> {
+    const result =
+      typeof chunk === "string"
+        ? this.#addText(chunk)
+        : isBinary(chunk)
+          ? this.#addAttachment(chunk)
+          : fail(ErrorCode.INVALID_PACKET, `unsupported chunk type ${typeof chunk}`);
+    if (!result.ok) this.reset();
+    return result;
+  }
+
+  /** Discards a partially received binary packet. */
+  reset(): void {
+    this.#pending = undefined;
+  }
+
+  #addText(text: string): Result<SocketPacket | undefined, ProtocolError> {
+    if (this.#pending !== undefined) {
+      const { expected, received } = this.#pending;
+      return fail(
+        ErrorCode.EXPECTED_ATTACHMENT,
+        `got a text packet while awaiting attachment ${received.length + 1} of ${expected}`,
+      );
+    }
+    const header = decodeHeader(text, this.#maxAttachments);
+    if (!header.ok) return header;
+    const { type, attachments, nsp, id, dataStart } = header.value;
+    const data = decodeJson(text, dataStart, this.#maxDepth);
+    if (!data.ok) return data;
+    const invalid = validatePacket(type, data.value, id);
+    if (invalid !== undefined) return { ok: false, error: invalid };
+    if (attachments === 0) return ok(makePacket(type, nsp, data.value, id));
+    const plainType =
+      type === SocketPacketType.BINARY_EVENT ? SocketPacketType.EVENT : SocketPacketType.ACK;
+    this.#pending = {
+      type: plainType,
+      nsp,
+      id,
+      data: data.value,
+      expected: attachments,
+      received: [],
+    };
+    return ok(undefined);
+  }
+
+  #addAttachment(chunk: BinaryData): Result<SocketPacket | undefined, ProtocolError> {
+    const pending = this.#pending;
+    if (pending === undefined) {
+      return fail(
+        ErrorCode.UNEXPECTED_ATTACHMENT,
+        "got a binary message while no attachment was awaited",
+      );
+    }
+    pending.received.push(chunk);
+    if (pending.received.length < pending.expected) return ok(undefined);
+    this.#pending = undefined;
+    const data = reconstructData(pending.data, pending.received);
+    if (!data.ok) return data;
+    return ok(makePacket(pending.type, pending.nsp, data.value, pending.id));
+  }
+}
+
+function makePacket(
+  type: SocketPacketTypeValue,
+  nsp: string,
+  data: unknown,
+  id: number | undefined,
+): SocketPacket {
+  const packet: { type: SocketPacketTypeValue; nsp: string; data?: unknown; id?: number } = {
+    type,
+    nsp,
+  };
+  if (data !== undefined) packet.data = data;
+  if (id !== undefined) packet.id = id;
+  return packet;
+}
+
+function isDigit(code: number): boolean {
+  return code >= CHAR_0 && code <= CHAR_9;
+}
+
+/** Parses `<type>[<attachments>-][<nsp>,][<ackId>]` and finds where the JSON starts. */
+function decodeHeader(text: string, maxAttachments: number): Result<Header, ProtocolError> {
+  if (text.length === 0) return fail(ErrorCode.INVALID_PACKET, "empty packet");
+  const typeCode = text.charCodeAt(0) - CHAR_0;
+  if (typeCode < 0 || typeCode > 6) {
+    return fail(ErrorCode.INVALID_PACKET, `unknown packet type ${JSON.stringify(text[0])}`);
+  }
+  const type = typeCode as SocketPacketTypeValue;
+  let i = 1;
+  let attachments = 0;
+  if (type === SocketPacketType.BINARY_EVENT || type === SocketPacketType.BINARY_ACK) {
+    const count = readAttachmentCount(text, maxAttachments);
+    if (!count.ok) return count;
+    attachments = count.value;
+    i = text.indexOf("-", 1) + 1;
+  }
+  let nsp = "/";
+  const hasNsp = text.charCodeAt(i) === CHAR_SLASH;
+  if (hasNsp) {
+    const comma = text.indexOf(",", i);
+    const end = comma === -1 ? text.length : comma;
+    nsp = text.slice(i, end);
+    i = comma === -1 ? end : end + 1;
+  }
+  const id = readAckId(text, i, hasNsp);
+  if (!id.ok) return id;
+  return ok({ type, attachments, nsp, id: id.value.id, dataStart: id.value.end });
+}
+
+/** Reads the `<attachments>-` count of a binary packet (socket.io-parser: at least 1). */
+function readAttachmentCount(text: string, maxAttachments: number): Result<number, ProtocolError> {
+  let i = 1;
+  while (i < text.length && isDigit(text.charCodeAt(i))) i++;
+  if (i === 1 || text.charCodeAt(i) !== CHAR_DASH) {
+    return fail(ErrorCode.INVALID_PACKET, "binary packet without a valid attachment count");
+  }
+  const count = Number(text.slice(1, i));
+  if (count < 1) return fail(ErrorCode.INVALID_PACKET, "binary packet announces no attachment");
+  if (count > maxAttachments) {
+    return fail(
+      ErrorCode.TOO_MANY_ATTACHMENTS,
+      `packet announces ${text.slice(1, i)} attachments, more than the limit of ${maxAttachments}`,
+    );
+  }
+  return ok(count);
+}
+
+/**
+ * Reads the optional ack id: everything between the namespace and the JSON (which starts
+ * with `[`, `{` or `"`) must be decimal digits. A comma there without a namespace means a
+ * namespace that does not start with "/".
+ */
+function readAckId(
+  text: string,
+  start: number,
+  hasNsp: boolean,
+): Result<{ id: number | undefined; end: number }, ProtocolError> {
+  let end = start;
+  let digitsOnly = true;
+  for (; end < text.length; end++) {
+    const c = text.charCodeAt(end);
+    if (c === CHAR_OPEN_BRACKET || c === CHAR_OPEN_BRACE || c === CHAR_QUOTE) break;
+    if (c === CHAR_COMMA && !hasNsp) {
+      return fail(ErrorCode.INVALID_NAMESPACE, 'namespace must start with "/"');
+    }
+    if (!isDigit(c)) digitsOnly = false;
+  }
+  if (end === start) return ok({ id: undefined, end });
+  const digits = text.slice(start, end);
+  if (!digitsOnly || digits.length > 16 || Number(digits) > MAX_ACK_ID) {
+    const shown = digits.length > 20 ? `${digits.slice(0, 20)}...` : digits;
+    return fail(
+      ErrorCode.INVALID_ACK_ID,
+      `ack id ${JSON.stringify(shown)} is not an integer in 0..${MAX_ACK_ID}`,
+    );
+  }
+  return ok({ id: Number(digits), end });
+}
+
+function isPlainObject(value: unknown): boolean {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Checks the payload shape each packet type allows (socket.io-parser `isPayloadValid`). */
+function validatePacket(
+  type: SocketPacketTypeValue,
+  data: unknown,
+  id: number | undefined,
+): ProtocolError | undefined {
+  const problem = payloadProblem(type, data);
+  if (problem !== undefined) return fail(ErrorCode.INVALID_PAYLOAD, problem).error;
+  const isAck = type === SocketPacketType.ACK || type === SocketPacketType.BINARY_ACK;
+  if (isAck && id === undefined)
+    return fail(ErrorCode.INVALID_ACK_ID, "ACK without an ack id").error;
+  return undefined;
+}
+
+function payloadProblem(type: SocketPacketTypeValue, data: unknown): string | undefined {
+  switch (type) {
+    case SocketPacketType.CONNECT:
+      return data === undefined || isPlainObject(data)
+        ? undefined
+        : "CONNECT data must be an object";
+    case SocketPacketType.DISCONNECT:
+      return data === undefined ? undefined : "DISCONNECT carries no data";
+    case SocketPacketType.EVENT:
+    case SocketPacketType.BINARY_EVENT:
+      if (!Array.isArray(data) || data.length === 0) return "EVENT data must be a non-empty array";
+      if (typeof data[0] !== "string") return "EVENT name must be a string";
+      return RESERVED_EVENTS.has(data[0]) ? `event name "${data[0]}" is reserved` : undefined;
+    case SocketPacketType.ACK:
+    case SocketPacketType.BINARY_ACK:
+      return Array.isArray(data) ? undefined : "ACK data must be an array";
+    case SocketPacketType.CONNECT_ERROR:
+      return typeof data === "string" || isPlainObject(data)
+        ? undefined
+        : "CONNECT_ERROR data must be a string or an object";
+  }
 }
