@@ -1,0 +1,120 @@
+/**
+ * Options of {@link EngineServer}, named as engine.io names them, and their defaults.
+ */
+import { randomBytes } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import type { PerMessageDeflateOptions } from "ws";
+import { type CookieOptions, type ResolvedCookieOptions, resolveCookieOptions } from "./cookie.js";
+import type { CorsOptions } from "./cors.js";
+import { normalizePath } from "./handshake.js";
+import type { TransportName } from "./transports/transport.js";
+
+/** Decides whether a handshake may proceed: `callback(null, true)` accepts it. */
+export type AllowRequest = (
+  req: IncomingMessage,
+  callback: (err: string | null | undefined, success: boolean) => void,
+) => void;
+
+/** Options of {@link EngineServer}. Every one is optional. */
+export interface EngineServerOptions {
+  /** Path to capture, with or without trailing slash. Default `"/engine.io"`. */
+  path?: string;
+  /** Milliseconds between pings. Default 25000. */
+  pingInterval?: number;
+  /** Milliseconds to wait for a pong before closing with `"ping timeout"`. Default 20000. */
+  pingTimeout?: number;
+  /** Milliseconds an upgrade attempt may take before it is dropped. Default 10000. */
+  upgradeTimeout?: number;
+  /**
+   * Largest POST body or WebSocket message, in bytes. Default 1e6. A larger POST gets 413,
+   * a larger WebSocket message a 1009 close; both close the session (`"transport error"`).
+   */
+  maxHttpBufferSize?: number;
+  /** Enabled transports. Default `["polling", "websocket"]`. */
+  transports?: readonly TransportName[];
+  /** Whether polling sessions may upgrade to WebSocket. Default true. */
+  allowUpgrades?: boolean;
+  /** Accepts or refuses each handshake (HTTP 403, code 4 "Forbidden" when refused). */
+  allowRequest?: AllowRequest;
+  /** CORS for polling requests; none by default. */
+  cors?: CorsOptions;
+  /** Set an `io=<sid>` cookie on the handshake. Default false. */
+  cookie?: boolean | CookieOptions;
+  /** permessage-deflate for WebSocket, passed to `ws`. Default false. */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  /** gzip/deflate polling responses of at least `threshold` bytes. Default `{ threshold: 1024 }`. */
+  httpCompression?: boolean | { threshold?: number };
+  /** Creates session ids. Default: 15 random bytes in base64url (20 characters). */
+  generateId?: (req: IncomingMessage) => string;
+  /**
+   * Most packets accepted in one POST payload; more is a parse error. Default 10000: high
+   * enough for a client flushing a long offline buffer in one POST, low enough to bound the
+   * objects one request can make us allocate. Switchboard addition, not in engine.io.
+   */
+  maxPacketsPerPayload?: number;
+}
+
+/** {@link EngineServerOptions} with every default applied. */
+export interface ResolvedEngineServerOptions {
+  readonly path: string;
+  readonly pingInterval: number;
+  readonly pingTimeout: number;
+  readonly upgradeTimeout: number;
+  readonly maxHttpBufferSize: number;
+  readonly transports: readonly TransportName[];
+  readonly allowUpgrades: boolean;
+  readonly allowRequest: AllowRequest | undefined;
+  readonly cors: CorsOptions | undefined;
+  readonly cookie: ResolvedCookieOptions | false;
+  readonly perMessageDeflate: false | PerMessageDeflateOptions;
+  readonly httpCompression: false | { readonly threshold: number };
+  readonly generateId: (req: IncomingMessage) => string;
+  readonly maxPacketsPerPayload: number;
+}
+
+function defaultGenerateId(): string {
+  return randomBytes(15).toString("base64url");
+}
+
+function resolveCompression(
+  option: EngineServerOptions["httpCompression"],
+): ResolvedEngineServerOptions["httpCompression"] {
+  if (option === false) return false;
+  if (option === undefined || option === true) return { threshold: 1024 };
+  return { threshold: option.threshold ?? 1024 };
+}
+
+function resolveDeflate(
+  option: EngineServerOptions["perMessageDeflate"],
+): ResolvedEngineServerOptions["perMessageDeflate"] {
+  if (option === undefined || option === false) return false;
+  // engine.io's default threshold: small frames are not worth compressing.
+  return { threshold: 1024, ...(option === true ? {} : option) };
+}
+
+/** Applies defaults and rejects impossible settings (programmer errors throw). */
+export function resolveOptions(options: EngineServerOptions = {}): ResolvedEngineServerOptions {
+  const transports = options.transports ?? ["polling", "websocket"];
+  for (const name of transports) {
+    if (name !== "polling" && name !== "websocket") {
+      throw new TypeError(`unknown transport "${String(name)}"`);
+    }
+  }
+  if (transports.length === 0) throw new TypeError("at least one transport must be enabled");
+  return Object.freeze({
+    path: normalizePath(options.path ?? "/engine.io"),
+    pingInterval: options.pingInterval ?? 25_000,
+    pingTimeout: options.pingTimeout ?? 20_000,
+    upgradeTimeout: options.upgradeTimeout ?? 10_000,
+    maxHttpBufferSize: options.maxHttpBufferSize ?? 1e6,
+    transports: Object.freeze([...transports]),
+    allowUpgrades: options.allowUpgrades ?? true,
+    allowRequest: options.allowRequest,
+    cors: options.cors,
+    cookie: resolveCookieOptions(options.cookie),
+    perMessageDeflate: resolveDeflate(options.perMessageDeflate),
+    httpCompression: resolveCompression(options.httpCompression),
+    generateId: options.generateId ?? defaultGenerateId,
+    maxPacketsPerPayload: options.maxPacketsPerPayload ?? 10_000,
+  });
+}

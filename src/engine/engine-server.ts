@@ -1,0 +1,305 @@
+/**
+ * The Engine.IO v4 server (engine.io's `Server`): routes HTTP requests and WebSocket
+ * upgrades to sessions, runs handshakes and owns the shared heartbeat timers.
+ *
+ * ```
+ *  HTTP request ─► CORS ─► checkRequest ─► allowRequest ─► handshake (new PollingTransport)
+ *                                                     └──► session's PollingTransport
+ *  upgrade ──────────────► checkRequest ─► allowRequest ─► ws.handleUpgrade ─► handshake
+ *                                                     └──► session.upgradeTo(WebSocket)
+ * ```
+ */
+import { EventEmitter } from "node:events";
+import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node:http";
+import type { Server as HttpsServer } from "node:https";
+import type { Duplex } from "node:stream";
+import { type WebSocket, WebSocketServer } from "ws";
+import { serializeCookie } from "./cookie.js";
+import { handleCors } from "./cors.js";
+import { createDebug } from "./debug.js";
+import {
+  type EngineServerOptions,
+  type ResolvedEngineServerOptions,
+  resolveOptions,
+} from "./engine-options.js";
+import { EngineSocket } from "./engine-socket.js";
+import {
+  abortUpgrade,
+  type EngineConnectionError,
+  EngineErrorCode,
+  EngineErrorMessage,
+  type RequestRefusal,
+  writeHttpError,
+} from "./errors.js";
+import { checkRequest, type EngineQuery, matchesPath, parseQuery } from "./handshake.js";
+import { Heartbeat } from "./heartbeat.js";
+import { PollingTransport } from "./transports/polling.js";
+import type { Transport } from "./transports/transport.js";
+import { WebSocketTransport } from "./transports/websocket.js";
+
+const debug = createDebug("switchboard:engine");
+
+/** Events of an {@link EngineServer}. */
+export interface EngineServerEvents {
+  /** A new session completed its handshake. */
+  connection: [socket: EngineSocket];
+  /** A request was refused with an Engine.IO error code. */
+  connection_error: [error: EngineConnectionError];
+}
+
+/** How long an upgrade nobody handles may stay open before it is destroyed (engine.io). */
+const DESTROY_UPGRADE_DELAY = 1000;
+
+/** How long a graceful polling close waits for the client's next GET (engine.io). */
+const POLLING_CLOSE_TIMEOUT = 30_000;
+
+type Verdict = (refusal: RequestRefusal | null, session: EngineSocket | undefined) => void;
+
+/**
+ * A standalone Engine.IO v4 server, like the `engine.io` package.
+ *
+ * @example
+ * const engine = new EngineServer({ pingInterval: 10_000 }).attach(httpServer);
+ * engine.on("connection", (socket) => socket.send("hello"));
+ */
+export class EngineServer extends EventEmitter<EngineServerEvents> {
+  /** The options in use, with defaults applied. */
+  readonly options: ResolvedEngineServerOptions;
+  readonly #clients = new Map<string, EngineSocket>();
+  readonly #heartbeat: Heartbeat;
+  readonly #wss: WebSocketServer | null;
+  /** Session ids chosen for WebSocket handshakes in flight, for the cookie header. */
+  readonly #pendingIds = new WeakMap<IncomingMessage, string>();
+  #isClosed = false;
+
+  /** Creates a server; it handles nothing until `attach()` or `handleRequest()` is used. */
+  constructor(options?: EngineServerOptions) {
+    super();
+    this.options = resolveOptions(options);
+    this.#heartbeat = new Heartbeat(this.options.pingInterval, this.options.pingTimeout);
+    this.#wss = this.options.transports.includes("websocket") ? this.#createWss() : null;
+  }
+
+  /** Open sessions by id. */
+  get clients(): ReadonlyMap<string, EngineSocket> {
+    return this.#clients;
+  }
+
+  /** The number of open sessions. */
+  get clientsCount(): number {
+    return this.#clients.size;
+  }
+
+  /**
+   * Captures `request` and `upgrade` events for `options.path` on an HTTP(S) server. Other
+   * requests still reach the listeners registered before; other upgrades are left alone and,
+   * when nobody else listens for upgrades, destroyed after a second as engine.io does.
+   */
+  attach(server: HttpServer | HttpsServer): this {
+    const path = this.options.path;
+    const previous = server.listeners("request").slice() as ((...args: unknown[]) => void)[];
+    server.removeAllListeners("request");
+    server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+      if (matchesPath(req.url, path)) this.handleRequest(req, res);
+      else for (const listener of previous) listener.call(server, req, res);
+    });
+    if (this.#wss !== null) {
+      server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+        if (matchesPath(req.url, path)) this.handleUpgrade(req, socket, head);
+        else if (server.listenerCount("upgrade") <= 1) destroyUnhandledUpgrade(socket);
+      });
+    }
+    server.once("close", () => void this.close());
+    return this;
+  }
+
+  /** Handles one Engine.IO HTTP request (handshake, poll or POST). */
+  handleRequest(req: IncomingMessage, res: ServerResponse): void {
+    debug("%s %s", req.method, req.url);
+    const query = parseQuery(req.url);
+    const proceed = (): void => {
+      this.#verify(req, query, false, (refusal, session) => {
+        if (refusal !== null) this.#refuse(req, refusal, () => writeHttpError(res, refusal.code));
+        else if (session === undefined) this.#handshakePolling(req, res);
+        else if (session.transport instanceof PollingTransport) {
+          session.transport.onRequest(req, res);
+        }
+      });
+    };
+    const cors = this.options.cors;
+    if (cors === undefined) proceed();
+    else handleCors(req, res, cors, (isAnswered) => isAnswered || proceed());
+  }
+
+  /** Handles one HTTP upgrade: a WebSocket handshake or a polling session's upgrade. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    debug("upgrade %s", req.url);
+    const wss = this.#wss;
+    const query = parseQuery(req.url);
+    this.#verify(req, query, true, (refusal, session) => {
+      if (refusal !== null || wss === null) {
+        const reason = refusal ?? { code: EngineErrorCode.UNKNOWN_TRANSPORT, context: {} };
+        this.#refuse(req, reason, () => abortUpgrade(socket, reason.code));
+        return;
+      }
+      if (session === undefined) {
+        const id = this.#generateId(req);
+        if (id === null) {
+          const idFailure = { code: EngineErrorCode.BAD_REQUEST, context: { name: "ID_ERROR" } };
+          this.#refuse(req, idFailure, () => abortUpgrade(socket, EngineErrorCode.BAD_REQUEST));
+          return;
+        }
+        this.#pendingIds.set(req, id);
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => this.#onWebSocket(req, ws, session));
+    });
+  }
+
+  /**
+   * Closes every session (reason `"server shutting down"`, with a close packet where the
+   * transport can still write) and stops accepting requests. The HTTP server stays open.
+   */
+  async close(): Promise<void> {
+    if (this.#isClosed) return;
+    this.#isClosed = true;
+    for (const socket of [...this.#clients.values()]) socket.shutdown();
+    this.#heartbeat.clear();
+    const wss = this.#wss;
+    if (wss !== null) await new Promise<void>((resolve) => wss.close(() => resolve()));
+  }
+
+  #createWss(): WebSocketServer {
+    const wss = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      perMessageDeflate: this.options.perMessageDeflate,
+      maxPayload: this.options.maxHttpBufferSize,
+    });
+    wss.on("headers", (headers, req) => {
+      const id = this.#pendingIds.get(req);
+      const cookie = this.options.cookie;
+      if (id !== undefined && cookie !== false) {
+        headers.push(`Set-Cookie: ${serializeCookie(id, cookie)}`);
+      }
+    });
+    // ws reports handshake failures on the server emitter; it already answered the client.
+    wss.on("wsClientError", (err) => debug("websocket handshake failed: %s", err.message));
+    return wss;
+  }
+
+  #verify(req: IncomingMessage, query: EngineQuery, isUpgrade: boolean, done: Verdict): void {
+    if (this.#isClosed) {
+      done({ code: EngineErrorCode.BAD_REQUEST, context: { name: "SERVER_CLOSED" } }, undefined);
+      return;
+    }
+    const checked = checkRequest(req, query, isUpgrade, {
+      transports: this.options.transports,
+      allowUpgrades: this.options.allowUpgrades,
+      clients: this.#clients,
+    });
+    if (!checked.ok) {
+      done(checked.error, undefined);
+      return;
+    }
+    const allowRequest = this.options.allowRequest;
+    if (checked.value !== undefined || allowRequest === undefined) {
+      done(null, checked.value);
+      return;
+    }
+    let isAnswered = false;
+    allowRequest(req, (err, success) => {
+      if (isAnswered) return;
+      isAnswered = true;
+      if (success) done(null, undefined);
+      else done({ code: EngineErrorCode.FORBIDDEN, context: { message: err } }, undefined);
+    });
+  }
+
+  #refuse(req: IncomingMessage, refusal: RequestRefusal, answer: () => void): void {
+    debug("refused %s %s: code %d %o", req.method, req.url, refusal.code, refusal.context);
+    answer();
+    const message = EngineErrorMessage[refusal.code];
+    this.emit("connection_error", { req, code: refusal.code, message, context: refusal.context });
+  }
+
+  #generateId(req: IncomingMessage): string | null {
+    try {
+      const id = this.options.generateId(req);
+      if (typeof id === "string" && id !== "" && !this.#clients.has(id)) return id;
+      debug("generateId returned an unusable id: %o", id);
+    } catch (err) {
+      debug("generateId threw: %o", err);
+    }
+    return null;
+  }
+
+  #handshakePolling(req: IncomingMessage, res: ServerResponse): void {
+    const id = this.#generateId(req);
+    if (id === null) {
+      const failure = { code: EngineErrorCode.BAD_REQUEST, context: { name: "ID_ERROR" } };
+      this.#refuse(req, failure, () => writeHttpError(res, EngineErrorCode.BAD_REQUEST));
+      return;
+    }
+    const compression = this.options.httpCompression;
+    const transport = new PollingTransport({
+      maxHttpBufferSize: this.options.maxHttpBufferSize,
+      maxPacketsPerPayload: this.options.maxPacketsPerPayload,
+      compressionThreshold: compression === false ? false : compression.threshold,
+      closeTimeout: POLLING_CLOSE_TIMEOUT,
+    });
+    const cookie = this.options.cookie;
+    if (cookie !== false) res.setHeader("Set-Cookie", serializeCookie(id, cookie));
+    const socket = this.#register(id, req, transport);
+    transport.onRequest(req, res);
+    this.emit("connection", socket);
+  }
+
+  #onWebSocket(req: IncomingMessage, ws: WebSocket, session: EngineSocket | undefined): void {
+    const transport = new WebSocketTransport(ws);
+    if (session !== undefined) {
+      session.upgradeTo(transport);
+      return;
+    }
+    const id = this.#pendingIds.get(req);
+    this.#pendingIds.delete(req);
+    if (id === undefined || this.#isClosed || this.#clients.has(id)) {
+      transport.close();
+      return;
+    }
+    const socket = this.#register(id, req, transport);
+    this.emit("connection", socket);
+  }
+
+  #register(id: string, req: IncomingMessage, transport: Transport): EngineSocket {
+    const options = this.options;
+    const canUpgrade =
+      transport.name === "polling" &&
+      options.allowUpgrades &&
+      options.transports.includes("websocket");
+    const socket = new EngineSocket({
+      id,
+      request: req,
+      transport,
+      heartbeat: this.#heartbeat,
+      upgrades: canUpgrade ? ["websocket"] : [],
+      pingInterval: options.pingInterval,
+      pingTimeout: options.pingTimeout,
+      maxPayload: options.maxHttpBufferSize,
+      upgradeTimeout: options.upgradeTimeout,
+    });
+    this.#clients.set(id, socket);
+    socket.once("close", () => this.#clients.delete(id));
+    return socket;
+  }
+}
+
+/** engine.io's `destroyUpgrade`: end an upgrade nobody answered within a second. */
+function destroyUnhandledUpgrade(socket: Duplex): void {
+  setTimeout(() => {
+    const written = "bytesWritten" in socket ? Number(socket.bytesWritten) : 0;
+    if (socket.writable && written <= 0) {
+      socket.on("error", () => {});
+      socket.destroy();
+    }
+  }, DESTROY_UPGRADE_DELAY).unref();
+}

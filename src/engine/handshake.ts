@@ -1,0 +1,124 @@
+/**
+ * Request checks shared by HTTP requests and WebSocket upgrades (engine.io-protocol v4
+ * §handshake and engine.io's `verify()`), returning the Engine.IO error code to answer with.
+ *
+ * Order of checks: transport known and enabled (0), `EIO=4` (5), then for a known `sid`:
+ * session exists (1) and the request fits its transport (3); without a `sid`: GET only (2),
+ * HTTP handshakes over polling and upgrades over websocket only (3). `allowRequest` (4) runs
+ * last, in the server, because it is asynchronous.
+ */
+import type { IncomingMessage } from "node:http";
+import { ok, type Result } from "../errors.js";
+import type { EngineSocket } from "./engine-socket.js";
+import { EngineErrorCode, type RequestRefusal } from "./errors.js";
+import type { TransportName } from "./transports/transport.js";
+
+/** The Engine.IO query parameters of a request. */
+export interface EngineQuery {
+  readonly EIO: string | undefined;
+  readonly transport: string | undefined;
+  readonly sid: string | undefined;
+}
+
+/** Extracts the Engine.IO parameters from a request URL; never throws. */
+export function parseQuery(url: string | undefined): EngineQuery {
+  const question = url?.indexOf("?") ?? -1;
+  const params = new URLSearchParams(question === -1 ? "" : url!.slice(question + 1));
+  return {
+    EIO: params.get("EIO") ?? undefined,
+    transport: params.get("transport") ?? undefined,
+    sid: params.get("sid") || undefined,
+  };
+}
+
+/** Removes the trailing slash of a path option: `"/socket.io/"` becomes `"/socket.io"`. */
+export function normalizePath(path: string): string {
+  return path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
+}
+
+/** Whether the request URL's pathname is `path`, with or without a trailing slash. */
+export function matchesPath(url: string | undefined, path: string): boolean {
+  if (url === undefined) return false;
+  const question = url.indexOf("?");
+  const pathname = question === -1 ? url : url.slice(0, question);
+  return pathname === path || pathname === `${path}/`;
+}
+
+/** What {@link checkRequest} needs to know about the server. */
+export interface CheckContext {
+  readonly transports: readonly TransportName[];
+  readonly allowUpgrades: boolean;
+  readonly clients: ReadonlyMap<string, EngineSocket>;
+}
+
+function refuse(
+  code: RequestRefusal["code"],
+  context: Record<string, unknown>,
+): { ok: false; error: RequestRefusal } {
+  return { ok: false, error: { code, context } };
+}
+
+/**
+ * Checks a request before any session work: on success, the existing session it belongs
+ * to (or `undefined` for a handshake); otherwise the code to refuse it with.
+ */
+export function checkRequest(
+  req: IncomingMessage,
+  query: EngineQuery,
+  isUpgrade: boolean,
+  context: CheckContext,
+): Result<EngineSocket | undefined, RequestRefusal> {
+  const transport = query.transport;
+  if (transport === undefined || !context.transports.includes(transport as TransportName)) {
+    return refuse(EngineErrorCode.UNKNOWN_TRANSPORT, { transport });
+  }
+  if (query.EIO !== "4") {
+    // Engine.IO v3 (Socket.IO v2 clients) is not supported.
+    return refuse(EngineErrorCode.UNSUPPORTED_PROTOCOL_VERSION, { protocol: query.EIO });
+  }
+  const expected = isUpgrade ? "websocket" : "polling";
+  if (query.sid === undefined) {
+    if (req.method !== "GET") {
+      return refuse(EngineErrorCode.BAD_HANDSHAKE_METHOD, { method: req.method });
+    }
+    if (transport !== expected) {
+      return refuse(EngineErrorCode.BAD_REQUEST, { name: "TRANSPORT_HANDSHAKE_ERROR" });
+    }
+    return ok(undefined);
+  }
+  const session = context.clients.get(query.sid);
+  if (session === undefined) return refuse(EngineErrorCode.UNKNOWN_SID, { sid: query.sid });
+  return isUpgrade ? checkUpgrade(session, transport, context) : checkPoll(session, transport);
+}
+
+function checkPoll(
+  session: EngineSocket,
+  transport: string,
+): Result<EngineSocket | undefined, RequestRefusal> {
+  if (transport !== "polling" || session.transport.name !== "polling") {
+    return refuse(EngineErrorCode.BAD_REQUEST, {
+      name: "TRANSPORT_MISMATCH",
+      transport,
+      previousTransport: session.transport.name,
+    });
+  }
+  return ok(session);
+}
+
+function checkUpgrade(
+  session: EngineSocket,
+  transport: string,
+  context: CheckContext,
+): Result<EngineSocket | undefined, RequestRefusal> {
+  if (transport !== "websocket" || session.transport.name !== "polling") {
+    return refuse(EngineErrorCode.BAD_REQUEST, {
+      name: "TRANSPORT_MISMATCH",
+      transport,
+      previousTransport: session.transport.name,
+    });
+  }
+  if (!context.allowUpgrades || session.upgrading || session.readyState !== "open") {
+    return refuse(EngineErrorCode.BAD_REQUEST, { name: "UPGRADE_REFUSED" });
+  }
+  return ok(session);
+}

@@ -1,0 +1,50 @@
+/**
+ * Switchboard's Engine.IO v4 server layer, usable on its own like the `engine.io` package
+ * (`switchboard/engine`) and used by the Socket.IO server layer.
+ *
+ * An {@link EngineServer} attaches to a `node:http`/`https` server, answers handshakes on
+ * its path and creates one {@link EngineSocket} per session. A session starts over HTTP
+ * long-polling (and may upgrade to WebSocket) or directly over WebSocket; either way it
+ * exchanges Engine.IO `message` packets (text or binary), keeps itself alive with
+ * server-sent pings, and ends with one of the {@link EngineCloseReason}s. Malformed input
+ * closes only the session it came on; refused requests get engine.io's HTTP error codes
+ * 0-5 and a `"connection_error"` event.
+ *
+ * @example
+ * import { createServer } from "node:http";
+ * import { EngineServer } from "switchboard/engine";
+ *
+ * const http = createServer();
+ * const engine = new EngineServer().attach(http);
+ * engine.on("connection", (socket) => {
+ *   socket.on("message", (data) => socket.send(data));
+ * });
+ * http.listen(3000);
+ */
+export type { CookieOptions } from "./cookie.js";
+export type { CorsOptions, OriginResolver, StaticOrigin } from "./cors.js";
+export type {
+  AllowRequest,
+  EngineServerOptions,
+  ResolvedEngineServerOptions,
+} from "./engine-options.js";
+export { EngineServer, type EngineServerEvents } from "./engine-server.js";
+export {
+  type EngineCloseReason,
+  type EngineReadyState,
+  EngineSocket,
+  type EngineSocketEvents,
+  type SendOptions,
+} from "./engine-socket.js";
+export {
+  type EngineConnectionError,
+  EngineErrorCode,
+  type EngineErrorCodeValue,
+  EngineErrorMessage,
+} from "./errors.js";
+export type {
+  OutgoingPacket,
+  Transport,
+  TransportCloseReason,
+  TransportName,
+} from "./transports/transport.js";
