@@ -1,0 +1,131 @@
+/**
+ * The Adapter interface: how a namespace resolves rooms to sockets and reaches sockets on
+ * other nodes. The in-memory adapter (the default) implements it for one process; the Redis
+ * and NATS adapters implement it across processes.
+ *
+ * Adapters never touch server internals. A namespace hands its adapter a
+ * {@link NamespacePort}: the adapter encodes a broadcast once and asks the port to deliver
+ * the same encoded frames to each local socket.
+ */
+import type { RawData } from "../protocol/engine-packet.js";
+import type { SocketPacket } from "../protocol/socket-packet.js";
+
+/** A socket id. */
+export type SocketId = string;
+/** A room name. Every socket is also in the room named after its own id. */
+export type Room = string;
+
+/** Flags carried by a broadcast. */
+export interface BroadcastFlags {
+  /** Drop the packet for sockets that cannot take it right now instead of buffering it. */
+  readonly volatile?: boolean;
+  /** Ask the transport to compress the packet (permessage-deflate / gzip). */
+  readonly compress?: boolean;
+  /** Deliver to this node's sockets only. */
+  readonly local?: boolean;
+  /** Ack timeout in milliseconds, for broadcasts with acks. */
+  readonly timeout?: number;
+}
+
+/** Who a broadcast or a bulk operation targets. */
+export interface BroadcastOptions {
+  /** Target sockets in any of these rooms; empty means every socket of the namespace. */
+  readonly rooms: ReadonlySet<Room>;
+  /** Skip sockets in any of these rooms. */
+  readonly except: ReadonlySet<Room>;
+  readonly flags: BroadcastFlags;
+}
+
+/** A packet already encoded for the wire: the text header, then binary attachments. */
+export type EncodedPacket = readonly RawData[];
+
+/** What a namespace tells about one of its sockets, for `fetchSockets`. */
+export interface SocketDetails {
+  readonly id: SocketId;
+  readonly handshake: unknown;
+  readonly rooms: ReadonlySet<Room>;
+  readonly data: unknown;
+}
+
+/** The namespace side of the adapter boundary: what an adapter may ask of its namespace. */
+export interface NamespacePort {
+  /** The namespace name, e.g. `"/"` or `"/admin"`. */
+  readonly name: string;
+  /**
+   * Writes a pre-encoded packet to one local socket. With `ackId`, registers `onAck` to run
+   * when that socket acknowledges. Returns false when the socket is gone or a volatile
+   * packet was dropped.
+   */
+  deliver(
+    id: SocketId,
+    encoded: EncodedPacket,
+    flags: BroadcastFlags,
+    ackId?: number,
+    onAck?: (args: unknown[]) => void,
+  ): boolean;
+  /** Details of a local socket, for `fetchSockets`. */
+  describe(id: SocketId): SocketDetails | undefined;
+  /** Disconnects a local socket (`close` also closes its whole connection). */
+  disconnect(id: SocketId, close: boolean): void;
+  /** Runs the namespace's server-side listeners for an event emitted by another node. */
+  receiveServerSideEmit(args: unknown[], ack?: (response: unknown) => void): void;
+  /** Allocates a namespace-wide ack id. */
+  nextAckId(): number;
+}
+
+/** The adapter contract. One instance serves one namespace. */
+export interface Adapter {
+  /** Connects to the backing service, if any. */
+  init(): Promise<void>;
+  /** Releases resources. */
+  close(): Promise<void>;
+
+  /** Adds a socket to rooms. */
+  addAll(id: SocketId, rooms: Iterable<Room>): void;
+  /** Removes a socket from one room. */
+  del(id: SocketId, room: Room): void;
+  /** Removes a socket from every room. */
+  delAll(id: SocketId): void;
+  /** The rooms a local socket is in, if it is known. */
+  socketRooms(id: SocketId): ReadonlySet<Room> | undefined;
+  /** Local room index: room to socket ids. */
+  readonly rooms: ReadonlyMap<Room, ReadonlySet<SocketId>>;
+
+  /** Sends a packet to every matching socket. The packet is encoded once. */
+  broadcast(packet: SocketPacket, opts: BroadcastOptions): void;
+  /**
+   * Sends a packet that expects acks. `onExpected` is told how many sockets were sent the
+   * packet (it may be called once per node); `onAck` runs for each response.
+   */
+  broadcastWithAck(
+    packet: SocketPacket,
+    opts: BroadcastOptions,
+    onExpected: (count: number) => void,
+    onAck: (args: unknown[]) => void,
+  ): void;
+
+  /** Ids of the sockets matching the rooms (every socket when `rooms` is empty). */
+  sockets(rooms: ReadonlySet<Room>): Promise<Set<SocketId>>;
+  /** Details of the matching sockets on every node. */
+  fetchSockets(opts: BroadcastOptions): Promise<SocketDetails[]>;
+  /** Makes the matching sockets join rooms. */
+  addSockets(opts: BroadcastOptions, rooms: readonly Room[]): void;
+  /** Makes the matching sockets leave rooms. */
+  delSockets(opts: BroadcastOptions, rooms: readonly Room[]): void;
+  /** Disconnects the matching sockets. */
+  disconnectSockets(opts: BroadcastOptions, close: boolean): void;
+  /**
+   * Emits to the other nodes' server-side listeners. With `onAck`, collects their responses
+   * and resolves once every other node answered or the timeout elapsed.
+   */
+  serverSideEmit(
+    args: unknown[],
+    onAck?: (err: Error | null, responses: unknown[]) => void,
+    timeout?: number,
+  ): void;
+  /** How many nodes serve this namespace (1 for the in-memory adapter). */
+  serverCount(): Promise<number>;
+}
+
+/** Builds an adapter for a namespace; pass one as the `adapter` server option. */
+export type AdapterConstructor = (port: NamespacePort) => Adapter;

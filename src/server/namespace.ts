@@ -1,0 +1,298 @@
+/**
+ * `Namespace`: a channel of the server (`io.of("/admin")`) with its own sockets, rooms,
+ * middleware and adapter. Broadcasting methods delegate to {@link BroadcastOperator}.
+ */
+import { randomBytes } from "node:crypto";
+import type { Adapter, NamespacePort, Room, SocketDetails } from "../adapter/adapter.js";
+import { SocketPacketType } from "../protocol/socket-packet.js";
+import { BroadcastOperator, type RoomTarget } from "./broadcast-operator.js";
+import type { Client } from "./client.js";
+import { buildHandshake } from "./handshake.js";
+import type { RemoteSocket } from "./remote-socket.js";
+import type { Server } from "./server.js";
+import { runMiddlewares, Socket } from "./socket.js";
+import { TypedEmitter } from "./typed-emitter.js";
+import type {
+  AckResult,
+  ArgsWithoutAck,
+  DefaultEventsMap,
+  EventNames,
+  EventParams,
+  EventsMap,
+} from "./typed-events.js";
+
+/** An error passed to a middleware's `next()`; `data` reaches the client's `connect_error`. */
+export interface ExtendedError extends Error {
+  data?: unknown;
+}
+
+/** Connection middleware: `io.use((socket, next) => ...)`. */
+export type Middleware<S> = (socket: S, next: (err?: ExtendedError) => void) => void;
+
+/** Events the library fires on a namespace. */
+export interface NamespaceReservedEvents<S> {
+  connection(socket: S): void;
+  connect(socket: S): void;
+}
+
+/**
+ * A namespace of the server.
+ * @example
+ * const admin = io.of("/admin");
+ * admin.use((socket, next) => (socket.handshake.auth.token === "s3cret" ? next() : next(new Error("unauthorized"))));
+ * admin.on("connection", (socket) => socket.emit("welcome"));
+ */
+export class Namespace<
+  ListenEvents extends EventsMap<ListenEvents> = DefaultEventsMap,
+  EmitEvents extends EventsMap<EmitEvents> = DefaultEventsMap,
+  ServerSideEvents extends EventsMap<ServerSideEvents> = DefaultEventsMap,
+  SocketData = Record<string, unknown>,
+> extends TypedEmitter<
+  ServerSideEvents,
+  NamespaceReservedEvents<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>
+> {
+  /** The namespace name, e.g. `"/"` or `"/admin"`. */
+  readonly name: string;
+  /** The server this namespace belongs to. */
+  readonly server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+  /** The connected sockets of this namespace on this node, by id. */
+  readonly sockets = new Map<
+    string,
+    Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
+  >();
+  /** The adapter resolving rooms (in-memory unless configured). */
+  readonly adapter: Adapter;
+  readonly #fns: Middleware<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>[] = [];
+  #ackId = 0;
+
+  constructor(
+    server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+    name: string,
+    createAdapter: (port: NamespacePort) => Adapter,
+  ) {
+    super();
+    this.server = server;
+    this.name = name;
+    this.adapter = createAdapter(this.#port());
+  }
+
+  /** Registers connection middleware, run in order before `connection`. */
+  use(fn: Middleware<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>): this {
+    this.#fns.push(fn);
+    return this;
+  }
+
+  /** The registered middleware. @internal */
+  get middlewares(): readonly Middleware<
+    Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
+  >[] {
+    return this.#fns;
+  }
+
+  /** @see BroadcastOperator.to */
+  to(room: RoomTarget): BroadcastOperator<EmitEvents, SocketData> {
+    return this.#operator().to(room);
+  }
+
+  /** @see BroadcastOperator.in */
+  in(room: RoomTarget): BroadcastOperator<EmitEvents, SocketData> {
+    return this.#operator().in(room);
+  }
+
+  /** @see BroadcastOperator.except */
+  except(room: RoomTarget): BroadcastOperator<EmitEvents, SocketData> {
+    return this.#operator().except(room);
+  }
+
+  /** @see BroadcastOperator.emit */
+  emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean {
+    return this.#operator().emit(ev, ...args);
+  }
+
+  /** @see BroadcastOperator.emitWithAck */
+  emitWithAck<Ev extends EventNames<EmitEvents>>(
+    ev: Ev,
+    ...args: ArgsWithoutAck<EmitEvents, Ev>
+  ): Promise<AckResult<EmitEvents, Ev>[]> {
+    return this.#operator().emitWithAck(ev, ...args);
+  }
+
+  /** Emits a `"message"` event to every socket. */
+  send(...args: unknown[]): this {
+    (this.#operator().emit as (ev: string, ...rest: unknown[]) => boolean)("message", ...args);
+    return this;
+  }
+
+  /** @see Namespace.send */
+  write(...args: unknown[]): this {
+    return this.send(...args);
+  }
+
+  /** @see BroadcastOperator.compress */
+  compress(compress: boolean): BroadcastOperator<EmitEvents, SocketData> {
+    return this.#operator().compress(compress);
+  }
+
+  /** @see BroadcastOperator.volatile */
+  get volatile(): BroadcastOperator<EmitEvents, SocketData> {
+    return this.#operator().volatile;
+  }
+
+  /** @see BroadcastOperator.local */
+  get local(): BroadcastOperator<EmitEvents, SocketData> {
+    return this.#operator().local;
+  }
+
+  /** @see BroadcastOperator.timeout */
+  timeout(ms: number): BroadcastOperator<EmitEvents, SocketData> {
+    return this.#operator().timeout(ms);
+  }
+
+  /** @see BroadcastOperator.fetchSockets */
+  fetchSockets(): Promise<RemoteSocket<EmitEvents, SocketData>[]> {
+    return this.#operator().fetchSockets();
+  }
+
+  /** @see BroadcastOperator.socketsJoin */
+  socketsJoin(room: RoomTarget): void {
+    this.#operator().socketsJoin(room);
+  }
+
+  /** @see BroadcastOperator.socketsLeave */
+  socketsLeave(room: RoomTarget): void {
+    this.#operator().socketsLeave(room);
+  }
+
+  /** @see BroadcastOperator.disconnectSockets */
+  disconnectSockets(close = false): void {
+    this.#operator().disconnectSockets(close);
+  }
+
+  /** @see BroadcastOperator.allSockets */
+  allSockets(): Promise<Set<string>> {
+    return this.#operator().allSockets();
+  }
+
+  /**
+   * Emits to the server-side listeners of the other nodes (not this one). A trailing
+   * function collects their responses: `(err, responses)`.
+   */
+  serverSideEmit<Ev extends EventNames<ServerSideEvents>>(
+    ev: Ev,
+    ...args: EventParams<ServerSideEvents, Ev>
+  ): boolean {
+    const data: unknown[] = [ev, ...args];
+    const last = data[data.length - 1];
+    if (typeof last === "function") {
+      data.pop();
+      this.adapter.serverSideEmit(
+        data,
+        last as (err: Error | null, responses: unknown[]) => void,
+        this.#timeout,
+      );
+    } else {
+      this.adapter.serverSideEmit(data);
+    }
+    return true;
+  }
+
+  /** Like `serverSideEmit` with a trailing ack, as a promise of every node's response. */
+  serverSideEmitWithAck<Ev extends EventNames<ServerSideEvents>>(
+    ev: Ev,
+    ...args: ArgsWithoutAck<ServerSideEvents, Ev>
+  ): Promise<unknown[]> {
+    return new Promise((resolve, reject) => {
+      this.adapter.serverSideEmit(
+        [ev, ...args],
+        (err, responses) => (err === null ? resolve(responses) : reject(err)),
+        this.#timeout,
+      );
+    });
+  }
+
+  get #timeout(): number {
+    return this.server.serverSideEmitTimeout;
+  }
+
+  /** Allocates a namespace-wide ack id. @internal */
+  nextAckId(): number {
+    const id = this.#ackId;
+    this.#ackId = (this.#ackId + 1) % 0x7fffffff;
+    return id;
+  }
+
+  /** Runs middleware for a new socket and, if it passes, connects it. @internal */
+  addClient(
+    client: Client,
+    auth: unknown,
+    onConnected: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
+  ): void {
+    const handshake = buildHandshake(client.conn.request, client.conn.remoteAddress, auth);
+    const socket = new Socket(this, client, randomBytes(15).toString("base64url"), handshake);
+    runMiddlewares(this.#fns, socket, (err) => {
+      if (client.conn.readyState !== "open") return; // the client left while middleware ran
+      if (err !== undefined) {
+        this.server.log(`${this.name}: middleware refused a socket: ${err.message}`);
+        const data = (err as ExtendedError).data;
+        client.writePacket(
+          {
+            type: SocketPacketType.CONNECT_ERROR,
+            nsp: this.name,
+            data: data === undefined ? { message: err.message } : { message: err.message, data },
+          },
+          {},
+        );
+        return;
+      }
+      this.sockets.set(socket.id, socket);
+      socket.onConnect();
+      onConnected(socket);
+      this.emitReserved("connect", socket);
+      this.emitReserved("connection", socket);
+    });
+  }
+
+  /** Forgets a disconnected socket. @internal */
+  removeSocket(socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
+    this.sockets.delete(socket.id);
+  }
+
+  /** Fires server-side listeners for an event from another node. @internal */
+  receiveServerSideEmit(args: unknown[], ack?: (response: unknown) => void): void {
+    const [ev, ...rest] = args;
+    if (typeof ev !== "string") return;
+    this.emitUntyped(ev, ack === undefined ? rest : [...rest, ack]);
+  }
+
+  #operator(): BroadcastOperator<EmitEvents, SocketData> {
+    return new BroadcastOperator(this.adapter, this.name);
+  }
+
+  #port(): NamespacePort {
+    return {
+      name: this.name,
+      deliver: (id, encoded, flags, ackId, onAck) => {
+        const socket = this.sockets.get(id);
+        if (socket === undefined || !socket.connected) return false;
+        if (ackId !== undefined && onAck !== undefined) socket.registerBroadcastAck(ackId, onAck);
+        return socket.writeEncoded(encoded, flags);
+      },
+      describe: (id) => {
+        const socket = this.sockets.get(id);
+        if (socket === undefined) return undefined;
+        const details: SocketDetails = {
+          id,
+          handshake: socket.handshake,
+          rooms: new Set<Room>(socket.rooms),
+          data: socket.data,
+        };
+        return details;
+      },
+      disconnect: (id, close) => {
+        this.sockets.get(id)?.disconnect(close);
+      },
+      receiveServerSideEmit: (args, ack) => this.receiveServerSideEmit(args, ack),
+      nextAckId: () => this.nextAckId(),
+    };
+  }
+}

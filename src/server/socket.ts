@@ -1,0 +1,502 @@
+/**
+ * `Socket`: one client's membership of one namespace. It receives the client's events,
+ * emits to it, tracks acks, rooms and per-packet middleware.
+ *
+ * ```
+ *   new ──(middleware ok)──> connected ──(disconnect / transport closed)──> disconnected
+ *     └──(middleware error: CONNECT_ERROR sent)──> discarded
+ * ```
+ */
+import type { BroadcastFlags, EncodedPacket, Room } from "../adapter/adapter.js";
+import type { EngineSocket } from "../engine/index.js";
+import { ErrorCode, TimeoutError } from "../errors.js";
+import { type SocketPacket, SocketPacketType } from "../protocol/socket-packet.js";
+import type { BroadcastOperator, RoomTarget } from "./broadcast-operator.js";
+import type { Client } from "./client.js";
+import type { DisconnectReason } from "./disconnect-reason.js";
+import type { Handshake } from "./handshake.js";
+import type { Namespace } from "./namespace.js";
+import { RESERVED_EVENTS } from "./reserved-events.js";
+import { TypedEmitter } from "./typed-emitter.js";
+import type {
+  AckResult,
+  ArgsWithoutAck,
+  DefaultEventsMap,
+  EventNames,
+  EventParams,
+  EventsMap,
+} from "./typed-events.js";
+
+/** Events the library fires on a socket. */
+export interface SocketReservedEvents {
+  disconnect(reason: DisconnectReason, description?: unknown): void;
+  disconnecting(reason: DisconnectReason, description?: unknown): void;
+  error(err: Error): void;
+}
+
+/** Per-packet middleware: `packet` is `[event, ...args]`; call `next(err?)`. */
+export type PacketMiddleware = (packet: unknown[], next: (err?: Error) => void) => void;
+
+/** Flags for one emit to one socket. */
+export interface SocketEmitFlags {
+  readonly volatile?: boolean;
+  readonly compress?: boolean;
+  readonly timeout?: number;
+}
+
+type AnyFn = (...args: unknown[]) => void;
+type Ack = ((...args: unknown[]) => void) & { withError?: boolean };
+
+/**
+ * One client connected to one namespace.
+ * @example
+ * io.on("connection", (socket) => {
+ *   socket.join("lobby");
+ *   socket.on("chat", (msg, ack) => { socket.to("lobby").emit("chat", msg); ack("ok"); });
+ * });
+ */
+export class Socket<
+  ListenEvents extends EventsMap<ListenEvents> = DefaultEventsMap,
+  EmitEvents extends EventsMap<EmitEvents> = DefaultEventsMap,
+  ServerSideEvents extends EventsMap<ServerSideEvents> = DefaultEventsMap,
+  SocketData = Record<string, unknown>,
+> extends TypedEmitter<ListenEvents, SocketReservedEvents> {
+  /** The socket id, unique across the cluster and distinct from the Engine.IO session id. */
+  readonly id: string;
+  /** The handshake the client made. */
+  readonly handshake: Handshake;
+  /** The namespace this socket belongs to. */
+  readonly nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+  /** Application data; visible to `fetchSockets()` on every node. */
+  data: SocketData = {} as SocketData;
+  /** Whether the socket is connected to its namespace. */
+  connected = false;
+  /** Whether this socket's state was recovered after a reconnection. */
+  readonly recovered: boolean = false;
+  readonly #client: Client;
+  #acks: Map<number, Ack> | undefined;
+  #fns: PacketMiddleware[] | undefined;
+  #any: AnyFn[] | undefined;
+  #anyOutgoing: AnyFn[] | undefined;
+
+  constructor(
+    nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+    client: Client,
+    id: string,
+    handshake: Handshake,
+  ) {
+    super();
+    this.nsp = nsp;
+    this.#client = client;
+    this.id = id;
+    this.handshake = handshake;
+  }
+
+  /** The underlying Engine.IO connection. */
+  get conn(): EngineSocket {
+    return this.#client.conn;
+  }
+
+  /** The Engine.IO handshake request. */
+  get request(): EngineSocket["request"] {
+    return this.#client.conn.request;
+  }
+
+  /** Whether the socket is disconnected. */
+  get disconnected(): boolean {
+    return !this.connected;
+  }
+
+  /** The rooms this socket is in (its own id included). */
+  get rooms(): ReadonlySet<Room> {
+    return this.nsp.adapter.socketRooms(this.id) ?? new Set();
+  }
+
+  /**
+   * Emits an event to this client. A trailing function receives the client's ack.
+   * @example socket.emit("hello", "world", (reply) => console.log(reply));
+   */
+  emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean {
+    return this.emitWithFlags({}, ev, args);
+  }
+
+  /** Emits and resolves with the client's ack; rejects after `timeout()` elapses. */
+  emitWithAck<Ev extends EventNames<EmitEvents>>(
+    ev: Ev,
+    ...args: ArgsWithoutAck<EmitEvents, Ev>
+  ): Promise<AckResult<EmitEvents, Ev>> {
+    return emitWithAckVia(this, {}, ev, args);
+  }
+
+  /** Emits a `"message"` event. */
+  send(...args: unknown[]): this {
+    this.emitWithFlags({}, "message", args);
+    return this;
+  }
+
+  /** @see Socket.send */
+  write(...args: unknown[]): this {
+    return this.send(...args);
+  }
+
+  /** Emits with these flags; used by `SocketEmitter`. @internal */
+  emitWithFlags(flags: SocketEmitFlags, ev: string, args: readonly unknown[]): boolean {
+    if (RESERVED_EVENTS.has(ev))
+      throw new Error(`cannot emit "${ev}": it is a reserved event name`);
+    const data: unknown[] = [ev, ...args];
+    let id: number | undefined;
+    const last = data[data.length - 1];
+    if (typeof last === "function") {
+      data.pop();
+      id = this.nsp.nextAckId();
+      this.#registerAck(id, last as Ack, flags.timeout);
+    }
+    if (this.#anyOutgoing !== undefined) for (const fn of [...this.#anyOutgoing]) fn(...data);
+    this.#client.writePacket({ type: SocketPacketType.EVENT, nsp: this.nsp.name, data, id }, flags);
+    return true;
+  }
+
+  /** Emits with a timeout: the ack receives `(err, ...args)`. Returns a new emitter. */
+  timeout(ms: number): SocketEmitter<EmitEvents> {
+    return new SocketEmitter(this, { timeout: ms });
+  }
+
+  /** Drops the next packet if the transport cannot take it right now. */
+  get volatile(): SocketEmitter<EmitEvents> {
+    return new SocketEmitter(this, { volatile: true });
+  }
+
+  /** Sets the compress flag for the next packet. */
+  compress(compress: boolean): SocketEmitter<EmitEvents> {
+    return new SocketEmitter(this, { compress });
+  }
+
+  /** Targets every other socket of the namespace. */
+  get broadcast(): BroadcastOperator<EmitEvents, SocketData> {
+    return this.nsp.except(this.id);
+  }
+
+  /** Targets the room(s), except this socket. @see BroadcastOperator.to */
+  to(room: RoomTarget): BroadcastOperator<EmitEvents, SocketData> {
+    return this.broadcast.to(room);
+  }
+
+  /** @see Socket.to */
+  in(room: RoomTarget): BroadcastOperator<EmitEvents, SocketData> {
+    return this.to(room);
+  }
+
+  /** Targets every other socket except those in the room(s). @see BroadcastOperator.except */
+  except(room: RoomTarget): BroadcastOperator<EmitEvents, SocketData> {
+    return this.broadcast.except(room);
+  }
+
+  /** Targets this node only. @see BroadcastOperator.local */
+  get local(): BroadcastOperator<EmitEvents, SocketData> {
+    return this.broadcast.local;
+  }
+
+  /** Joins room(s). */
+  join(rooms: RoomTarget): void {
+    this.nsp.adapter.addAll(this.id, typeof rooms === "string" ? [rooms] : rooms);
+  }
+
+  /** Leaves a room. */
+  leave(room: Room): void {
+    this.nsp.adapter.del(this.id, room);
+  }
+
+  /** Registers per-packet middleware, run before each incoming event reaches listeners. */
+  use(fn: PacketMiddleware): this {
+    this.#fns ??= [];
+    this.#fns.push(fn);
+    return this;
+  }
+
+  /** Adds a listener for every incoming event: `(event, ...args)`. */
+  onAny(listener: (event: string, ...args: unknown[]) => void): this {
+    this.#any ??= [];
+    this.#any.push(listener as AnyFn);
+    return this;
+  }
+
+  /** Adds a catch-all listener that runs before the others. */
+  prependAny(listener: (event: string, ...args: unknown[]) => void): this {
+    this.#any ??= [];
+    this.#any.unshift(listener as AnyFn);
+    return this;
+  }
+
+  /** Removes a catch-all listener, or all of them. */
+  offAny(listener?: (event: string, ...args: unknown[]) => void): this {
+    this.#any = removeFrom(this.#any, listener as AnyFn | undefined);
+    return this;
+  }
+
+  /** The catch-all listeners. */
+  listenersAny(): ((event: string, ...args: unknown[]) => void)[] {
+    return [...(this.#any ?? [])];
+  }
+
+  /** Adds a listener for every outgoing event: `(event, ...args)`. */
+  onAnyOutgoing(listener: (event: string, ...args: unknown[]) => void): this {
+    this.#anyOutgoing ??= [];
+    this.#anyOutgoing.push(listener as AnyFn);
+    return this;
+  }
+
+  /** Adds an outgoing catch-all listener that runs before the others. */
+  prependAnyOutgoing(listener: (event: string, ...args: unknown[]) => void): this {
+    this.#anyOutgoing ??= [];
+    this.#anyOutgoing.unshift(listener as AnyFn);
+    return this;
+  }
+
+  /** Removes an outgoing catch-all listener, or all of them. */
+  offAnyOutgoing(listener?: (event: string, ...args: unknown[]) => void): this {
+    this.#anyOutgoing = removeFrom(this.#anyOutgoing, listener as AnyFn | undefined);
+    return this;
+  }
+
+  /** The outgoing catch-all listeners. */
+  listenersAnyOutgoing(): ((event: string, ...args: unknown[]) => void)[] {
+    return [...(this.#anyOutgoing ?? [])];
+  }
+
+  /**
+   * Disconnects from this namespace (the client is told, and does not reconnect by itself);
+   * with `close`, closes the whole underlying connection.
+   */
+  disconnect(close = false): this {
+    if (!this.connected) return this;
+    if (close) {
+      this.#client.disconnectAll();
+      return this;
+    }
+    this.#client.writePacket({ type: SocketPacketType.DISCONNECT, nsp: this.nsp.name }, {});
+    this.onClose("server namespace disconnect");
+    return this;
+  }
+
+  /** Marks the socket connected and sends the CONNECT packet. @internal */
+  onConnect(): void {
+    this.connected = true;
+    this.join(this.id);
+    this.#client.writePacket(
+      { type: SocketPacketType.CONNECT, nsp: this.nsp.name, data: { sid: this.id } },
+      {},
+    );
+  }
+
+  /** Handles a decoded packet for this namespace. @internal */
+  onPacket(packet: SocketPacket): void {
+    switch (packet.type) {
+      case SocketPacketType.EVENT:
+      case SocketPacketType.BINARY_EVENT:
+        this.#onEvent(packet);
+        return;
+      case SocketPacketType.ACK:
+      case SocketPacketType.BINARY_ACK:
+        this.#onAck(packet);
+        return;
+      case SocketPacketType.DISCONNECT:
+        this.onClose("client namespace disconnect");
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Closes the socket: leaves rooms, fires `disconnecting` then `disconnect`. @internal */
+  onClose(reason: DisconnectReason, description?: unknown): void {
+    if (!this.connected) return;
+    this.emitReserved("disconnecting", reason, description);
+    this.nsp.adapter.delAll(this.id);
+    this.nsp.removeSocket(this);
+    this.#client.removeSocket(this);
+    this.connected = false;
+    this.#rejectPendingAcks();
+    this.emitReserved("disconnect", reason, description);
+  }
+
+  /** Reports an error to `error` listeners, or to the server's logger when there are none. @internal */
+  onError(err: Error): void {
+    if (this.listenerCount("error") > 0) this.emitReserved("error", err);
+    else this.nsp.server.log(`${this.nsp.name} ${this.id}: unhandled socket error: ${err.message}`);
+  }
+
+  #onEvent(packet: SocketPacket): void {
+    const args = (packet.data as unknown[]).slice();
+    if (packet.id !== undefined) args.push(this.#makeAck(packet.id));
+    if (this.#any !== undefined) for (const fn of [...this.#any]) fn(...args);
+    if (this.#fns === undefined) {
+      this.#dispatch(args);
+      return;
+    }
+    runMiddlewares(this.#fns, args, (err) => {
+      if (err !== undefined) this.onError(err);
+      else this.#dispatch(args);
+    });
+  }
+
+  #dispatch(args: unknown[]): void {
+    if (!this.connected) return; // a packet that raced a disconnect is dropped
+    this.emitUntyped(args[0] as string, args.slice(1));
+  }
+
+  #makeAck(id: number): AnyFn {
+    let sent = false;
+    return (...args: unknown[]) => {
+      if (sent) return; // an ack is sent at most once
+      sent = true;
+      this.#client.writePacket(
+        { type: SocketPacketType.ACK, nsp: this.nsp.name, id, data: args },
+        {},
+      );
+    };
+  }
+
+  #onAck(packet: SocketPacket): void {
+    const id = packet.id;
+    const ack = id === undefined ? undefined : this.#acks?.get(id);
+    if (ack === undefined || id === undefined) return; // unknown or late ack: ignored, as in Socket.IO
+    this.#acks!.delete(id);
+    const args = packet.data as unknown[];
+    if (ack.withError === true) ack(null, ...args);
+    else ack(...args);
+  }
+
+  /** Writes a packet encoded once for a broadcast. @internal */
+  writeEncoded(encoded: EncodedPacket, flags: BroadcastFlags): boolean {
+    return this.#client.writeEncoded(encoded, flags);
+  }
+
+  /** Registers an ack for a broadcast packet this socket was sent. @internal */
+  registerBroadcastAck(id: number, onAck: (args: unknown[]) => void): void {
+    this.#acks ??= new Map();
+    this.#acks.set(id, (...args: unknown[]) => onAck(args));
+  }
+
+  #registerAck(id: number, ack: Ack, timeout: number | undefined): void {
+    this.#acks ??= new Map();
+    const acks = this.#acks;
+    if (timeout === undefined) {
+      acks.set(id, ack);
+      return;
+    }
+    const timer = setTimeout(() => {
+      acks.delete(id);
+      ack(new TimeoutError(ErrorCode.ACK_TIMEOUT, "operation has timed out"));
+    }, timeout);
+    const wrapped: Ack = (...args: unknown[]) => {
+      clearTimeout(timer);
+      ack(...args);
+    };
+    wrapped.withError = true;
+    acks.set(id, wrapped);
+  }
+
+  #rejectPendingAcks(): void {
+    if (this.#acks === undefined) return;
+    const pending = [...this.#acks.values()];
+    this.#acks.clear();
+    // Acks with a timeout learn at once that no answer can come; others are dropped, as in Socket.IO.
+    for (const ack of pending) {
+      if (ack.withError === true) ack(new Error("socket has been disconnected"));
+    }
+  }
+}
+
+/**
+ * The result of `socket.timeout()`, `socket.volatile` and `socket.compress()`: emits to one
+ * socket with flags. Immutable; each flag call returns a new emitter.
+ */
+export class SocketEmitter<EmitEvents extends EventsMap<EmitEvents> = DefaultEventsMap> {
+  readonly #socket: {
+    emitWithFlags(flags: SocketEmitFlags, ev: string, args: readonly unknown[]): boolean;
+  };
+  readonly #flags: SocketEmitFlags;
+
+  constructor(
+    socket: {
+      emitWithFlags(flags: SocketEmitFlags, ev: string, args: readonly unknown[]): boolean;
+    },
+    flags: SocketEmitFlags,
+  ) {
+    this.#socket = socket;
+    this.#flags = flags;
+  }
+
+  /** @see Socket.emit */
+  emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean {
+    return this.#socket.emitWithFlags(this.#flags, ev, args);
+  }
+
+  /** @see Socket.emitWithAck */
+  emitWithAck<Ev extends EventNames<EmitEvents>>(
+    ev: Ev,
+    ...args: ArgsWithoutAck<EmitEvents, Ev>
+  ): Promise<AckResult<EmitEvents, Ev>> {
+    return emitWithAckVia(this.#socket, this.#flags, ev, args);
+  }
+
+  /** @see Socket.timeout */
+  timeout(ms: number): SocketEmitter<EmitEvents> {
+    return new SocketEmitter(this.#socket, { ...this.#flags, timeout: ms });
+  }
+
+  /** @see Socket.volatile */
+  get volatile(): SocketEmitter<EmitEvents> {
+    return new SocketEmitter(this.#socket, { ...this.#flags, volatile: true });
+  }
+
+  /** @see Socket.compress */
+  compress(compress: boolean): SocketEmitter<EmitEvents> {
+    return new SocketEmitter(this.#socket, { ...this.#flags, compress });
+  }
+}
+
+function emitWithAckVia<T>(
+  socket: { emitWithFlags(flags: SocketEmitFlags, ev: string, args: readonly unknown[]): boolean },
+  flags: SocketEmitFlags,
+  ev: string,
+  args: readonly unknown[],
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const ack =
+      flags.timeout === undefined
+        ? (value: unknown) => resolve(value as T)
+        : (err: Error | null, value: unknown) => (err === null ? resolve(value as T) : reject(err));
+    socket.emitWithFlags(flags, ev, [...args, ack]);
+  });
+}
+
+function removeFrom(list: AnyFn[] | undefined, fn: AnyFn | undefined): AnyFn[] | undefined {
+  if (list === undefined || fn === undefined) return undefined;
+  const index = list.indexOf(fn);
+  if (index !== -1) list.splice(index, 1);
+  return list.length === 0 ? undefined : list;
+}
+
+/** Runs middleware in order; stops at the first error. */
+export function runMiddlewares<A>(
+  fns: readonly ((arg: A, next: (err?: Error) => void) => void)[],
+  arg: A,
+  done: (err: Error | undefined) => void,
+): void {
+  const step = (i: number): void => {
+    const fn = fns[i];
+    if (fn === undefined) {
+      done(undefined);
+      return;
+    }
+    let called = false;
+    fn(arg, (err?: Error) => {
+      if (called) return; // next() called twice: ignore the second call
+      called = true;
+      if (err !== undefined && err !== null) done(err);
+      else step(i + 1);
+    });
+  };
+  step(0);
+}

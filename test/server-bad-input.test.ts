@@ -1,0 +1,116 @@
+// Hostile and malformed input at the Socket.IO layer: each closes that one connection with
+// a clear reason, and every other client carries on.
+import assert from "node:assert/strict";
+import { afterEach, describe, test } from "node:test";
+import WebSocket from "ws";
+import {
+  closeClients,
+  connected,
+  startServer,
+  type TestServer,
+  waitFor,
+} from "./support/harness.js";
+
+let server: TestServer | undefined;
+const raws = new Set<WebSocket>();
+afterEach(async () => {
+  for (const ws of raws) ws.terminate();
+  raws.clear();
+  closeClients();
+  await server?.close();
+  server = undefined;
+});
+
+/** A raw WebSocket speaking Engine.IO by hand; resolves once the open packet arrived. */
+async function rawClient(s: TestServer): Promise<{ ws: WebSocket; frames: (string | Buffer)[] }> {
+  const ws = new WebSocket(`ws://127.0.0.1:${s.port}/socket.io/?EIO=4&transport=websocket`);
+  raws.add(ws);
+  const frames: (string | Buffer)[] = [];
+  ws.on("message", (data, isBinary) => frames.push(isBinary ? (data as Buffer) : data.toString()));
+  await waitFor(ws, "open");
+  await until(() => frames.length > 0);
+  assert.match(String(frames[0]), /^0\{"sid"/);
+  return { ws, frames };
+}
+
+async function until(check: () => boolean, ms = 2000): Promise<void> {
+  const start = Date.now();
+  while (!check()) {
+    if (Date.now() - start > ms) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** Joins "/" over a raw socket, then sends `payload` and expects the connection closed. */
+async function expectClosedBy(payloads: (string | Buffer)[]): Promise<void> {
+  server ??= await startServer();
+  server.io.on("connection", (socket) =>
+    socket.on("echo", (v: unknown, ack: (v: unknown) => void) => ack(v)),
+  );
+  const healthy = server.client();
+  await connected(healthy);
+  const { ws, frames } = await rawClient(server);
+  ws.send("40");
+  await until(() => frames.some((f) => String(f).startsWith("40{")));
+  const closed = waitFor(ws, "close");
+  for (const p of payloads) ws.send(p);
+  await closed;
+  assert.equal(await healthy.timeout(2000).emitWithAck("echo", "still here"), "still here");
+}
+
+describe("malformed Socket.IO packets", () => {
+  const cases: [string, (string | Buffer)[]][] = [
+    ["truncated JSON", ['42["chat"']],
+    ["unknown packet type", ["49[]"]],
+    ["event name not a string", ["42[1,2]"]],
+    ["event payload not an array", ['42{"a":1}']],
+    ["non-numeric attachment count", ['45x-["a"]']],
+    [
+      "too many attachments",
+      [
+        `4511-["a",${Array.from({ length: 11 }, (_, i) => `{"_placeholder":true,"num":${i}}`).join(",")}]`,
+      ],
+    ],
+    ["binary frame nobody asked for", [Buffer.from([1, 2, 3])]],
+    ["placeholder out of range", ['451-["a",{"_placeholder":true,"num":5}]', Buffer.from([1])]],
+    ["nesting too deep", [`42["a",${"[".repeat(100)}${"]".repeat(100)}]`]],
+    ["duplicate CONNECT", ["40"]],
+  ];
+  for (const [name, payloads] of cases) {
+    test(`${name}: that connection is closed, others keep working`, async () => {
+      await expectClosedBy(payloads);
+    });
+  }
+
+  test("an unknown namespace is refused but the connection stays usable", async () => {
+    server = await startServer();
+    const { ws, frames } = await rawClient(server);
+    ws.send("40/nowhere,");
+    await until(() => frames.some((f) => String(f).startsWith("44/nowhere,")));
+    assert.equal(
+      frames.find((f) => String(f).startsWith("44"))!,
+      '44/nowhere,{"message":"Invalid namespace"}',
+    );
+    ws.send("40");
+    await until(() => frames.some((f) => String(f).startsWith("40{")));
+  });
+
+  test("a packet for a namespace the client never joined is ignored", async () => {
+    server = await startServer();
+    server.io.on("connection", (socket) =>
+      socket.on("echo", (v: unknown, ack: (v: unknown) => void) => ack(v)),
+    );
+    const { ws, frames } = await rawClient(server);
+    ws.send("40");
+    await until(() => frames.some((f) => String(f).startsWith("40{")));
+    ws.send('42/other,["echo","x"]');
+    ws.send('421["echo","y"]');
+    await until(() => frames.includes('431["y"]'));
+    assert.equal(ws.readyState, WebSocket.OPEN);
+  });
+
+  test("an oversized message closes that connection (maxHttpBufferSize)", async () => {
+    server = await startServer({ maxHttpBufferSize: 1000 });
+    await expectClosedBy([`42["echo","${"x".repeat(2000)}"]`]);
+  });
+});
