@@ -341,6 +341,9 @@ export class EngineSocket extends EventEmitter<EngineSocketEvents> {
     this.#heartbeat.stop(this.#hooks);
     this.#upgrade?.abort("session closed");
     this.#transport.setListener(IGNORING_LISTENER);
+    // Nothing more to say to the client: answer a pending GET with a close packet, but do
+    // not wait for the next one.
+    this.#transport.discard();
     this.#transport.close();
     this.#writeBuffer = [];
     this.#pendingCallbacks = null;
