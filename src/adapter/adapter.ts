@@ -47,10 +47,36 @@ export interface SocketDetails {
   readonly data: unknown;
 }
 
+/** What a disconnected socket leaves behind for connection-state recovery. */
+export interface PersistedSession {
+  /** The socket id, kept across the reconnection. */
+  readonly sid: string;
+  /** The private session id the client presents to recover. */
+  readonly pid: string;
+  readonly rooms: readonly Room[];
+  readonly data: unknown;
+  /** The newest stored offset when the socket connected: where recovery starts when the client got no packet. */
+  readonly startOffset: string | undefined;
+}
+
+/** A restored session and the EVENT payloads (`[event, ...args, offset]`) it missed, in order. */
+export interface RecoveredSession extends PersistedSession {
+  readonly missedPackets: readonly unknown[][];
+}
+
+/** Connection-state recovery settings a namespace hands its adapter (see `RecoveryOptions`). */
+export interface RecoverySettings {
+  readonly maxDisconnectionDuration: number;
+  readonly maxPackets: number;
+  readonly skipMiddlewares: boolean;
+}
+
 /** The namespace side of the adapter boundary: what an adapter may ask of its namespace. */
 export interface NamespacePort {
   /** The namespace name, e.g. `"/"` or `"/admin"`. */
   readonly name: string;
+  /** Connection-state recovery settings, or undefined when recovery is off. */
+  readonly recovery: RecoverySettings | undefined;
   /**
    * Writes a pre-encoded packet to one local socket. With `ackId`, registers `onAck` to run
    * when that socket acknowledges. Returns false when the socket is gone or a volatile
@@ -125,6 +151,16 @@ export interface Adapter {
   ): void;
   /** How many nodes serve this namespace (1 for the in-memory adapter). */
   serverCount(): Promise<number>;
+
+  /** The newest offset stored for recovery, if any (undefined when recovery is off). */
+  lastOffset(): string | undefined;
+  /** Keeps a disconnected socket's session for recovery. */
+  persistSession(session: PersistedSession): Promise<void>;
+  /**
+   * Restores a session and the packets it missed after `offset`; undefined when the session
+   * is unknown, expired, or its packets are no longer stored.
+   */
+  restoreSession(pid: string, offset: string | undefined): Promise<RecoveredSession | undefined>;
 }
 
 /** Builds an adapter for a namespace; pass one as the `adapter` server option. */

@@ -4,15 +4,18 @@
  */
 
 import type { SocketPacket } from "../protocol/socket-packet.js";
-import { encodeSocketPacket } from "../protocol/socket-packet.js";
+import { encodeSocketPacket, SocketPacketType } from "../protocol/socket-packet.js";
 import type {
   Adapter,
   BroadcastOptions,
   NamespacePort,
+  PersistedSession,
+  RecoveredSession,
   Room,
   SocketDetails,
   SocketId,
 } from "./adapter.js";
+import { MemoryRecoveryStore } from "./recovery-store.js";
 
 /** Room index and local broadcast for one namespace in one process. */
 export class InMemoryAdapter implements Adapter {
@@ -20,9 +23,11 @@ export class InMemoryAdapter implements Adapter {
   readonly #sids = new Map<SocketId, Set<Room>>();
   /** The namespace this adapter serves. */
   protected readonly port: NamespacePort;
+  readonly #store: MemoryRecoveryStore | undefined;
 
   constructor(port: NamespacePort) {
     this.port = port;
+    this.#store = port.recovery === undefined ? undefined : new MemoryRecoveryStore(port.recovery);
   }
 
   /** @see Adapter.rooms */
@@ -72,7 +77,7 @@ export class InMemoryAdapter implements Adapter {
   }
 
   broadcast(packet: SocketPacket, opts: BroadcastOptions): void {
-    const encoded = encodeSocketPacket(packet);
+    const encoded = encodeSocketPacket(this.withOffset(packet, opts));
     this.forEachMatch(opts, (id) => {
       this.port.deliver(id, encoded, opts.flags);
     });
@@ -130,6 +135,36 @@ export class InMemoryAdapter implements Adapter {
 
   serverCount(): Promise<number> {
     return Promise.resolve(1);
+  }
+
+  lastOffset(): string | undefined {
+    return this.#store?.lastOffset;
+  }
+
+  persistSession(session: PersistedSession): Promise<void> {
+    this.#store?.persist(session);
+    return Promise.resolve();
+  }
+
+  restoreSession(pid: string, offset: string | undefined): Promise<RecoveredSession | undefined> {
+    return Promise.resolve(this.#store?.restore(pid, offset));
+  }
+
+  /**
+   * With recovery on, stores an EVENT without ack that is not volatile and appends its
+   * offset as the last argument (Socket.IO 4.6+ wire format); other packets pass unchanged.
+   * Packets with acks are not stored: an ack callback cannot survive a reconnection.
+   */
+  protected withOffset(packet: SocketPacket, opts: BroadcastOptions): SocketPacket {
+    if (
+      this.#store === undefined ||
+      packet.type !== SocketPacketType.EVENT ||
+      packet.id !== undefined ||
+      opts.flags.volatile === true
+    ) {
+      return packet;
+    }
+    return { ...packet, data: this.#store.append(packet.data as unknown[], opts) };
   }
 
   /**

@@ -3,7 +3,13 @@
  * middleware and adapter. Broadcasting methods delegate to {@link BroadcastOperator}.
  */
 import { randomBytes } from "node:crypto";
-import type { Adapter, NamespacePort, Room, SocketDetails } from "../adapter/adapter.js";
+import type {
+  Adapter,
+  NamespacePort,
+  RecoveredSession,
+  Room,
+  SocketDetails,
+} from "../adapter/adapter.js";
 import { SocketPacketType } from "../protocol/socket-packet.js";
 import { BroadcastOperator, type RoomTarget } from "./broadcast-operator.js";
 import type { Client } from "./client.js";
@@ -221,34 +227,81 @@ export class Namespace<
     return id;
   }
 
-  /** Runs middleware for a new socket and, if it passes, connects it. @internal */
+  /**
+   * Creates the socket for a CONNECT (restoring its session when the client presents a
+   * recoverable one), runs middleware and, if it passes, connects it. @internal
+   */
   addClient(
     client: Client,
     auth: unknown,
     onConnected: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
   ): void {
-    const handshake = buildHandshake(client.conn.request, client.conn.remoteAddress, auth);
-    const socket = new Socket(this, client, randomBytes(15).toString("base64url"), handshake);
-    runMiddlewares(this.#fns, socket, (err) => {
-      if (client.conn.readyState !== "open") return; // the client left while middleware ran
-      if (err !== undefined) {
-        this.server.log(`${this.name}: middleware refused a socket: ${err.message}`);
-        const data = (err as ExtendedError).data;
-        client.writePacket(
-          {
-            type: SocketPacketType.CONNECT_ERROR,
-            nsp: this.name,
-            data: data === undefined ? { message: err.message } : { message: err.message, data },
-          },
-          {},
-        );
-        return;
-      }
+    this.#restore(auth).then(
+      (session) => this.#admit(client, auth, session, onConnected),
+      (err: unknown) => {
+        // A failing store must not block the connection: the client simply is not recovered.
+        this.server.log(`${this.name}: session restore failed: ${String(err)}`);
+        this.#admit(client, auth, undefined, onConnected);
+      },
+    );
+  }
+
+  #restore(auth: unknown): Promise<RecoveredSession | undefined> {
+    const recovery = this.server.recovery;
+    if (recovery === undefined || typeof auth !== "object" || auth === null)
+      return Promise.resolve(undefined);
+    const { pid, offset } = auth as { pid?: unknown; offset?: unknown };
+    if (typeof pid !== "string" || (offset !== undefined && typeof offset !== "string")) {
+      return Promise.resolve(undefined);
+    }
+    return this.adapter.restoreSession(pid, offset);
+  }
+
+  #admit(
+    client: Client,
+    auth: unknown,
+    session: RecoveredSession | undefined,
+    onConnected: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
+  ): void {
+    if (client.conn.readyState !== "open") return; // the client left meanwhile
+    const handshake = buildHandshake(
+      client.conn.request,
+      client.conn.remoteAddress,
+      stripRecovery(auth),
+    );
+    const id = session?.sid ?? randomBytes(15).toString("base64url");
+    const pid =
+      this.server.recovery === undefined
+        ? undefined
+        : (session?.pid ?? randomBytes(15).toString("base64url"));
+    const socket = new Socket(this, client, id, handshake, pid, this.adapter.lastOffset());
+    const connect = (): void => {
       this.sockets.set(socket.id, socket);
-      socket.onConnect();
+      socket.onConnect(session);
       onConnected(socket);
       this.emitReserved("connect", socket);
       this.emitReserved("connection", socket);
+    };
+    if (session !== undefined && this.server.recovery?.skipMiddlewares === true) {
+      connect();
+      return;
+    }
+    runMiddlewares(this.#fns, socket, (err) => {
+      if (client.conn.readyState !== "open") return; // the client left while middleware ran
+      if (err === undefined) {
+        connect();
+        return;
+      }
+      this.server.log(`${this.name}: middleware refused a socket: ${err.message}`);
+      const data = (err as ExtendedError).data;
+      client.writePacket(
+        {
+          type: SocketPacketType.CONNECT_ERROR,
+          nsp: this.name,
+          data: data === undefined ? { message: err.message } : { message: err.message, data },
+        },
+        {},
+      );
     });
   }
 
@@ -271,6 +324,7 @@ export class Namespace<
   #port(): NamespacePort {
     return {
       name: this.name,
+      recovery: this.server.recovery,
       deliver: (id, encoded, flags, ackId, onAck) => {
         const socket = this.sockets.get(id);
         if (socket === undefined || !socket.connected) return false;
@@ -295,4 +349,11 @@ export class Namespace<
       nextAckId: () => this.nextAckId(),
     };
   }
+}
+
+/** The auth payload without the recovery fields the client adds (`pid`, `offset`). */
+function stripRecovery(auth: unknown): unknown {
+  if (typeof auth !== "object" || auth === null || !("pid" in auth)) return auth;
+  const { pid: _pid, offset: _offset, ...rest } = auth as Record<string, unknown>;
+  return rest;
 }

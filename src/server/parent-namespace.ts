@@ -7,6 +7,7 @@
 import type {
   Adapter,
   BroadcastOptions,
+  RecoveredSession,
   Room,
   SocketDetails,
   SocketId,
@@ -134,5 +135,18 @@ class ParentAdapter implements Adapter {
 
   serverCount(): Promise<number> {
     return Promise.resolve(1);
+  }
+
+  // A parent has no sockets of its own: sessions live in the children's adapters.
+  lastOffset(): string | undefined {
+    return undefined;
+  }
+
+  persistSession(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  restoreSession(): Promise<RecoveredSession | undefined> {
+    return Promise.resolve(undefined);
   }
 }

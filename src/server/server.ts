@@ -5,7 +5,7 @@
  */
 import { createServer, type Server as HttpServer } from "node:http";
 import type { Server as HttpsServer } from "node:https";
-import type { Adapter, NamespacePort } from "../adapter/adapter.js";
+import type { Adapter, NamespacePort, RecoverySettings } from "../adapter/adapter.js";
 import { InMemoryAdapter } from "../adapter/in-memory-adapter.js";
 import { EngineServer, type EngineServerOptions, type EngineSocket } from "../engine/index.js";
 import type { SocketDecoderLimits } from "../protocol/socket-packet.js";
@@ -39,6 +39,12 @@ export interface ServerOptions extends EngineServerOptions {
   maxDepth?: number;
   /** Timeout for `serverSideEmit` acks. Default 5000 ms. */
   serverSideEmitTimeout?: number;
+  /**
+   * Connection-state recovery (Socket.IO 4.6+ wire format), on by default: a client that
+   * reconnects within `maxDisconnectionDuration` gets its id, rooms, data and every packet it
+   * missed. `false` turns it off.
+   */
+  connectionStateRecovery?: false | Partial<RecoverySettings>;
   /** Receives debug lines (bad input, refused connections). Default: stderr when `DEBUG` names `switchboard`. */
   logger?: (message: string) => void;
 }
@@ -73,6 +79,8 @@ export class Server<
   readonly connectTimeout: number;
   /** @internal */
   readonly serverSideEmitTimeout: number;
+  /** Connection-state recovery settings, undefined when off. @internal */
+  readonly recovery: RecoverySettings | undefined;
   readonly #nsps = new Map<
     string,
     Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
@@ -88,6 +96,7 @@ export class Server<
     const options = typeof srv === "object" && !isHttpServer(srv) ? srv : opts;
     this.connectTimeout = options.connectTimeout ?? 45_000;
     this.serverSideEmitTimeout = options.serverSideEmitTimeout ?? 5000;
+    this.recovery = resolveRecovery(options.connectionStateRecovery);
     this.decoderLimits = {
       maxAttachments: options.maxAttachments ?? 10,
       maxDepth: options.maxDepth ?? 32,
@@ -347,6 +356,17 @@ export class Server<
   log(message: string): void {
     this.#logger(message);
   }
+}
+
+function resolveRecovery(
+  option: ServerOptions["connectionStateRecovery"],
+): RecoverySettings | undefined {
+  if (option === false) return undefined;
+  return {
+    maxDisconnectionDuration: option?.maxDisconnectionDuration ?? 120_000,
+    maxPackets: option?.maxPackets ?? 10_000,
+    skipMiddlewares: option?.skipMiddlewares ?? true,
+  };
 }
 
 function isHttpServer(value: unknown): value is AttachTarget {

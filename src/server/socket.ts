@@ -7,7 +7,7 @@
  *     └──(middleware error: CONNECT_ERROR sent)──> discarded
  * ```
  */
-import type { BroadcastFlags, EncodedPacket, Room } from "../adapter/adapter.js";
+import type { BroadcastFlags, EncodedPacket, RecoveredSession, Room } from "../adapter/adapter.js";
 import type { EngineSocket } from "../engine/index.js";
 import { ErrorCode, TimeoutError } from "../errors.js";
 import { type SocketPacket, SocketPacketType } from "../protocol/socket-packet.js";
@@ -45,6 +45,18 @@ export interface SocketEmitFlags {
 }
 
 type AnyFn = (...args: unknown[]) => void;
+
+const NO_ROOMS: ReadonlySet<Room> = new Set();
+
+// Socket.IO's list: the client went away without saying goodbye, so it may come back.
+const RECOVERABLE_REASONS: ReadonlySet<DisconnectReason> = new Set([
+  "transport error",
+  "transport close",
+  "forced close",
+  "ping timeout",
+  "server shutting down",
+  "forced server close",
+]);
 type Ack = ((...args: unknown[]) => void) & { withError?: boolean };
 
 /**
@@ -72,7 +84,11 @@ export class Socket<
   /** Whether the socket is connected to its namespace. */
   connected = false;
   /** Whether this socket's state was recovered after a reconnection. */
-  readonly recovered: boolean = false;
+  recovered = false;
+  /** The private session id a client presents to recover this socket; undefined when recovery is off. */
+  readonly pid: string | undefined;
+  readonly #startOffset: string | undefined;
+  #ownRoom: ReadonlySet<Room> | undefined;
   readonly #client: Client;
   #acks: Map<number, Ack> | undefined;
   #fns: PacketMiddleware[] | undefined;
@@ -84,12 +100,16 @@ export class Socket<
     client: Client,
     id: string,
     handshake: Handshake,
+    pid?: string,
+    startOffset?: string,
   ) {
     super();
     this.nsp = nsp;
     this.#client = client;
     this.id = id;
     this.handshake = handshake;
+    this.pid = pid;
+    this.#startOffset = startOffset;
   }
 
   /** The underlying Engine.IO connection. */
@@ -152,7 +172,15 @@ export class Socket<
       this.#registerAck(id, last as Ack, flags.timeout);
     }
     if (this.#anyOutgoing !== undefined) for (const fn of [...this.#anyOutgoing]) fn(...data);
-    this.#client.writePacket({ type: SocketPacketType.EVENT, nsp: this.nsp.name, data, id }, flags);
+    const packet: SocketPacket = { type: SocketPacketType.EVENT, nsp: this.nsp.name, data, id };
+    if (this.pid !== undefined && id === undefined && flags.volatile !== true) {
+      // Through the adapter, so the packet is stored with an offset and can be replayed after
+      // a reconnection (as Socket.IO does with recovery on).
+      this.#ownRoom ??= new Set([this.id]);
+      this.nsp.adapter.broadcast(packet, { rooms: this.#ownRoom, except: NO_ROOMS, flags });
+    } else {
+      this.#client.writePacket(packet, flags);
+    }
     return true;
   }
 
@@ -278,14 +306,25 @@ export class Socket<
     return this;
   }
 
-  /** Marks the socket connected and sends the CONNECT packet. @internal */
-  onConnect(): void {
+  /**
+   * Marks the socket connected and sends the CONNECT packet; for a recovered session, joins
+   * its rooms again, restores its data and replays the packets it missed, in order. @internal
+   */
+  onConnect(session?: RecoveredSession): void {
     this.connected = true;
     this.join(this.id);
-    this.#client.writePacket(
-      { type: SocketPacketType.CONNECT, nsp: this.nsp.name, data: { sid: this.id } },
-      {},
-    );
+    const data = this.pid === undefined ? { sid: this.id } : { sid: this.id, pid: this.pid };
+    this.#client.writePacket({ type: SocketPacketType.CONNECT, nsp: this.nsp.name, data }, {});
+    if (session === undefined) return;
+    this.recovered = true;
+    this.join(session.rooms);
+    this.data = session.data as SocketData;
+    for (const missed of session.missedPackets) {
+      this.#client.writePacket(
+        { type: SocketPacketType.EVENT, nsp: this.nsp.name, data: missed },
+        {},
+      );
+    }
   }
 
   /** Handles a decoded packet for this namespace. @internal */
@@ -311,6 +350,7 @@ export class Socket<
   onClose(reason: DisconnectReason, description?: unknown): void {
     if (!this.connected) return;
     this.emitReserved("disconnecting", reason, description);
+    if (this.pid !== undefined && RECOVERABLE_REASONS.has(reason)) this.#persist();
     this.nsp.adapter.delAll(this.id);
     this.nsp.removeSocket(this);
     this.#client.removeSocket(this);
@@ -323,6 +363,19 @@ export class Socket<
   onError(err: Error): void {
     if (this.listenerCount("error") > 0) this.emitReserved("error", err);
     else this.nsp.server.log(`${this.nsp.name} ${this.id}: unhandled socket error: ${err.message}`);
+  }
+
+  #persist(): void {
+    const session = {
+      sid: this.id,
+      pid: this.pid!,
+      rooms: [...this.rooms],
+      data: this.data,
+      startOffset: this.#startOffset,
+    };
+    this.nsp.adapter.persistSession(session).catch((err: unknown) => {
+      this.nsp.server.log(`${this.nsp.name} ${this.id}: could not persist session: ${String(err)}`);
+    });
   }
 
   #onEvent(packet: SocketPacket): void {
