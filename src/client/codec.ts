@@ -1,0 +1,104 @@
+/**
+ * The client's compact Socket.IO v5 packet codec, binary attachments included
+ * (socket.io-protocol v5 §packet-encoding).
+ *
+ * Why not `src/protocol/socket-packet.ts`: that codec is built for the server, facing
+ * hostile input with detailed, stable errors, and with the Engine.IO codec it weighs more
+ * (4 KB gzipped) than the whole WebSocket-only client may (`scripts/build-client.mjs`). This
+ * one keeps the wire format, the packet types and numbers (from `src/protocol`), returns a
+ * `Result` instead of throwing on input, and `test/client-codec.test.ts` checks it against
+ * the protocol codec packet by packet. A server we chose to connect to is trusted more than
+ * the server trusts its clients: we check what the client relies on, not every shape.
+ */
+import { fail, ok, type Result } from "../errors.js";
+import type { RawData } from "../protocol/engine-packet.js";
+import { type SocketPacket, SocketPacketType as T } from "../protocol/socket-packet.js";
+
+type Binary = ArrayBuffer | ArrayBufferView;
+type Mutable = { -readonly [K in keyof SocketPacket]: SocketPacket[K] };
+
+/**
+ * Encodes a packet: the text header and JSON, then one message per binary attachment,
+ * replaced in the JSON by `{"_placeholder":true,"num":N}` (EVENT and ACK then become
+ * BINARY_EVENT and BINARY_ACK). `Blob`s must have been read into bytes first.
+ */
+export function encodeSocketPacket(p: SocketPacket): RawData[] {
+  const out: RawData[] = [""];
+  // The replacer sees each value before toJSON through `this[key]`, so Buffers count too.
+  const json =
+    p.data === undefined
+      ? ""
+      : JSON.stringify(p.data, function (this: Record<string, Binary>, key, value: unknown) {
+          const v = this[key];
+          if (!(v instanceof ArrayBuffer || ArrayBuffer.isView(v))) return value;
+          out.push(
+            ArrayBuffer.isView(v)
+              ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength)
+              : new Uint8Array(v),
+          );
+          return { _placeholder: true, num: out.length - 2 };
+        });
+  const n = out.length - 1;
+  out[0] = `${n ? `${p.type + 3}${n}-` : p.type}${p.nsp === "/" ? "" : `${p.nsp},`}${p.id ?? ""}${json}`;
+  return out;
+}
+
+// type, attachment count, namespace, ack id, JSON.
+const HEADER = /^([0-6])(?:(\d+)-)?(?:(\/[^,]*),?)?(\d*)([\s\S]*)$/;
+
+/** Puts each placeholder's attachment back; throws on a bad index (caught by `add`). */
+function fill(v: unknown, bins: Uint8Array[]): unknown {
+  if (typeof v !== "object" || !v) return v;
+  const o = v as Record<string, unknown>;
+  if (o._placeholder === true) {
+    const bin = bins[o.num as number];
+    if (!bin) throw o.num;
+    return bin;
+  }
+  for (const k in o) o[k] = fill(o[k], bins);
+  return o;
+}
+
+/**
+ * Reassembles Socket.IO packets from one connection's Engine.IO messages, in order. BINARY
+ * packets come out as EVENT/ACK with their binaries in place, as socket.io-parser does.
+ */
+export class SocketPacketDecoder {
+  #p: Mutable | undefined;
+  #want = 0;
+  #bins: Uint8Array[] = [];
+
+  /** A complete packet, `undefined` while attachments are awaited, or the reason to close. */
+  add(chunk: RawData): Result<SocketPacket | undefined> {
+    let p = this.#p;
+    try {
+      if (typeof chunk === "string") {
+        const m = HEADER.exec(chunk);
+        if (!m || p) throw chunk;
+        this.#want = +(m[2] ?? 0);
+        const type = +m[1]!;
+        // BINARY_EVENT/BINARY_ACK (5/6) carry attachments and come out as EVENT/ACK (2/3).
+        if (type > T.CONNECT_ERROR !== this.#want > 0) throw chunk;
+        p = { type: this.#want ? type - 3 : type, nsp: m[3] ?? "/" } as Mutable;
+        if (m[4]) p.id = +m[4];
+        if (m[5]) p.data = JSON.parse(m[5]);
+        this.#bins = [];
+      } else if (p) this.#bins.push(chunk);
+      else throw chunk;
+      this.#p = p;
+      if (this.#bins.length < this.#want) return ok(undefined);
+      this.#p = undefined;
+      p.data = fill(p.data, this.#bins);
+      if ((p.type === T.EVENT || p.type === T.ACK) && !Array.isArray(p.data)) throw p.data;
+      return ok(p);
+    } catch (err) {
+      this.#p = undefined;
+      return fail("SB_ERR_INVALID_PACKET", `invalid packet: ${err}`);
+    }
+  }
+
+  /** Drops a packet still waiting for attachments. */
+  reset(): void {
+    this.#p = undefined;
+  }
+}

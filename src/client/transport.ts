@@ -1,0 +1,55 @@
+/**
+ * The small interface between the client's `Engine` and its transports. A transport is
+ * made by a factory from a {@link TransportSink} (how it reports back) and the options. The
+ * set of factories an entry point offers is its {@link TransportRegistry}: the full client
+ * registers `polling` and `websocket`, the WebSocket-only entry only `websocket`, so
+ * bundlers leave the polling code out.
+ *
+ * Packets travel between engine and transport as WebSocket frames do
+ * (engine.io-protocol v4 §websocket): a string is one packet, its type digit first
+ * (`"2"` ping, `"4hello"` message); bytes are one binary `message`. Polling joins them into
+ * payloads itself.
+ */
+import type { RawData } from "../protocol/engine-packet.js";
+
+/** How a transport reports to the engine that owns it. */
+export interface TransportSink {
+  /** The URL for the next connection or request, Engine.IO query included (`sid` once known). */
+  url(): string;
+  /** The session's `maxPayload` in bytes, or 0 before the handshake. */
+  max(): number;
+  /** The transport is connected (WebSocket `open`); used while probing an upgrade. */
+  open(): void;
+  /** One Engine.IO packet arrived. */
+  frame(frame: RawData): void;
+  /** Everything passed to `send` has been written. */
+  drain(): void;
+  /** The transport closed: with an error when it failed, without one when the peer closed it. */
+  close(err?: Error): void;
+}
+
+/** Options every transport reads. */
+export interface TransportOptions {
+  /** Extra HTTP headers for each request (Node only: browsers do not allow setting them). */
+  extraHeaders?: Record<string, string>;
+  /** Send cookies on cross-origin requests (polling `credentials: "include"`). */
+  withCredentials?: boolean;
+}
+
+/** A live transport. */
+export interface Transport {
+  /** `"polling"` or `"websocket"`, as in the Engine.IO query. */
+  readonly name: string;
+  /** Writes packets; the transport calls `sink.drain()` once they are out. One call at a time. */
+  send(frames: RawData[]): void;
+  /** Stops after in-flight requests complete, then calls `done` (polling, before an upgrade). */
+  pause?(done: () => void): void;
+  /** Closes without reporting back. */
+  close(): void;
+}
+
+/** Makes a transport. */
+export type TransportFactory = (sink: TransportSink, opts: TransportOptions) => Transport;
+
+/** Transport factories by name. */
+export type TransportRegistry = Readonly<Record<string, TransportFactory>>;

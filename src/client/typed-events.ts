@@ -1,0 +1,98 @@
+/**
+ * Type helpers for typed events on the client, in Socket.IO's generic order:
+ * `Socket<ListenEvents, EmitEvents>`. Events are declared as interface maps:
+ *
+ * ```ts
+ * interface ServerToClient { chat(msg: string): void }
+ * interface ClientToServer { join(room: string, ack: (ok: boolean) => void): void }
+ * const socket: Socket<ServerToClient, ClientToServer> = io("https://example.com");
+ * ```
+ *
+ * Without a map, every event is allowed and its arguments are `unknown` (never `any`).
+ * This file holds types only: it adds nothing to the bundle.
+ */
+
+/** Constraint for an event map `T`: each key maps to a listener signature. Interfaces qualify. */
+export type EventsMap<T> = { [K in keyof T]: (...args: never[]) => void };
+
+/** The map used when none is given: any event name, `unknown` arguments. */
+export interface DefaultEventsMap {
+  [event: string]: (...args: unknown[]) => void;
+}
+
+/** The event names of a map. */
+export type EventNames<M> = keyof M & string;
+
+/** The argument list of event `E` in map `M`. */
+export type EventParams<M, E extends keyof M> = M[E] extends (...args: infer P) => unknown
+  ? P
+  : never;
+
+/** Names usable with `on`/`off`: reserved events plus the user's listen events. */
+export type ListenNames<L, R> = EventNames<R> | EventNames<L>;
+
+/** The listener type for event `E`: the reserved signature wins over a user one. */
+export type ListenerOf<L, R, E> = E extends keyof R ? R[E] : E extends keyof L ? L[E] : never;
+
+/** The last element of a tuple. */
+export type Last<T extends unknown[]> = T extends [...unknown[], infer L] ? L : never;
+
+/** A tuple without its last element. */
+export type AllButLast<T extends unknown[]> = T extends [...infer H, unknown] ? H : unknown[];
+
+/** The first parameter of a function type, or `unknown`. */
+export type FirstArg<F> = F extends (arg: infer A, ...rest: never[]) => unknown ? A : unknown;
+
+type PrependError<P extends unknown[]> = P extends [...infer H, infer A]
+  ? A extends (...args: infer AP) => infer R
+    ? [...H, (err: Error | null, ...args: AP) => R]
+    : P
+  : P;
+
+/**
+ * The map seen after `socket.timeout(ms)`: each trailing ack callback receives an error
+ * first (`null` on success).
+ */
+export type DecorateAcknowledgements<M> = {
+  [K in keyof M]: M[K] extends (...args: infer P) => infer R
+    ? (...args: PrependError<P>) => R
+    : M[K];
+};
+
+/** Why a socket disconnected; the strings match socket.io-client's. */
+export type DisconnectReason =
+  | "io server disconnect"
+  | "io client disconnect"
+  | "ping timeout"
+  | "transport close"
+  | "transport error"
+  | "parse error"
+  | "forced close";
+
+/** Extra detail passed with `disconnect` when a transport failed. */
+export type DisconnectDescription = Error | { description: string; context?: unknown } | undefined;
+
+/** An error carrying the server's `data`, as delivered with `connect_error`. */
+export interface ConnectError extends Error {
+  /** The `data` the server attached to the refusal (e.g. `next(Object.assign(err, { data }))`). */
+  data?: unknown;
+}
+
+/** Events a client `Socket` emits itself. */
+export interface SocketReservedEvents {
+  connect: () => void;
+  connect_error: (err: ConnectError) => void;
+  disconnect: (reason: DisconnectReason, description?: DisconnectDescription) => void;
+}
+
+/** Events a `Manager` emits. */
+export interface ManagerReservedEvents {
+  open: () => void;
+  error: (err: Error) => void;
+  ping: () => void;
+  close: (reason: DisconnectReason, description?: DisconnectDescription) => void;
+  reconnect_failed: () => void;
+  reconnect_attempt: (attempt: number) => void;
+  reconnect_error: (err: Error) => void;
+  reconnect: (attempt: number) => void;
+}

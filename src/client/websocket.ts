@@ -1,0 +1,56 @@
+/**
+ * The WebSocket transport: one Engine.IO packet per frame (engine.io-protocol v4 §websocket),
+ * binary `message` packets as binary frames. Uses the platform `WebSocket` (browsers,
+ * workers, Node 22+) and falls back to the `ws` package in older Node, loaded lazily so
+ * browser bundles never include it.
+ */
+import { TransportError } from "../errors.js";
+import type { TransportFactory } from "./transport.js";
+
+type WebSocketCtor = new (url: string, init?: unknown) => WebSocket;
+
+/** Creates a WebSocket transport. */
+export const websocket: TransportFactory = (sink, opts) => {
+  let ws: WebSocket | undefined;
+  let closed = false;
+  // Reports the end once: an error event, a close event, or `ws` failing to load.
+  const end = (cause?: unknown) => {
+    if (closed) return;
+    closed = true;
+    ws?.close();
+    sink.close(
+      cause
+        ? new TransportError("SB_ERR_TRANSPORT_ERROR", "websocket error", { cause })
+        : undefined,
+    );
+  };
+  const start = (Ctor: WebSocketCtor) => {
+    if (closed) return;
+    const headers = opts.extraHeaders;
+    // Both `ws` and Node's built-in WebSocket accept `{ headers }` in place of protocols.
+    ws = new Ctor(sink.url(), headers && { headers });
+    ws.binaryType = "arraybuffer";
+    ws.onopen = () => sink.open();
+    ws.onerror = end;
+    ws.onclose = () => end();
+    ws.onmessage = ({ data }) => sink.frame(typeof data === "string" ? data : new Uint8Array(data));
+  };
+  const Native = globalThis.WebSocket as WebSocketCtor | undefined;
+  if (Native) start(Native);
+  else import("ws").then((m) => start(m.WebSocket as unknown as WebSocketCtor), end);
+  return {
+    name: "websocket",
+    send(frames) {
+      try {
+        for (const f of frames) ws!.send(f);
+      } catch {
+        // The socket closed under us: its close event reports it.
+      }
+      sink.drain();
+    },
+    close() {
+      closed = true;
+      ws?.close();
+    },
+  };
+};
