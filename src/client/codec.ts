@@ -88,7 +88,7 @@ export class SocketPacketDecoder {
       this.#p = p;
       if (this.#bins.length < this.#want) return ok(undefined);
       this.#p = undefined;
-      p.data = fill(p.data, this.#bins);
+      if (this.#want) p.data = fill(p.data, this.#bins);
       if ((p.type === T.EVENT || p.type === T.ACK) && !Array.isArray(p.data)) throw p.data;
       return ok(p);
     } catch (err) {
