@@ -5,9 +5,9 @@
  */
 import type { Adapter, BroadcastFlags, Room, SocketDetails } from "../adapter/adapter.js";
 import { ErrorCode, TimeoutError } from "../errors.js";
-import { SocketPacketType } from "../protocol/socket-packet.js";
+import { RESERVED_EVENTS, SocketPacketType } from "../protocol/socket-packet.js";
 import { RemoteSocket } from "./remote-socket.js";
-import { RESERVED_EVENTS } from "./reserved-events.js";
+
 import type {
   AckResult,
   ArgsWithoutAck,

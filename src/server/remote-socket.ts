@@ -3,9 +3,9 @@
  * with methods that act on it through the adapter, whichever node it lives on.
  */
 import type { Adapter, BroadcastOptions, Room, SocketDetails } from "../adapter/adapter.js";
-import { SocketPacketType } from "../protocol/socket-packet.js";
+import { RESERVED_EVENTS, SocketPacketType } from "../protocol/socket-packet.js";
 import type { Handshake } from "./handshake.js";
-import { RESERVED_EVENTS } from "./reserved-events.js";
+
 import type { DefaultEventsMap, EventNames, EventParams, EventsMap } from "./typed-events.js";
 
 /** A socket on this node or another, as seen from `fetchSockets()`. */

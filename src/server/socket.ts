@@ -10,13 +10,13 @@
 import type { BroadcastFlags, EncodedPacket, RecoveredSession, Room } from "../adapter/adapter.js";
 import type { EngineSocket } from "../engine/index.js";
 import { ErrorCode, TimeoutError } from "../errors.js";
-import { type SocketPacket, SocketPacketType } from "../protocol/socket-packet.js";
+import { RESERVED_EVENTS, type SocketPacket, SocketPacketType } from "../protocol/socket-packet.js";
 import type { BroadcastOperator, RoomTarget } from "./broadcast-operator.js";
 import type { Client } from "./client.js";
 import type { DisconnectReason } from "./disconnect-reason.js";
 import type { Handshake } from "./handshake.js";
 import type { Namespace } from "./namespace.js";
-import { RESERVED_EVENTS } from "./reserved-events.js";
+
 import { TypedEmitter } from "./typed-emitter.js";
 import type {
   AckResult,
