@@ -1,0 +1,2 @@
+// The same server as contestant "switchboard"; only the client driver differs.
+export * from "../switchboard/server.mjs";

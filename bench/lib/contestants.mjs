@@ -1,0 +1,41 @@
+// Contestant discovery: every folder contestants/<name>/ holding server.mjs and
+// client.mjs is a contestant. Its client.mjs may export
+//   meta = { echoModes: ['modeA', 'modeB'], transports: ['websocket', 'polling'] }
+// (first mode is the default; per-mode scenarios run once per mode; scenarios that
+// need a transport other than websocket run only the contestants listing it).
+import { existsSync, readdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+const DIR = fileURLToPath(new URL("../contestants/", import.meta.url));
+/** Preferred column order; anything else found follows alphabetically. */
+const ORDER = ["ws", "socketio", "switchboard-sioc", "switchboard", "uws"];
+/** Every ratio in the main table is relative to this contestant. */
+export const BASELINE = "ws";
+/** The second table compares these columns with Socket.IO (same echo mode). */
+export const SIO_BASELINE = "socketio";
+
+/** Names of the contestant folders, in column order. */
+export function discoverContestants() {
+  const names = readdirSync(DIR, { withFileTypes: true })
+    .filter(
+      (d) =>
+        d.isDirectory() &&
+        existsSync(`${DIR}${d.name}/server.mjs`) &&
+        existsSync(`${DIR}${d.name}/client.mjs`),
+    )
+    .map((d) => d.name);
+  const rank = (n) => (ORDER.includes(n) ? ORDER.indexOf(n) : ORDER.length);
+  return names.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+/** Loads a contestant's client module (throws if it does not load) and reads its meta. */
+export async function loadMeta(name) {
+  const mod = await import(new URL(`../contestants/${name}/client.mjs`, import.meta.url));
+  if (typeof mod.connect !== "function") throw new Error("client.mjs exports no connect()");
+  const modes = mod.meta?.echoModes?.length ? mod.meta.echoModes : ["default"];
+  const transports = mod.meta?.transports?.length ? mod.meta.transports : ["websocket"];
+  return { name, modes, transports };
+}
+
+/** Column id of a (contestant, mode) pair: the default mode keeps the bare name. */
+export const entryId = (name, mode, modes) => (mode === modes[0] ? name : `${name}:${mode}`);
