@@ -12,7 +12,8 @@
  */
 import { fail, ok, type Result } from "../errors.js";
 import type { RawData } from "../protocol/engine-packet.js";
-import { type SocketPacket, SocketPacketType as T } from "../protocol/socket-packet.js";
+import type { SocketPacket } from "../protocol/socket-packet.js";
+import { ACK, CONNECT_ERROR, EVENT } from "./wire.js";
 
 type Binary = ArrayBuffer | ArrayBufferView;
 type Mutable = { -readonly [K in keyof SocketPacket]: SocketPacket[K] };
@@ -78,7 +79,7 @@ export class SocketPacketDecoder {
         this.#want = +(m[2] ?? 0);
         const type = +m[1]!;
         // BINARY_EVENT/BINARY_ACK (5/6) carry attachments and come out as EVENT/ACK (2/3).
-        if (type > T.CONNECT_ERROR !== this.#want > 0) throw chunk;
+        if (type > CONNECT_ERROR !== this.#want > 0) throw chunk;
         p = { type: this.#want ? type - 3 : type, nsp: m[3] ?? "/" } as Mutable;
         if (m[4]) p.id = +m[4];
         if (m[5]) p.data = JSON.parse(m[5]);
@@ -89,7 +90,7 @@ export class SocketPacketDecoder {
       if (this.#bins.length < this.#want) return ok(undefined);
       this.#p = undefined;
       if (this.#want) p.data = fill(p.data, this.#bins);
-      if ((p.type === T.EVENT || p.type === T.ACK) && !Array.isArray(p.data)) throw p.data;
+      if ((p.type === EVENT || p.type === ACK) && !Array.isArray(p.data)) throw p.data;
       return ok(p);
     } catch (err) {
       this.#p = undefined;

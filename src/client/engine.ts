@@ -1,20 +1,23 @@
 /**
- * The client side of one Engine.IO v4 session: handshake, heartbeat, write buffer and the
+ * The client side of one Engine.IO v4 session: handshake, heartbeat and the
  * polling -> WebSocket upgrade (engine.io-protocol v4). The Manager creates one per
  * connection attempt and hears from it through an {@link EngineHandler}.
  *
  * ```
- *            open packet               close()           drained
- *  opening ─────────────────> open ────────────> closing ────────> closed (silently)
+ *            open packet                  close()
+ *  opening ─────────────────> open ─────────────────> closed (silently)
  *     │                         │ transport close/error, ping timeout,
  *     └─────────────────────────┴─ parse error ───> closed, handler.close(reason)
  *
- *  upgrade: polling open ─> probe ws ─"2probe"─> ─"3probe"─> pause polling ─> "5" on ws
+ *  upgrade: polling open ─> probe ws ─"2probe"─> ─"3probe"─> pause polling (writes held)
+ *           ─> "5" and the held writes on ws
  * ```
  */
-import { EnginePacketType as P, type RawData } from "../protocol/engine-packet.js";
+import { TransportError } from "../errors.js";
+import type { RawData } from "../protocol/engine-packet.js";
 import type { Transport, TransportOptions, TransportRegistry } from "./transport.js";
 import type { DisconnectDescription, DisconnectReason } from "./typed-events.js";
+import { CLOSE, MESSAGE, OPEN, PING, PONG, UPGRADE } from "./wire.js";
 
 /** What an Engine reads from the Manager's options. */
 export interface EngineOptions extends TransportOptions {
@@ -50,17 +53,16 @@ export class Engine {
   /** The session id, once the handshake is done. */
   id: string | undefined;
   /** Where the session stands (see the diagram above). */
-  readyState: "opening" | "open" | "closing" | "closed" = "opening";
+  readyState: "opening" | "open" | "closed" = "opening";
   /** The transport carrying the session (`transport.name` tells which). */
   transport: Transport;
   #uri: URL;
   #o: EngineOptions;
   #reg: TransportRegistry;
   #h: EngineHandler;
-  #buf: RawData[] = [];
-  #busy = false;
-  #upgrading = false;
   #probe: Transport | undefined;
+  // Writes held while polling pauses for the upgrade.
+  #held: RawData[] | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #heartbeat = 0;
   #max = 0;
@@ -76,18 +78,18 @@ export class Engine {
     this.transport = this.#create(first);
   }
 
-  /** Queues one Engine.IO `message`. */
+  /** Sends one Engine.IO `message`. */
   write(data: RawData): void {
-    this.#send(typeof data === "string" ? P.message + data : data);
+    this.#send(typeof data === "string" ? MESSAGE + data : data);
   }
 
-  /** Closes the session once queued packets are written; the handler is not called. */
+  /** Closes the session (after what was written); the handler is not called. */
   close(): void {
-    if (this.readyState === "open") {
-      this.readyState = "closing";
-      if (this.#busy || this.#upgrading) return;
-    }
-    this.#end();
+    this.readyState = "closed";
+    clearTimeout(this.#timer);
+    this.transport.close();
+    this.#probe?.close();
+    this.#probe = undefined;
   }
 
   #create(name: string): Transport {
@@ -103,12 +105,11 @@ export class Engine {
           return `${scheme}://${u.host}${(this.#o.path ?? "/socket.io").replace(/\/?$/, "/")}?${q}`;
         },
         max: () => this.#max,
-        open: () => t === this.#probe && t.send([`${P.ping}probe`]),
+        open: () => t === this.#probe && t.send([`${PING}probe`]),
         frame: (f) => {
           if (t === this.transport) this.#onFrame(f);
           else if (t === this.#probe) this.#onProbe(t, f);
         },
-        drain: () => t === this.transport && this.#onDrain(),
         close: (err) => {
           if (t === this.#probe) this.#endProbe();
           else if (t === this.transport) {
@@ -124,18 +125,23 @@ export class Engine {
     return t;
   }
 
+  #send(frame: RawData): void {
+    if (this.readyState !== "open") return;
+    if (this.#held) this.#held.push(frame);
+    else this.transport.send([frame]);
+  }
+
   #onFrame(f: RawData): void {
-    if (this.readyState === "closing") return;
-    const type = typeof f === "string" ? f[0] : P.message;
+    const type = typeof f === "string" ? f[0] : MESSAGE;
     const data = typeof f === "string" ? f.slice(1) : f;
-    if (type === P.open) this.#onHandshake(data as string);
-    else if (type === P.ping) {
+    if (type === OPEN) this.#onHandshake(data as string);
+    else if (type === PING) {
       // engine.io-protocol v4 §heartbeat: the server pings, the client answers.
       this.#resetPing();
-      this.#send(P.pong);
+      this.#send(PONG);
       this.#h.ping();
-    } else if (type === P.message) this.#h.data(data);
-    else if (type === P.close) this.#onClose("transport close");
+    } else if (type === MESSAGE) this.#h.data(data);
+    else if (type === CLOSE) this.#onClose("transport close");
   }
 
   #onHandshake(data: string): void {
@@ -160,27 +166,30 @@ export class Engine {
   }
 
   #onProbe(t: Transport, f: RawData): void {
-    if (f !== `${P.pong}probe`) {
+    if (f !== `${PONG}probe`) {
       this.#endProbe();
       return;
     }
-    this.#upgrading = true;
+    this.#held = [];
     this.transport.pause!(() => {
       if (this.#probe !== t) return;
       this.#probe = undefined;
-      this.#upgrading = false;
       this.transport = t;
-      this.#buf.unshift(P.upgrade);
-      this.#flush();
+      t.send([UPGRADE, ...this.#held!]);
+      this.#held = undefined;
     });
   }
 
-  // The probe failed or was refused: stay on polling.
+  // The probe failed: stay on polling, unless polling already paused for it.
   #endProbe(): void {
     this.#probe?.close();
     this.#probe = undefined;
-    this.#upgrading = false;
-    this.#flush();
+    if (this.#held) {
+      this.#onClose(
+        "transport error",
+        new TransportError("SB_ERR_TRANSPORT_ERROR", "upgrade failed"),
+      );
+    }
   }
 
   #resetPing(): void {
@@ -188,36 +197,9 @@ export class Engine {
     this.#timer = setTimeout(() => this.#onClose("ping timeout"), this.#heartbeat);
   }
 
-  #send(frame: RawData): void {
-    if (this.readyState !== "open") return;
-    this.#buf.push(frame);
-    this.#flush();
-  }
-
-  #flush(): void {
-    if (this.#busy || this.#upgrading || this.#buf.length === 0) return;
-    this.#busy = true;
-    this.transport.send(this.#buf.splice(0));
-  }
-
-  #onDrain(): void {
-    this.#busy = false;
-    this.#flush();
-    if (this.readyState === "closing" && !this.#busy && !this.#upgrading) this.#end();
-  }
-
   #onClose(reason: DisconnectReason, description?: DisconnectDescription): void {
     if (this.readyState === "closed") return;
-    this.#end();
+    this.close();
     this.#h.close(reason, description);
-  }
-
-  #end(): void {
-    this.readyState = "closed";
-    clearTimeout(this.#timer);
-    this.transport.close();
-    this.#probe?.close();
-    this.#probe = undefined;
-    this.#buf = [];
   }
 }

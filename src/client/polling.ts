@@ -4,8 +4,9 @@
  * base64 behind a `b`. Each POST stays under the session's `maxPayload`.
  */
 import { TransportError } from "../errors.js";
-import { EnginePacketType, type RawData, RECORD_SEPARATOR } from "../protocol/engine-packet.js";
+import { type RawData, RECORD_SEPARATOR } from "../protocol/engine-packet.js";
 import type { TransportFactory } from "./transport.js";
+import { CLOSE } from "./wire.js";
 
 const encode = (frames: RawData[]): string =>
   frames
@@ -48,6 +49,7 @@ export const polling: TransportFactory = (sink, opts) => {
   let posting = false;
   let onIdle: (() => void) | undefined;
   let seq = 0;
+  const queue: RawData[] = [];
   const abort = new AbortController();
   const request = (body?: string): Promise<string> =>
     fetch(`${sink.url()}&t=${Date.now().toString(36)}.${seq++}`, {
@@ -58,9 +60,9 @@ export const polling: TransportFactory = (sink, opts) => {
       signal: body ? null : abort.signal,
     }).then((res) => (res.ok ? res.text() : Promise.reject(new Error(`HTTP ${res.status}`))));
   const fail = (cause: unknown) => {
-    if (closed) return;
+    if (!closed)
+      sink.close(new TransportError("SB_ERR_TRANSPORT_ERROR", "xhr poll error", { cause }));
     closed = true;
-    sink.close(new TransportError("SB_ERR_TRANSPORT_ERROR", "xhr poll error", { cause }));
   };
   // Calls the pause callback once nothing is in flight; polling stays stopped afterwards.
   const idle = () => {
@@ -77,38 +79,43 @@ export const polling: TransportFactory = (sink, opts) => {
         getting = false;
         for (const f of decode(payload)) {
           if (closed) return;
-          if (f === EnginePacketType.close) closed = true; // the server closed the session: nothing to tell it
           opened = true;
+          if (f === CLOSE) closed = true; // the server ended the session: nothing to tell it
           sink.frame(f);
         }
         onIdle ? idle() : closed || poll();
       })
       .catch(fail);
   };
-  const post = async (payloads: RawData[][]) => {
+  // POSTs one payload at a time, in order, until the queue is empty.
+  const post = async () => {
+    if (posting) return;
     posting = true;
     try {
-      for (const payload of payloads) await request(encode(payload));
+      while (queue.length) {
+        for (const payload of chunk(queue.splice(0), sink.max())) await request(encode(payload));
+      }
     } catch (err) {
       return fail(err);
     }
     posting = false;
-    if (!closed) sink.drain();
     idle();
   };
   poll();
   return {
     name: "polling",
-    send: (frames) => void post(chunk(frames, sink.max())),
+    send(frames) {
+      queue.push(...frames);
+      void post();
+    },
     pause(done) {
       onIdle = done;
       idle();
     },
     close() {
-      if (closed) return;
+      if (!closed && opened) this.send([CLOSE]);
       closed = true;
       abort.abort();
-      if (opened) request(EnginePacketType.close).catch(() => {});
     },
   };
 };

@@ -11,7 +11,7 @@
  * ```
  */
 import { HandshakeError, TimeoutError, TransportError } from "../errors.js";
-import { type SocketPacket, SocketPacketType as T } from "../protocol/socket-packet.js";
+import type { SocketPacket } from "../protocol/socket-packet.js";
 import { Emitter } from "./emitter.js";
 import type { Manager } from "./manager.js";
 import type {
@@ -27,6 +27,7 @@ import type {
   Last,
   SocketReservedEvents,
 } from "./typed-events.js";
+import { ACK, CONNECT, DISCONNECT, EVENT } from "./wire.js";
 
 /** Per-socket options; names follow socket.io-client, `maxBufferedPackets` is ours. */
 export interface SocketOptions {
@@ -67,28 +68,27 @@ export type SocketHook = (
 ) => void;
 
 type Fn = (...args: unknown[]) => void;
+type AnyListener = (event: string, ...args: unknown[]) => void;
 interface Flags {
   volatile?: boolean;
-  compress?: boolean;
   timeout?: number;
+  /** The ack takes an error first (timeout, emitWithAck, retries). */
   errorFirst?: boolean;
+  /** Sent by the retry queue itself. */
   queued?: boolean;
 }
+/** An emit waiting in the `retries` queue. */
 interface Queued {
+  ev: string;
   args: unknown[];
+  ack: Fn | undefined;
   flags: Flags;
   tries: number;
-  pending: boolean;
+  pending?: boolean;
 }
 
-const RESERVED = [
-  "connect",
-  "connect_error",
-  "disconnect",
-  "disconnecting",
-  "newListener",
-  "removeListener",
-];
+const RESERVED = /^(connect(_error)?|disconnect(ing)?|newListener|removeListener)$/;
+const closedError = (message: string) => new TransportError("SB_ERR_TRANSPORT_CLOSED", message);
 
 /**
  * A socket bound to one namespace. Create it with `io()` or `manager.socket(nsp)`.
@@ -116,15 +116,16 @@ export class Socket<
   auth: SocketAuth | undefined;
   /** Emits waiting for a connection, bounded by `maxBufferedPackets`. */
   sendBuffer: SocketPacket[] = [];
-  /** Events received before the connection completed. */
+  /** Events received before the namespace CONNECT (a recovered session's missed events). */
   receiveBuffer: unknown[][] = [];
-  #opts: SocketOptions;
+  #o: SocketOptions;
   #port: ManagerPort;
   #flags: Flags = {};
   #ids = 0;
-  #acks = new Map<number, [Fn, ((err: Error) => void)?]>();
-  #any: Fn[] = [];
-  #anyOut: Fn[] = [];
+  // Pending acks by id: the reply handler, and for error-first acks the failure handler.
+  #acks = new Map<number, [Fn, Fn?]>();
+  #any: AnyListener[] = [];
+  #anyOut: AnyListener[] = [];
   #queue: Queued[] = [];
   #active = false;
   #pid: string | undefined;
@@ -135,7 +136,7 @@ export class Socket<
     super();
     this.io = io;
     this.nsp = nsp;
-    this.#opts = opts;
+    this.#o = opts;
     this.#port = port;
     this.auth = opts.auth;
     port.hook((ev, a, b) => {
@@ -175,9 +176,10 @@ export class Socket<
 
   /** Leaves the namespace; the connection closes when no socket uses it any more. */
   disconnect(): this {
-    if (this.connected) this.#port.send({ type: T.DISCONNECT, nsp: this.nsp });
+    const was = this.connected;
+    if (was) this.#port.send({ type: DISCONNECT, nsp: this.nsp });
     this.#destroy();
-    if (this.connected) this.#onClose("io client disconnect");
+    if (was) this.#onClose("io client disconnect");
     return this;
   }
 
@@ -204,10 +206,13 @@ export class Socket<
     ...args: AllButLast<EventParams<E, Ev>>
   ): Promise<FirstArg<Last<EventParams<E, Ev>>>> {
     const flags = { ...this.#take(), errorFirst: true };
-    return new Promise((resolve, reject) => {
-      const ack = (err: unknown, value: never) => (err ? reject(err) : resolve(value));
-      this.#emit(ev, [...args, ack], flags);
-    });
+    return new Promise((resolve, reject) =>
+      this.#emit(
+        ev,
+        [...args, (err: unknown, v: never) => (err ? reject(err) : resolve(v))],
+        flags,
+      ),
+    );
   }
 
   /** Sets the ack timeout of the next emit: its ack then receives an error first. */
@@ -222,38 +227,37 @@ export class Socket<
     return this;
   }
 
-  /** Compression flag of the next emit (accepted for compatibility; transports ignore it). */
-  compress(compress: boolean): this {
-    this.#flags.compress = compress;
+  /** Accepted for compatibility: transports do not compress per message. */
+  compress(_compress: boolean): this {
     return this;
   }
 
   /** Adds a listener for every incoming event (name first). */
-  onAny(fn: (event: string, ...args: unknown[]) => void): this {
-    this.#any.push(fn as Fn);
+  onAny(fn: AnyListener): this {
+    this.#any.push(fn);
     return this;
   }
 
   /** Like `onAny`, but first in line. */
-  prependAny(fn: (event: string, ...args: unknown[]) => void): this {
-    this.#any.unshift(fn as Fn);
+  prependAny(fn: AnyListener): this {
+    this.#any.unshift(fn);
     return this;
   }
 
   /** Removes one catch-all listener, or all of them. */
-  offAny(fn?: (event: string, ...args: unknown[]) => void): this {
+  offAny(fn?: AnyListener): this {
     this.#any = fn ? this.#any.filter((f) => f !== fn) : [];
     return this;
   }
 
   /** Adds a listener for every outgoing event, called when it is actually sent. */
-  onAnyOutgoing(fn: (event: string, ...args: unknown[]) => void): this {
-    this.#anyOut.push(fn as Fn);
+  onAnyOutgoing(fn: AnyListener): this {
+    this.#anyOut.push(fn);
     return this;
   }
 
   /** Removes one outgoing catch-all listener, or all of them. */
-  offAnyOutgoing(fn?: (event: string, ...args: unknown[]) => void): this {
+  offAnyOutgoing(fn?: AnyListener): this {
     this.#anyOut = fn ? this.#anyOut.filter((f) => f !== fn) : [];
     return this;
   }
@@ -264,31 +268,40 @@ export class Socket<
     return f;
   }
 
+  #full(): boolean {
+    return this.sendBuffer.length + this.#queue.length >= (this.#o.maxBufferedPackets ?? 1000);
+  }
+
   #emit(ev: string, args: unknown[], f: Flags): void {
-    if (RESERVED.includes(ev)) throw new Error(`"${ev}" is a reserved event name`);
-    const o = this.#opts;
-    if (o.retries && !f.queued && !f.volatile) {
-      this.#enqueue([ev, ...args], f);
-      return;
-    }
+    if (RESERVED.test(ev)) throw new Error(`"${ev}" is a reserved event name`);
+    const o = this.#o;
     const ack = typeof args.at(-1) === "function" ? (args.pop() as Fn) : undefined;
     const timeout = f.timeout ?? o.ackTimeout;
     const errorFirst = f.errorFirst || timeout !== undefined;
-    if (
-      !this.connected &&
-      (f.volatile || this.sendBuffer.length >= (o.maxBufferedPackets ?? 1000))
-    ) {
-      if (!f.volatile && ack && errorFirst) ack(this.#full());
-      return;
+    const queue = o.retries && !f.volatile;
+    if (!f.queued) {
+      if (f.volatile && !this.connected) return;
+      // maxBufferedPackets: refuse the new emit, keep the buffered ones.
+      if ((queue || !this.connected) && this.#full()) {
+        if (errorFirst || queue) ack?.(closedError("cannot emit: maxBufferedPackets reached"));
+        return;
+      }
+      if (queue) {
+        this.#queue.push({
+          ev,
+          args,
+          ack,
+          flags: { ...f, queued: true, errorFirst: true },
+          tries: 0,
+        });
+        this.#drain();
+        return;
+      }
     }
-    const id = ack && this.#ids++;
-    const packet: SocketPacket = { type: T.EVENT, nsp: this.nsp, data: [ev, ...args], id };
+    const id = ack ? this.#ids++ : undefined;
+    const packet: SocketPacket = { type: EVENT, nsp: this.nsp, data: [ev, ...args], id };
     if (ack) this.#addAck(id!, ack, timeout, errorFirst);
     this.connected ? this.#out(packet) : this.sendBuffer.push(packet);
-  }
-
-  #full(): Error {
-    return new TransportError("SB_ERR_TRANSPORT_CLOSED", "cannot emit: maxBufferedPackets reached");
   }
 
   #addAck(id: number, ack: Fn, timeout: number | undefined, errorFirst: boolean): void {
@@ -308,86 +321,64 @@ export class Socket<
     this.#acks.set(id, [(...a) => end(null, ...a), end]);
   }
 
-  // ackTimeout + retries: one emit in flight at a time, re-sent until acked or retries are spent.
-  #enqueue(args: unknown[], flags: Flags): void {
-    const ack = typeof args.at(-1) === "function" ? (args.pop() as Fn) : undefined;
-    if (this.#queue.length >= (this.#opts.maxBufferedPackets ?? 1000)) {
-      ack?.(this.#full());
-      return;
-    }
-    const entry: Queued = {
-      args,
-      flags: { ...flags, queued: true, errorFirst: true },
-      tries: 0,
-      pending: false,
-    };
-    args.push((err: unknown, ...res: unknown[]) => {
-      if (entry !== this.#queue[0]) return;
-      if (err === null || entry.tries > (this.#opts.retries ?? 0)) {
-        this.#queue.shift();
-        ack?.(err, ...res);
-      }
-      entry.pending = false;
-      this.#drain();
-    });
-    this.#queue.push(entry);
-    this.#drain();
-  }
-
+  // ackTimeout + retries: the head of the queue is in flight, re-sent until acked or retries
+  // are spent, then the next one goes.
   #drain(force?: boolean): void {
-    const e = this.#queue[0];
-    if (!this.connected || !e || (e.pending && !force)) return;
-    e.pending = true;
-    e.tries++;
-    this.#emit(e.args[0] as string, e.args.slice(1), e.flags);
+    const q = this.#queue[0];
+    if (!this.connected || !q || (q.pending && !force)) return;
+    q.pending = true;
+    q.tries++;
+    const onAck = (err: unknown, ...res: unknown[]) => {
+      if (q !== this.#queue[0]) return;
+      q.pending = false;
+      if (!err || q.tries > (this.#o.retries ?? 0)) {
+        this.#queue.shift();
+        q.ack?.(err, ...res);
+      }
+      this.#drain();
+    };
+    this.#emit(q.ev, [...q.args, onAck], q.flags);
   }
 
   #out(p: SocketPacket): void {
-    for (const f of [...this.#anyOut]) f(...(p.data as unknown[]));
+    for (const f of this.#anyOut.slice()) f(...(p.data as [string]));
     this.#port.send(p);
   }
 
   #onOpen(): void {
     const send = (data?: Record<string, unknown>) =>
       this.#port.send({
-        type: T.CONNECT,
+        type: CONNECT,
         nsp: this.nsp,
         data: this.#pid ? { pid: this.#pid, offset: this.#offset, ...data } : data,
       });
     typeof this.auth === "function" ? this.auth(send) : send(this.auth);
   }
 
-  #onPacket(p: SocketPacket): void {
-    const type = p.type;
-    const d = p.data as Record<string, unknown> | undefined;
-    if (type === T.CONNECT) {
-      if (typeof d?.sid === "string") this.#onConnect(d.sid, d.pid as string | undefined);
-      else
-        this.emitReserved(
-          "connect_error",
-          new HandshakeError("SB_ERR_BAD_REQUEST", "invalid CONNECT"),
-        );
-    } else if (type === T.EVENT) {
-      const args = [...(p.data as unknown[])];
-      if (p.id !== undefined) args.push(this.#ackFor(p.id));
+  #onPacket({ type, id, data }: SocketPacket): void {
+    const d = data as Record<string, string> & unknown[];
+    if (type === EVENT) {
+      const args = [...d];
+      if (id !== undefined) args.push(this.#ackFor(id));
       this.connected ? this.#dispatch(args) : this.receiveBuffer.push(args);
-    } else if (type === T.ACK) {
-      const ack = this.#acks.get(p.id!);
-      this.#acks.delete(p.id!);
-      ack?.[0](...(p.data as unknown[]));
-    } else if (type === T.DISCONNECT) {
+    } else if (type === ACK) {
+      const ack = this.#acks.get(id!);
+      this.#acks.delete(id!);
+      ack?.[0](...d);
+    } else if (type === CONNECT) this.#onConnect(d?.sid, d?.pid);
+    else {
       this.#destroy();
-      this.#onClose("io server disconnect");
-    } else if (type === T.CONNECT_ERROR) {
-      this.#destroy();
-      const err = new HandshakeError("SB_ERR_MIDDLEWARE_REFUSED", String(d?.message ?? d));
-      this.emitReserved("connect_error", Object.assign(err, { data: d?.data }));
+      if (type === DISCONNECT) this.#onClose("io server disconnect");
+      else {
+        const err = new HandshakeError("SB_ERR_MIDDLEWARE_REFUSED", d?.message ?? String(d));
+        this.emitReserved("connect_error", Object.assign(err, { data: d?.data }));
+      }
     }
   }
 
   #dispatch(args: unknown[]): void {
-    for (const f of [...this.#any]) f(...args);
-    (this.emitReserved as (ev: string, ...a: unknown[]) => void)(...(args as [string]));
+    for (const f of this.#any.slice()) f(...(args as [string]));
+    (this.emitReserved as (...a: unknown[]) => void)(...args);
     // Connection state recovery: the server appends each event's offset.
     const last = args.at(-1);
     if (this.#pid && typeof last === "string") this.#offset = last;
@@ -396,12 +387,12 @@ export class Socket<
   #ackFor(id: number): Fn {
     let sent = false;
     return (...data) => {
-      if (!sent) this.#port.send({ type: T.ACK, nsp: this.nsp, id, data });
+      if (!sent) this.#port.send({ type: ACK, nsp: this.nsp, id, data });
       sent = true;
     };
   }
 
-  #onConnect(id: string, pid: string | undefined): void {
+  #onConnect(id: string | undefined, pid: string | undefined): void {
     this.id = id;
     this.recovered = !!pid && pid === this.#pid;
     this.#pid = pid;
@@ -420,7 +411,7 @@ export class Socket<
     for (const [id, [, fail]] of this.#acks) {
       if (this.sendBuffer.some((p) => p.id === id)) continue;
       this.#acks.delete(id);
-      fail?.(new TransportError("SB_ERR_TRANSPORT_CLOSED", "socket has been disconnected"));
+      fail?.(closedError("socket has been disconnected"));
     }
   }
 

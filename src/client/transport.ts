@@ -22,8 +22,6 @@ export interface TransportSink {
   open(): void;
   /** One Engine.IO packet arrived. */
   frame(frame: RawData): void;
-  /** Everything passed to `send` has been written. */
-  drain(): void;
   /** The transport closed: with an error when it failed, without one when the peer closed it. */
   close(err?: Error): void;
 }
@@ -40,11 +38,11 @@ export interface TransportOptions {
 export interface Transport {
   /** `"polling"` or `"websocket"`, as in the Engine.IO query. */
   readonly name: string;
-  /** Writes packets; the transport calls `sink.drain()` once they are out. One call at a time. */
+  /** Writes packets in order (queued by the transport while a previous write is in flight). */
   send(frames: RawData[]): void;
-  /** Stops after in-flight requests complete, then calls `done` (polling, before an upgrade). */
+  /** Stops once in-flight requests complete, then calls `done` (polling, before an upgrade). */
   pause?(done: () => void): void;
-  /** Closes without reporting back. */
+  /** Closes after queued packets are written, without reporting back. */
   close(): void;
 }
 

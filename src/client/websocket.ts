@@ -46,7 +46,6 @@ export const websocket: TransportFactory = (sink, opts) => {
       } catch {
         // The socket closed under us: its close event reports it.
       }
-      sink.drain();
     },
     close() {
       closed = true;

@@ -1,0 +1,24 @@
+/**
+ * Wire numbers the client uses, as constants the bundler inlines. Each is typed as the
+ * protocol's own value (`src/protocol`), so the compiler rejects any drift from it.
+ */
+import type { EnginePacketType } from "../protocol/engine-packet.js";
+import type { SocketPacketType } from "../protocol/socket-packet.js";
+
+type E = typeof EnginePacketType;
+type S = typeof SocketPacketType;
+
+/** Engine.IO packet types (engine.io-protocol v4 §packet-types). */
+export const OPEN: E["open"] = "0";
+export const CLOSE: E["close"] = "1";
+export const PING: E["ping"] = "2";
+export const PONG: E["pong"] = "3";
+export const MESSAGE: E["message"] = "4";
+export const UPGRADE: E["upgrade"] = "5";
+
+/** Socket.IO packet types (socket.io-protocol v5 §packet-types). */
+export const CONNECT: S["CONNECT"] = 0;
+export const DISCONNECT: S["DISCONNECT"] = 1;
+export const EVENT: S["EVENT"] = 2;
+export const ACK: S["ACK"] = 3;
+export const CONNECT_ERROR: S["CONNECT_ERROR"] = 4;
