@@ -1,23 +1,19 @@
 /**
- * The client side of one Engine.IO v4 session: handshake, heartbeat and the
- * polling -> WebSocket upgrade (engine.io-protocol v4). The Manager creates one per
- * connection attempt and hears from it through an {@link EngineHandler}.
+ * The client side of one Engine.IO v4 session: handshake and heartbeat
+ * (engine.io-protocol v4). The Manager creates one per connection attempt and hears from it
+ * through an {@link EngineHandler}. Upgrading is the polling transport's business.
  *
  * ```
  *            open packet                  close()
  *  opening ─────────────────> open ─────────────────> closed (silently)
  *     │                         │ transport close/error, ping timeout,
  *     └─────────────────────────┴─ parse error ───> closed, handler.close(reason)
- *
- *  upgrade: polling open ─> probe ws ─"2probe"─> ─"3probe"─> pause polling (writes held)
- *           ─> "5" and the held writes on ws
  * ```
  */
-import { TransportError } from "../errors.js";
 import type { RawData } from "../protocol/engine-packet.js";
 import type { Transport, TransportOptions, TransportRegistry } from "./transport.js";
 import type { DisconnectDescription, DisconnectReason } from "./typed-events.js";
-import { CLOSE, MESSAGE, OPEN, PING, PONG, UPGRADE } from "./wire.js";
+import { CLOSE, MESSAGE, OPEN, PING, PONG } from "./wire.js";
 
 /** What an Engine reads from the Manager's options. */
 export interface EngineOptions extends TransportOptions {
@@ -25,10 +21,6 @@ export interface EngineOptions extends TransportOptions {
   path?: string;
   /** Extra query parameters (default: those of the URL). */
   query?: Record<string, string> | string;
-  /** Transports in order of preference; the first available opens the session. */
-  transports?: string[];
-  /** Upgrade from polling to WebSocket when the server offers it. Default true. */
-  upgrade?: boolean;
 }
 
 /** How an Engine reports to its Manager. Nothing is reported after `close()`. */
@@ -60,9 +52,6 @@ export class Engine {
   #o: EngineOptions;
   #reg: TransportRegistry;
   #h: EngineHandler;
-  #probe: Transport | undefined;
-  // Writes held while polling pauses for the upgrade.
-  #held: RawData[] | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #heartbeat = 0;
   #max = 0;
@@ -88,47 +77,35 @@ export class Engine {
     this.readyState = "closed";
     clearTimeout(this.#timer);
     this.transport.close();
-    this.#probe?.close();
-    this.#probe = undefined;
   }
 
   #create(name: string): Transport {
-    const t: Transport = this.#reg[name]!(
+    return this.#reg[name]!(
       {
-        url: () => {
+        url: (transport) => {
           const u = this.#uri;
           const q = new URLSearchParams(this.#o.query ?? u.search);
           q.set("EIO", "4");
-          q.set("transport", name);
+          q.set("transport", transport);
           if (this.id) q.set("sid", this.id);
-          const scheme = `${name === "websocket" ? "ws" : "http"}${/s:$/.test(u.protocol) ? "s" : ""}`;
+          const scheme = `${transport === "websocket" ? "ws" : "http"}${/s:$/.test(u.protocol) ? "s" : ""}`;
           return `${scheme}://${u.host}${(this.#o.path ?? "/socket.io").replace(/\/?$/, "/")}?${q}`;
         },
         max: () => this.#max,
-        open: () => t === this.#probe && t.send([`${PING}probe`]),
-        frame: (f) => {
-          if (t === this.transport) this.#onFrame(f);
-          else if (t === this.#probe) this.#onProbe(t, f);
-        },
-        close: (err) => {
-          if (t === this.#probe) this.#endProbe();
-          else if (t === this.transport) {
-            this.#onClose(
-              err ? "transport error" : "transport close",
-              err ?? { description: `${name} closed` },
-            );
-          }
-        },
+        open: () => {},
+        frame: (f) => this.#onFrame(f),
+        close: (err) =>
+          this.#onClose(
+            err ? "transport error" : "transport close",
+            err ?? { description: `${name} closed` },
+          ),
       },
       this.#o,
     );
-    return t;
   }
 
   #send(frame: RawData): void {
-    if (this.readyState !== "open") return;
-    if (this.#held) this.#held.push(frame);
-    else this.transport.send([frame]);
+    if (this.readyState === "open") this.transport.send([frame]);
   }
 
   #onFrame(f: RawData): void {
@@ -159,37 +136,8 @@ export class Engine {
     this.#resetPing();
     this.#h.open();
     const o = this.#o;
-    const up = h.upgrades?.find((n) => this.#reg[n] && (o.transports ?? [n]).includes(n));
-    if (o.upgrade !== false && up && this.transport.pause && this.readyState === "open") {
-      this.#probe = this.#create(up);
-    }
-  }
-
-  #onProbe(t: Transport, f: RawData): void {
-    if (f !== `${PONG}probe`) {
-      this.#endProbe();
-      return;
-    }
-    this.#held = [];
-    this.transport.pause!(() => {
-      if (this.#probe !== t) return;
-      this.#probe = undefined;
-      this.transport = t;
-      t.send([UPGRADE, ...this.#held!]);
-      this.#held = undefined;
-    });
-  }
-
-  // The probe failed: stay on polling, unless polling already paused for it.
-  #endProbe(): void {
-    this.#probe?.close();
-    this.#probe = undefined;
-    if (this.#held) {
-      this.#onClose(
-        "transport error",
-        new TransportError("SB_ERR_TRANSPORT_ERROR", "upgrade failed"),
-      );
-    }
+    const names = h.upgrades?.filter((n) => (o.transports ?? [n]).includes(n));
+    if (o.upgrade !== false && this.readyState === "open") this.transport.upgrade?.(names ?? []);
   }
 
   #resetPing(): void {

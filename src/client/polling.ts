@@ -1,12 +1,15 @@
 /**
  * The HTTP long-polling transport over `fetch` (engine.io-protocol v4 §polling): one GET in
  * flight to receive, POSTs serialised to send, packets joined with `\x1e` and binary sent as
- * base64 behind a `b`. Each POST stays under the session's `maxPayload`.
+ * base64 behind a `b`. Each POST stays under the session's `maxPayload`. It also performs
+ * the upgrade to WebSocket (engine.io-protocol v4 §upgrade), so the engine and the
+ * WebSocket-only bundle know nothing of it.
  */
 import { TransportError } from "../errors.js";
 import { type RawData, RECORD_SEPARATOR } from "../protocol/engine-packet.js";
-import type { TransportFactory } from "./transport.js";
-import { CLOSE } from "./wire.js";
+import type { Transport, TransportFactory, TransportOptions, TransportSink } from "./transport.js";
+import { websocket } from "./websocket.js";
+import { CLOSE, PING, PONG, UPGRADE } from "./wire.js";
 
 const encode = (frames: RawData[]): string =>
   frames
@@ -41,81 +44,143 @@ function chunk(frames: RawData[], max: number): RawData[][] {
   return out;
 }
 
-/** Creates a polling transport; its first GET is the Engine.IO handshake. */
-export const polling: TransportFactory = (sink, opts) => {
-  let closed = false;
-  let opened = false;
-  let getting = false;
-  let posting = false;
-  let onIdle: (() => void) | undefined;
-  let seq = 0;
-  const queue: RawData[] = [];
-  const abort = new AbortController();
-  const request = (body?: string): Promise<string> =>
-    fetch(`${sink.url()}&t=${Date.now().toString(36)}.${seq++}`, {
+/**
+ * Long-polling, and the upgrade away from it: after the handshake it probes a WebSocket
+ * (`2probe` / `3probe`), stops issuing requests, waits for those in flight, then sends `5`
+ * and everything written meanwhile on the WebSocket and carries the session there.
+ */
+class Polling implements Transport {
+  name = "polling";
+  #sink: TransportSink;
+  #o: TransportOptions;
+  #closed = false;
+  #opened = false;
+  #getting = false;
+  #posting = false;
+  #queue: RawData[] = [];
+  #seq = 0;
+  #abort = new AbortController();
+  // The WebSocket being probed, and once it answered, the pause waiting for idle.
+  #probe: Transport | undefined;
+  #onIdle: (() => void) | undefined;
+  // The WebSocket the session moved to.
+  #ws: Transport | undefined;
+
+  constructor(sink: TransportSink, opts: TransportOptions) {
+    this.#sink = sink;
+    this.#o = opts;
+    this.#poll();
+  }
+
+  send(frames: RawData[]): void {
+    if (this.#ws) this.#ws.send(frames);
+    else {
+      this.#queue.push(...frames);
+      void this.#post();
+    }
+  }
+
+  close(): void {
+    this.#ws?.close();
+    this.#probe?.close();
+    if (!this.#closed && this.#opened && !this.#ws) this.send([CLOSE]);
+    this.#closed = true;
+    this.#abort.abort();
+  }
+
+  upgrade(names: string[]): void {
+    if (!names.includes("websocket")) return;
+    const sink = this.#sink;
+    const ws: Transport = websocket(
+      {
+        url: sink.url,
+        max: sink.max,
+        open: () => ws.send([`${PING}probe`]),
+        frame: (f) => {
+          if (this.#ws) sink.frame(f);
+          else if (f === `${PONG}probe`) this.#pause(ws);
+          else ws.close();
+        },
+        close: (err) => {
+          if (this.#ws) sink.close(err);
+          // A probe failing after polling paused for it leaves nothing to carry the session.
+          else if (this.#onIdle) this.#fail(err);
+          this.#probe = undefined;
+        },
+      },
+      this.#o,
+    );
+    this.#probe = ws;
+  }
+
+  #pause(ws: Transport): void {
+    this.#onIdle = () => {
+      this.#probe = undefined;
+      this.#ws = ws;
+      this.name = "websocket";
+      ws.send([UPGRADE, ...this.#queue.splice(0)]);
+    };
+    this.#idle();
+  }
+
+  // Moves to the WebSocket once no request is in flight.
+  #idle(): void {
+    const done = this.#onIdle;
+    if (done && !this.#getting && !this.#posting && !this.#ws) done();
+  }
+
+  #request(body?: string): Promise<string> {
+    const o = this.#o;
+    return fetch(`${this.#sink.url(this.name)}&t=${Date.now().toString(36)}.${this.#seq++}`, {
       method: body ? "POST" : "GET",
       body: body ?? null,
-      headers: opts.extraHeaders ?? {},
-      credentials: opts.withCredentials ? "include" : "same-origin",
-      signal: body ? null : abort.signal,
+      headers: o.extraHeaders ?? {},
+      credentials: o.withCredentials ? "include" : "same-origin",
+      signal: body ? null : this.#abort.signal,
     }).then((res) => (res.ok ? res.text() : Promise.reject(new Error(`HTTP ${res.status}`))));
-  const fail = (cause: unknown) => {
-    if (!closed)
-      sink.close(new TransportError("SB_ERR_TRANSPORT_ERROR", "xhr poll error", { cause }));
-    closed = true;
-  };
-  // Calls the pause callback once nothing is in flight; polling stays stopped afterwards.
-  const idle = () => {
-    const done = onIdle;
-    if (done && !getting && !posting) {
-      onIdle = () => {};
-      done();
-    }
-  };
-  const poll = () => {
-    getting = true;
-    request()
+  }
+
+  #fail(cause: unknown): void {
+    if (!this.#closed)
+      this.#sink.close(new TransportError("SB_ERR_TRANSPORT_ERROR", "xhr poll error", { cause }));
+    this.#closed = true;
+  }
+
+  #poll(): void {
+    this.#getting = true;
+    this.#request()
       .then((payload) => {
-        getting = false;
+        this.#getting = false;
         for (const f of decode(payload)) {
-          if (closed) return;
-          opened = true;
-          if (f === CLOSE) closed = true; // the server ended the session: nothing to tell it
-          sink.frame(f);
+          if (this.#closed) return;
+          this.#opened = true;
+          // The server ended the session: nothing left to tell it.
+          if (f === CLOSE) this.#closed = true;
+          this.#sink.frame(f);
         }
-        onIdle ? idle() : closed || poll();
+        if (this.#onIdle) this.#idle();
+        else if (!this.#closed) this.#poll();
       })
-      .catch(fail);
-  };
-  // POSTs one payload at a time, in order, until the queue is empty.
-  const post = async () => {
-    if (posting) return;
-    posting = true;
+      .catch((err) => this.#fail(err));
+  }
+
+  // POSTs one payload at a time, in order, until the queue is empty or an upgrade pauses.
+  async #post(): Promise<void> {
+    if (this.#posting) return;
+    this.#posting = true;
     try {
-      while (queue.length) {
-        for (const payload of chunk(queue.splice(0), sink.max())) await request(encode(payload));
+      while (this.#queue.length && !this.#onIdle) {
+        for (const payload of chunk(this.#queue.splice(0), this.#sink.max())) {
+          await this.#request(encode(payload));
+        }
       }
     } catch (err) {
-      return fail(err);
+      return this.#fail(err);
     }
-    posting = false;
-    idle();
-  };
-  poll();
-  return {
-    name: "polling",
-    send(frames) {
-      queue.push(...frames);
-      void post();
-    },
-    pause(done) {
-      onIdle = done;
-      idle();
-    },
-    close() {
-      if (!closed && opened) this.send([CLOSE]);
-      closed = true;
-      abort.abort();
-    },
-  };
-};
+    this.#posting = false;
+    this.#idle();
+  }
+}
+
+/** Creates a polling transport; its first GET is the Engine.IO handshake. */
+export const polling: TransportFactory = (sink, opts) => new Polling(sink, opts);

@@ -14,8 +14,8 @@ import type { RawData } from "../protocol/engine-packet.js";
 
 /** How a transport reports to the engine that owns it. */
 export interface TransportSink {
-  /** The URL for the next connection or request, Engine.IO query included (`sid` once known). */
-  url(): string;
+  /** The URL for transport `name`'s next connection or request (Engine.IO query and `sid`). */
+  url(name: string): string;
   /** The session's `maxPayload` in bytes, or 0 before the handshake. */
   max(): number;
   /** The transport is connected (WebSocket `open`); used while probing an upgrade. */
@@ -28,6 +28,10 @@ export interface TransportSink {
 
 /** Options every transport reads. */
 export interface TransportOptions {
+  /** Transports in order of preference; the first available opens the session. */
+  transports?: string[];
+  /** Upgrade from polling to WebSocket when the server offers it. Default true. */
+  upgrade?: boolean;
   /** Extra HTTP headers for each request (Node only: browsers do not allow setting them). */
   extraHeaders?: Record<string, string>;
   /** Send cookies on cross-origin requests (polling `credentials: "include"`). */
@@ -37,11 +41,14 @@ export interface TransportOptions {
 /** A live transport. */
 export interface Transport {
   /** `"polling"` or `"websocket"`, as in the Engine.IO query. */
-  readonly name: string;
+  name: string;
   /** Writes packets in order (queued by the transport while a previous write is in flight). */
   send(frames: RawData[]): void;
-  /** Stops once in-flight requests complete, then calls `done` (polling, before an upgrade). */
-  pause?(done: () => void): void;
+  /**
+   * Called after the handshake with the transports the server offers to upgrade to; polling
+   * probes a WebSocket and moves the session onto it (its `name` then changes).
+   */
+  upgrade?(names: string[]): void;
   /** Closes after queued packets are written, without reporting back. */
   close(): void;
 }

@@ -28,7 +28,7 @@ export const websocket: TransportFactory = (sink, opts) => {
     if (closed) return;
     const headers = opts.extraHeaders;
     // Both `ws` and Node's built-in WebSocket accept `{ headers }` in place of protocols.
-    ws = new Ctor(sink.url(), headers && { headers });
+    ws = new Ctor(sink.url("websocket"), headers && { headers });
     ws.binaryType = "arraybuffer";
     ws.onopen = () => sink.open();
     ws.onerror = end;
