@@ -1,0 +1,508 @@
+/**
+ * `ClusterAdapter`: the base of every adapter that spans processes. It keeps the in-memory
+ * room index for this node's sockets and turns each cross-node operation into a
+ * {@link ClusterMessage}; a subclass only moves messages through its broker (publish,
+ * publish a response to one node, subscribe, unsubscribe).
+ *
+ * Node liveness: every node publishes a HEARTBEAT each `heartbeatInterval` ms (and an
+ * INITIAL_HEARTBEAT when it starts or its broker connection comes back, which the others
+ * answer at once); a node not heard from for `heartbeatTimeout` ms, or that sent
+ * ADAPTER_CLOSE, is gone. Requests wait only for live nodes, and stop waiting for a node the
+ * moment it is gone, so `serverCount()` and every request reflect the live cluster.
+ *
+ * Broker down: operations that promise cluster-wide answers (`fetchSockets`, `allSockets`,
+ * `serverSideEmit` with acks) fail fast with an {@link AdapterError}; fire-and-forget ones
+ * (broadcasts, `socketsJoin`...) still act on this node's sockets and report the error to
+ * `onError`. Other nodes are forgotten until the connection returns.
+ */
+import { randomBytes } from "node:crypto";
+import { AdapterError, ErrorCode, TimeoutError } from "../errors.js";
+import type { SocketPacket } from "../protocol/socket-packet.js";
+import type { BroadcastOptions, NamespacePort, Room, SocketDetails, SocketId } from "./adapter.js";
+import {
+  type ClusterMessage,
+  ClusterMessageType,
+  type ClusterRequest,
+  type ClusterResponse,
+  decodeClusterMessage,
+  fromWireOptions,
+  fromWirePacket,
+  fromWireSocket,
+  isClusterResponse,
+  toWireOptions,
+  toWirePacket,
+  toWireSocket,
+} from "./cluster-message.js";
+import { PendingRequests } from "./cluster-requests.js";
+import { InMemoryAdapter } from "./in-memory-adapter.js";
+
+/** Options shared by every cluster adapter (names as in Socket.IO's adapters). */
+export interface ClusterAdapterOptions {
+  /** How long a request (fetchSockets, serverSideEmit acks) waits for other nodes. Default 5000 ms. */
+  readonly requestsTimeout?: number;
+  /** How often this node announces it is alive. Default 5000 ms. */
+  readonly heartbeatInterval?: number;
+  /** How long a silent node counts as alive. Default 10000 ms. */
+  readonly heartbeatTimeout?: number;
+  /**
+   * Receives cross-node failures: broker unreachable, publish failed, malformed message.
+   * Default: a console warning, once per distinct error until the broker connection returns.
+   */
+  readonly onError?: (error: AdapterError) => void;
+}
+
+type MessageWithoutSender =
+  | Omit<ClusterRequest, "uid" | "nsp">
+  | Omit<Extract<ClusterMessage, { data: undefined }>, "uid" | "nsp">;
+
+/**
+ * A cluster-ready adapter. Subclasses implement {@link ClusterAdapter.doPublish},
+ * {@link ClusterAdapter.doPublishResponse}, {@link ClusterAdapter.subscribe},
+ * {@link ClusterAdapter.unsubscribe} and {@link ClusterAdapter.isConnected}, and hand every
+ * message they receive to {@link ClusterAdapter.onMessage}.
+ */
+export abstract class ClusterAdapter extends InMemoryAdapter {
+  /** This node's id in the cluster. */
+  readonly uid: string;
+  /** Live nodes (not this one), with when each was last heard from. */
+  readonly #nodes = new Map<string, number>();
+  readonly #requests = new PendingRequests();
+  readonly #requestsTimeout: number;
+  readonly #heartbeatInterval: number;
+  readonly #heartbeatTimeout: number;
+  readonly #onError: (error: AdapterError) => void;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #isClosed = false;
+
+  constructor(port: NamespacePort, opts: ClusterAdapterOptions = {}) {
+    super(port);
+    this.uid = randomBytes(8).toString("hex");
+    this.#requestsTimeout = opts.requestsTimeout ?? 5000;
+    this.#heartbeatInterval = opts.heartbeatInterval ?? 5000;
+    this.#heartbeatTimeout = opts.heartbeatTimeout ?? 10_000;
+    this.#onError = opts.onError ?? warnOncePerError();
+  }
+
+  /** Publishes a message to every node (this one may receive it too; it is ignored). */
+  protected abstract doPublish(message: ClusterMessage): Promise<void>;
+  /** Publishes a response to the node that sent a request. */
+  protected abstract doPublishResponse(
+    requesterUid: string,
+    message: ClusterResponse,
+  ): Promise<void>;
+  /** Starts receiving this namespace's messages. */
+  protected abstract subscribe(): Promise<void>;
+  /** Stops receiving this namespace's messages. */
+  protected abstract unsubscribe(): Promise<void>;
+  /** Whether the broker connection is up right now (checked before every publish). */
+  protected abstract isConnected(): boolean;
+
+  /** Subscribes, then announces this node and starts its heartbeat. */
+  override async init(): Promise<void> {
+    await this.subscribe();
+    if (this.#isClosed) return;
+    this.#heartbeat = setInterval(() => this.#beat(), this.#heartbeatInterval);
+    this.#heartbeat.unref?.();
+    this.#publishQuietly({ type: ClusterMessageType.INITIAL_HEARTBEAT, data: undefined });
+  }
+
+  /** Tells the other nodes this one leaves, ends pending requests and unsubscribes. */
+  override async close(): Promise<void> {
+    if (this.#isClosed) return;
+    this.#isClosed = true;
+    clearInterval(this.#heartbeat);
+    if (this.isConnected()) {
+      await this.doPublish(
+        this.#envelope({ type: ClusterMessageType.ADAPTER_CLOSE, data: undefined }),
+      ).catch(
+        () => {}, // best effort: the others will time this node out anyway
+      );
+    }
+    this.#nodes.clear();
+    this.#requests.completeAll();
+    await this.unsubscribe();
+  }
+
+  /** This node plus every node heard from within `heartbeatTimeout`. */
+  override serverCount(): Promise<number> {
+    return Promise.resolve(1 + this.#nodes.size);
+  }
+
+  override broadcast(packet: SocketPacket, opts: BroadcastOptions): void {
+    if (opts.flags.local !== true && !this.#isLocalSocket(opts)) {
+      this.#publish({
+        type: ClusterMessageType.BROADCAST,
+        data: { packet: toWirePacket(packet), opts: toWireOptions(opts) },
+      });
+    }
+    super.broadcast(packet, opts);
+  }
+
+  override broadcastWithAck(
+    packet: SocketPacket,
+    opts: BroadcastOptions,
+    onExpected: (count: number) => void,
+    onAck: (args: unknown[]) => void,
+  ): void {
+    if (opts.flags.local !== true) this.#requestAcks(packet, opts, onExpected, onAck);
+    super.broadcastWithAck(packet, opts, onExpected, onAck);
+  }
+
+  #requestAcks(
+    packet: SocketPacket,
+    opts: BroadcastOptions,
+    onExpected: (count: number) => void,
+    onAck: (args: unknown[]) => void,
+  ): void {
+    const requestId = newRequestId();
+    const handlers = {
+      onResponse: (message: ClusterResponse): boolean => {
+        if (message.type === ClusterMessageType.BROADCAST_CLIENT_COUNT) {
+          onExpected(message.data.clientCount);
+          return true;
+        }
+        if (message.type === ClusterMessageType.BROADCAST_ACK) onAck([message.data.packet]);
+        return false;
+      },
+      onGone: () => onExpected(0), // a gone node delivers to nobody: its count is 0
+      onComplete: () => {},
+      onTimeout: () => {},
+    };
+    const timeout = opts.flags.timeout ?? this.#requestsTimeout;
+    this.#requests.add(requestId, this.#nodes.keys(), timeout, handlers, {
+      keepUntilTimeout: true,
+      strict: true,
+    });
+    this.#publish(
+      {
+        type: ClusterMessageType.BROADCAST,
+        data: { packet: toWirePacket(packet), opts: toWireOptions(opts), requestId },
+      },
+      () => this.#requests.cancel(requestId),
+    );
+  }
+
+  /** Ids of the matching sockets on every node. */
+  override async sockets(rooms: ReadonlySet<Room>): Promise<Set<SocketId>> {
+    const found = await this.fetchSockets({ rooms, except: new Set(), flags: {} });
+    return new Set(found.map((socket) => socket.id));
+  }
+
+  /** This node's matching socket ids, without asking the others. */
+  protected localSockets(rooms: ReadonlySet<Room>): Promise<Set<SocketId>> {
+    return super.sockets(rooms);
+  }
+
+  /**
+   * Details of the matching sockets on every live node. Resolves once every live node
+   * answered, or at `requestsTimeout` with the answers received; rejects at once with an
+   * {@link AdapterError} when the broker is down.
+   */
+  override async fetchSockets(opts: BroadcastOptions): Promise<SocketDetails[]> {
+    const local = await super.fetchSockets(opts);
+    if (opts.flags.local === true) return local;
+    this.#assertConnected("fetch sockets");
+    if (this.#nodes.size === 0) return local;
+    return new Promise((resolve, reject) => {
+      const found = [...local];
+      const requestId = newRequestId();
+      this.#requests.add(requestId, this.#nodes.keys(), this.#requestsTimeout, {
+        onResponse: (message) => {
+          if (message.type !== ClusterMessageType.FETCH_SOCKETS_RESPONSE) return false;
+          for (const socket of message.data.sockets) found.push(fromWireSocket(socket));
+          return true;
+        },
+        onComplete: () => resolve(found),
+        onTimeout: () => resolve(found),
+      });
+      this.#publish(
+        { type: ClusterMessageType.FETCH_SOCKETS, data: { opts: toWireOptions(opts), requestId } },
+        (error) => {
+          this.#requests.cancel(requestId);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  override addSockets(opts: BroadcastOptions, rooms: readonly Room[]): void {
+    super.addSockets(opts, rooms);
+    if (opts.flags.local === true) return;
+    this.#publish({
+      type: ClusterMessageType.SOCKETS_JOIN,
+      data: { opts: toWireOptions(opts), rooms: [...rooms] },
+    });
+  }
+
+  override delSockets(opts: BroadcastOptions, rooms: readonly Room[]): void {
+    super.delSockets(opts, rooms);
+    if (opts.flags.local === true) return;
+    this.#publish({
+      type: ClusterMessageType.SOCKETS_LEAVE,
+      data: { opts: toWireOptions(opts), rooms: [...rooms] },
+    });
+  }
+
+  override disconnectSockets(opts: BroadcastOptions, close: boolean): void {
+    super.disconnectSockets(opts, close);
+    if (opts.flags.local === true) return;
+    this.#publish({
+      type: ClusterMessageType.DISCONNECT_SOCKETS,
+      data: { opts: toWireOptions(opts), close },
+    });
+  }
+
+  /**
+   * Runs the other nodes' server-side listeners. With `onAck`: resolves with one response
+   * per live node; at the timeout, with a TimeoutError and the responses received; at once
+   * with an AdapterError when the broker is down.
+   */
+  override serverSideEmit(
+    args: unknown[],
+    onAck?: (err: Error | null, responses: unknown[]) => void,
+    timeout?: number,
+  ): void {
+    if (onAck === undefined) {
+      this.#publish({ type: ClusterMessageType.SERVER_SIDE_EMIT, data: { packet: args } });
+      return;
+    }
+    if (!this.isConnected()) {
+      onAck(this.#notConnected("emit to other servers"), []);
+      return;
+    }
+    const responses: unknown[] = [];
+    const requestId = newRequestId();
+    const expected = this.#nodes.size;
+    this.#requests.add(requestId, this.#nodes.keys(), timeout ?? this.#requestsTimeout, {
+      onResponse: (message) => {
+        if (message.type !== ClusterMessageType.SERVER_SIDE_EMIT_RESPONSE) return false;
+        responses.push(message.data.packet);
+        return true;
+      },
+      onComplete: () => onAck(null, responses),
+      onTimeout: () => {
+        const reason = `timeout reached: only ${responses.length} responses received out of ${expected}`;
+        onAck(new TimeoutError(ErrorCode.ACK_TIMEOUT, reason), responses);
+      },
+    });
+    this.#publish(
+      { type: ClusterMessageType.SERVER_SIDE_EMIT, data: { packet: args, requestId } },
+      (error) => {
+        this.#requests.cancel(requestId);
+        onAck(error, responses);
+      },
+    );
+  }
+
+  /** Decodes a message in the standard MessagePack format and handles it. */
+  protected onEncodedMessage(bytes: Uint8Array): void {
+    const decoded = decodeClusterMessage(bytes);
+    if (decoded.ok) this.onMessage(decoded.value);
+    else
+      this.reportError(
+        new AdapterError(ErrorCode.ADAPTER_ERROR, "malformed cluster message", {
+          cause: decoded.error,
+        }),
+      );
+  }
+
+  /** Handles a message from the broker: liveness, a request to act on, or a response. */
+  protected onMessage(message: ClusterMessage): void {
+    if (this.#isClosed || message.uid === this.uid || message.nsp !== this.port.name) return;
+    switch (message.type) {
+      case ClusterMessageType.INITIAL_HEARTBEAT:
+        this.#nodes.set(message.uid, Date.now());
+        this.#publishQuietly({ type: ClusterMessageType.HEARTBEAT, data: undefined });
+        return;
+      case ClusterMessageType.HEARTBEAT:
+        this.#nodes.set(message.uid, Date.now());
+        return;
+      case ClusterMessageType.ADAPTER_CLOSE:
+        this.#forget(message.uid);
+        return;
+    }
+    if (this.#nodes.has(message.uid)) this.#nodes.set(message.uid, Date.now());
+    if (isClusterResponse(message)) this.#requests.onResponse(message);
+    else this.#onRequest(message);
+  }
+
+  /** The broker connection dropped: other nodes are unreachable, so forget them all. */
+  protected onConnectionLost(): void {
+    for (const uid of [...this.#nodes.keys()]) this.#forget(uid);
+  }
+
+  /** The broker connection is back: announce this node so the others answer at once. */
+  protected onConnectionRestored(): void {
+    if (this.#isClosed) return;
+    this.#publishQuietly({ type: ClusterMessageType.INITIAL_HEARTBEAT, data: undefined });
+  }
+
+  /** Reports a cross-node failure to `onError`. */
+  protected reportError(error: AdapterError): void {
+    this.#onError(error);
+  }
+
+  #onRequest(message: ClusterRequest): void {
+    switch (message.type) {
+      case ClusterMessageType.BROADCAST:
+        this.#onBroadcast(message);
+        return;
+      case ClusterMessageType.SOCKETS_JOIN:
+        super.addSockets(fromWireOptions(message.data.opts), message.data.rooms);
+        return;
+      case ClusterMessageType.SOCKETS_LEAVE:
+        super.delSockets(fromWireOptions(message.data.opts), message.data.rooms);
+        return;
+      case ClusterMessageType.DISCONNECT_SOCKETS:
+        super.disconnectSockets(fromWireOptions(message.data.opts), message.data.close);
+        return;
+      case ClusterMessageType.FETCH_SOCKETS:
+        this.#onFetchSockets(
+          message.uid,
+          message.data.requestId,
+          fromWireOptions(message.data.opts),
+        );
+        return;
+      case ClusterMessageType.SERVER_SIDE_EMIT:
+        this.#onServerSideEmit(message.uid, message.data.packet, message.data.requestId);
+        return;
+    }
+  }
+
+  #onBroadcast(
+    message: Extract<ClusterRequest, { type: typeof ClusterMessageType.BROADCAST }>,
+  ): void {
+    const { requestId } = message.data;
+    const packet = fromWirePacket(message.data.packet, this.port.name);
+    const opts = fromWireOptions(message.data.opts);
+    if (requestId === undefined) {
+      super.broadcast(packet, opts);
+      return;
+    }
+    const requester = message.uid;
+    super.broadcastWithAck(
+      packet,
+      opts,
+      (clientCount) =>
+        this.#respond(requester, {
+          type: ClusterMessageType.BROADCAST_CLIENT_COUNT,
+          data: { requestId, clientCount },
+        }),
+      (args) =>
+        this.#respond(requester, {
+          type: ClusterMessageType.BROADCAST_ACK,
+          data: { requestId, packet: args[0] },
+        }),
+    );
+  }
+
+  #onFetchSockets(requester: string, requestId: string, opts: BroadcastOptions): void {
+    super.fetchSockets(opts).then((sockets) =>
+      this.#respond(requester, {
+        type: ClusterMessageType.FETCH_SOCKETS_RESPONSE,
+        data: { requestId, sockets: sockets.map(toWireSocket) },
+      }),
+    );
+  }
+
+  #onServerSideEmit(requester: string, args: unknown[], requestId: string | undefined): void {
+    if (requestId === undefined) {
+      this.port.receiveServerSideEmit(args);
+      return;
+    }
+    let isAnswered = false;
+    this.port.receiveServerSideEmit(args, (response) => {
+      if (isAnswered) return; // Socket.IO semantics: one response per node
+      isAnswered = true;
+      this.#respond(requester, {
+        type: ClusterMessageType.SERVER_SIDE_EMIT_RESPONSE,
+        data: { requestId, packet: response },
+      });
+    });
+  }
+
+  /**
+   * True when the target is one socket of this node, by its id: `socket.emit` goes through
+   * `broadcast` when connection-state recovery is on, and must not cost a publish. (A socket
+   * on another node joining a room named after this socket's id would be missed; Socket.IO
+   * code does not do that.)
+   */
+  #isLocalSocket(opts: BroadcastOptions): boolean {
+    if (opts.rooms.size !== 1 || opts.except.size !== 0) return false;
+    for (const room of opts.rooms) return this.socketRooms(room) !== undefined;
+    return false;
+  }
+
+  #beat(): void {
+    const deadline = Date.now() - this.#heartbeatTimeout;
+    for (const [uid, seen] of [...this.#nodes]) if (seen < deadline) this.#forget(uid);
+    this.#publishQuietly({ type: ClusterMessageType.HEARTBEAT, data: undefined });
+  }
+
+  #forget(uid: string): void {
+    if (this.#nodes.delete(uid)) this.#requests.onNodeGone(uid);
+  }
+
+  #envelope(message: MessageWithoutSender): ClusterMessage {
+    return { ...message, uid: this.uid, nsp: this.port.name } as ClusterMessage;
+  }
+
+  /** Publishes, or reports why it cannot; `onFailure` also learns of the failure. */
+  #publish(message: MessageWithoutSender, onFailure?: (error: AdapterError) => void): void {
+    const fail = (error: AdapterError): void => {
+      this.reportError(error);
+      onFailure?.(error);
+    };
+    if (!this.isConnected()) {
+      fail(this.#notConnected(`publish message type ${message.type}`));
+      return;
+    }
+    this.doPublish(this.#envelope(message)).catch((cause: unknown) =>
+      fail(
+        new AdapterError(ErrorCode.ADAPTER_ERROR, `publish failed: ${String(cause)}`, { cause }),
+      ),
+    );
+  }
+
+  /** Heartbeats: skipped while disconnected, failures ignored (the next one will do). */
+  #publishQuietly(message: MessageWithoutSender): void {
+    if (!this.isConnected()) return;
+    this.doPublish(this.#envelope(message)).catch(() => {});
+  }
+
+  #respond(requesterUid: string, message: Omit<ClusterResponse, "uid" | "nsp">): void {
+    if (!this.isConnected()) return; // the requester will time out, or forget this node
+    const response = { ...message, uid: this.uid, nsp: this.port.name } as ClusterResponse;
+    this.doPublishResponse(requesterUid, response).catch((cause: unknown) =>
+      this.reportError(
+        new AdapterError(ErrorCode.ADAPTER_ERROR, `response failed: ${String(cause)}`, { cause }),
+      ),
+    );
+  }
+
+  #assertConnected(action: string): void {
+    if (!this.isConnected()) throw this.#notConnected(action);
+  }
+
+  #notConnected(action: string): AdapterError {
+    return new AdapterError(
+      ErrorCode.ADAPTER_ERROR,
+      `cannot ${action} on namespace "${this.port.name}": the broker is not connected`,
+    );
+  }
+}
+
+function newRequestId(): string {
+  return randomBytes(8).toString("hex");
+}
+
+/** The default `onError`: one console warning per distinct message. */
+function warnOncePerError(): (error: AdapterError) => void {
+  const seen = new Set<string>();
+  return (error) => {
+    if (seen.has(error.message)) return;
+    if (seen.size > 100) seen.clear();
+    seen.add(error.message);
+    console.warn(`switchboard adapter: ${error.message}`);
+  };
+}
