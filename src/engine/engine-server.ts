@@ -134,6 +134,9 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
   /** Handles one HTTP upgrade: a WebSocket handshake or a polling session's upgrade. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     debug("upgrade %s", req.url);
+    // Node removed its own error listener from this socket when it emitted "upgrade"; a
+    // reset during an asynchronous allowRequest would otherwise be an uncaught error.
+    socket.on("error", (err) => debug("upgrade socket error: %s", err.message));
     const wss = this.#wss;
     const query = parseQuery(req.url);
     this.#verify(req, query, true, (refusal, session) => {
@@ -207,12 +210,20 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
       return;
     }
     let isAnswered = false;
-    allowRequest(req, (err, success) => {
+    const answer = (refusal: RequestRefusal | null): void => {
       if (isAnswered) return;
       isAnswered = true;
-      if (success) done(null, undefined);
-      else done({ code: EngineErrorCode.FORBIDDEN, context: { message: err } }, undefined);
-    });
+      done(refusal, undefined);
+    };
+    try {
+      allowRequest(req, (err, success) => {
+        answer(success ? null : { code: EngineErrorCode.FORBIDDEN, context: { message: err } });
+      });
+    } catch (err) {
+      // A throwing allowRequest refuses one request; it must not take the process down.
+      debug("allowRequest threw: %o", err);
+      answer({ code: EngineErrorCode.BAD_REQUEST, context: { name: "ALLOW_REQUEST_ERROR", err } });
+    }
   }
 
   #refuse(req: IncomingMessage, refusal: RequestRefusal, answer: () => void): void {

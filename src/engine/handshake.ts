@@ -88,13 +88,18 @@ export function checkRequest(
   }
   const session = context.clients.get(query.sid);
   if (session === undefined) return refuse(EngineErrorCode.UNKNOWN_SID, { sid: query.sid });
-  return isUpgrade ? checkUpgrade(session, transport, context) : checkPoll(session, transport);
+  if (isUpgrade) return checkUpgrade(session, transport, context);
+  return checkPoll(req, session, transport);
 }
 
 function checkPoll(
+  req: IncomingMessage,
   session: EngineSocket,
   transport: string,
 ): Result<EngineSocket | undefined, RequestRefusal> {
+  if (req.method !== "GET" && req.method !== "POST") {
+    return refuse(EngineErrorCode.BAD_REQUEST, { name: "BAD_METHOD", method: req.method });
+  }
   if (transport !== "polling" || session.transport.name !== "polling") {
     return refuse(EngineErrorCode.BAD_REQUEST, {
       name: "TRANSPORT_MISMATCH",

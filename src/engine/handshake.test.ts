@@ -1,0 +1,44 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { matchesPath, normalizePath, parseQuery } from "./handshake.js";
+
+describe("parseQuery", () => {
+  const rows = [
+    { url: "/engine.io/?EIO=4&transport=polling", EIO: "4", transport: "polling", sid: undefined },
+    { url: "/e/?EIO=4&transport=websocket&sid=abc", EIO: "4", transport: "websocket", sid: "abc" },
+    { url: "/e/?sid=&EIO=3", EIO: "3", transport: undefined, sid: undefined },
+    { url: "/e/", EIO: undefined, transport: undefined, sid: undefined },
+    { url: "/e/?%%%=&&&EIO=%34", EIO: "4", transport: undefined, sid: undefined },
+  ];
+  for (const row of rows) {
+    it(`reads ${row.url}`, () => {
+      assert.deepEqual(parseQuery(row.url), {
+        EIO: row.EIO,
+        transport: row.transport,
+        sid: row.sid,
+      });
+    });
+  }
+  it("never throws on undefined", () => {
+    assert.deepEqual(parseQuery(undefined), {
+      EIO: undefined,
+      transport: undefined,
+      sid: undefined,
+    });
+  });
+});
+
+describe("matchesPath", () => {
+  it("matches the path with or without trailing slash, and nothing longer", () => {
+    const path = normalizePath("/socket.io/");
+    assert.equal(path, "/socket.io");
+    assert.equal(matchesPath("/socket.io/?EIO=4", path), true);
+    assert.equal(matchesPath("/socket.io?EIO=4", path), true);
+    assert.equal(matchesPath("/socket.io", path), true);
+    assert.equal(matchesPath("/socket.io.js", path), false);
+    assert.equal(matchesPath("/socket.io/x", path), false);
+    assert.equal(matchesPath("/other/?EIO=4", path), false);
+    assert.equal(matchesPath(undefined, path), false);
+    assert.equal(normalizePath("/"), "/");
+  });
+});
