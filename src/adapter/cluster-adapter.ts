@@ -25,15 +25,15 @@ import {
   type ClusterRequest,
   type ClusterResponse,
   decodeClusterMessage,
-  fromWireOptions,
-  fromWirePacket,
   fromWireSocket,
   isClusterResponse,
+  type LivenessMessage,
   toWireOptions,
   toWirePacket,
-  toWireSocket,
+  type Unsent,
 } from "./cluster-message.js";
 import { PendingRequests } from "./cluster-requests.js";
+import { answerRequest, type LocalOperations } from "./cluster-responder.js";
 import { InMemoryAdapter } from "./in-memory-adapter.js";
 
 /** Options shared by every cluster adapter (names as in Socket.IO's adapters). */
@@ -51,9 +51,7 @@ export interface ClusterAdapterOptions {
   readonly onError?: (error: AdapterError) => void;
 }
 
-type MessageWithoutSender =
-  | Omit<ClusterRequest, "uid" | "nsp">
-  | Omit<Extract<ClusterMessage, { data: undefined }>, "uid" | "nsp">;
+type MessageWithoutSender = Unsent<ClusterRequest | LivenessMessage>;
 
 /**
  * A cluster-ready adapter. Subclasses implement {@link ClusterAdapter.doPublish},
@@ -71,8 +69,10 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
   readonly #heartbeatInterval: number;
   readonly #heartbeatTimeout: number;
   readonly #onError: (error: AdapterError) => void;
+  readonly #local: LocalOperations;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #isClosed = false;
+  #wasConnected = false;
 
   constructor(port: NamespacePort, opts: ClusterAdapterOptions = {}) {
     super(port);
@@ -81,6 +81,15 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
     this.#heartbeatInterval = opts.heartbeatInterval ?? 5000;
     this.#heartbeatTimeout = opts.heartbeatTimeout ?? 10_000;
     this.#onError = opts.onError ?? warnOncePerError();
+    this.#local = {
+      broadcast: (packet, o) => super.broadcast(packet, o),
+      broadcastWithAck: (packet, o, onExpected, onAck) =>
+        super.broadcastWithAck(packet, o, onExpected, onAck),
+      fetchSockets: (o) => super.fetchSockets(o),
+      addSockets: (o, rooms) => super.addSockets(o, rooms),
+      delSockets: (o, rooms) => super.delSockets(o, rooms),
+      disconnectSockets: (o, close) => super.disconnectSockets(o, close),
+    };
   }
 
   /** Publishes a message to every node (this one may receive it too; it is ignored). */
@@ -103,7 +112,7 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
     if (this.#isClosed) return;
     this.#heartbeat = setInterval(() => this.#beat(), this.#heartbeatInterval);
     this.#heartbeat.unref?.();
-    this.#publishQuietly({ type: ClusterMessageType.INITIAL_HEARTBEAT, data: undefined });
+    this.checkConnection(); // announces this node (INITIAL_HEARTBEAT) when connected
   }
 
   /** Tells the other nodes this one leaves, ends pending requests and unsubscribes. */
@@ -323,102 +332,32 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
     }
     if (this.#nodes.has(message.uid)) this.#nodes.set(message.uid, Date.now());
     if (isClusterResponse(message)) this.#requests.onResponse(message);
-    else this.#onRequest(message);
+    else
+      answerRequest(message, this.#local, this.port, (uid, response) =>
+        this.#respond(uid, response),
+      );
   }
 
-  /** The broker connection dropped: other nodes are unreachable, so forget them all. */
-  protected onConnectionLost(): void {
-    for (const uid of [...this.#nodes.keys()]) this.#forget(uid);
-  }
-
-  /** The broker connection is back: announce this node so the others answer at once. */
-  protected onConnectionRestored(): void {
-    if (this.#isClosed) return;
-    this.#publishQuietly({ type: ClusterMessageType.INITIAL_HEARTBEAT, data: undefined });
+  /**
+   * Compares the broker connection with what it was: when it dropped, the other nodes are
+   * unreachable, so they are forgotten; when it came back, this node announces itself so
+   * they answer at once. Subclasses call it on their client's connection events; the
+   * heartbeat calls it too.
+   */
+  protected checkConnection(): void {
+    const isConnected = this.isConnected();
+    if (this.#isClosed || isConnected === this.#wasConnected) return;
+    this.#wasConnected = isConnected;
+    if (isConnected) {
+      this.#publishQuietly({ type: ClusterMessageType.INITIAL_HEARTBEAT, data: undefined });
+    } else {
+      for (const uid of [...this.#nodes.keys()]) this.#forget(uid);
+    }
   }
 
   /** Reports a cross-node failure to `onError`. */
   protected reportError(error: AdapterError): void {
     this.#onError(error);
-  }
-
-  #onRequest(message: ClusterRequest): void {
-    switch (message.type) {
-      case ClusterMessageType.BROADCAST:
-        this.#onBroadcast(message);
-        return;
-      case ClusterMessageType.SOCKETS_JOIN:
-        super.addSockets(fromWireOptions(message.data.opts), message.data.rooms);
-        return;
-      case ClusterMessageType.SOCKETS_LEAVE:
-        super.delSockets(fromWireOptions(message.data.opts), message.data.rooms);
-        return;
-      case ClusterMessageType.DISCONNECT_SOCKETS:
-        super.disconnectSockets(fromWireOptions(message.data.opts), message.data.close);
-        return;
-      case ClusterMessageType.FETCH_SOCKETS:
-        this.#onFetchSockets(
-          message.uid,
-          message.data.requestId,
-          fromWireOptions(message.data.opts),
-        );
-        return;
-      case ClusterMessageType.SERVER_SIDE_EMIT:
-        this.#onServerSideEmit(message.uid, message.data.packet, message.data.requestId);
-        return;
-    }
-  }
-
-  #onBroadcast(
-    message: Extract<ClusterRequest, { type: typeof ClusterMessageType.BROADCAST }>,
-  ): void {
-    const { requestId } = message.data;
-    const packet = fromWirePacket(message.data.packet, this.port.name);
-    const opts = fromWireOptions(message.data.opts);
-    if (requestId === undefined) {
-      super.broadcast(packet, opts);
-      return;
-    }
-    const requester = message.uid;
-    super.broadcastWithAck(
-      packet,
-      opts,
-      (clientCount) =>
-        this.#respond(requester, {
-          type: ClusterMessageType.BROADCAST_CLIENT_COUNT,
-          data: { requestId, clientCount },
-        }),
-      (args) =>
-        this.#respond(requester, {
-          type: ClusterMessageType.BROADCAST_ACK,
-          data: { requestId, packet: args[0] },
-        }),
-    );
-  }
-
-  #onFetchSockets(requester: string, requestId: string, opts: BroadcastOptions): void {
-    super.fetchSockets(opts).then((sockets) =>
-      this.#respond(requester, {
-        type: ClusterMessageType.FETCH_SOCKETS_RESPONSE,
-        data: { requestId, sockets: sockets.map(toWireSocket) },
-      }),
-    );
-  }
-
-  #onServerSideEmit(requester: string, args: unknown[], requestId: string | undefined): void {
-    if (requestId === undefined) {
-      this.port.receiveServerSideEmit(args);
-      return;
-    }
-    let isAnswered = false;
-    this.port.receiveServerSideEmit(args, (response) => {
-      if (isAnswered) return; // Socket.IO semantics: one response per node
-      isAnswered = true;
-      this.#respond(requester, {
-        type: ClusterMessageType.SERVER_SIDE_EMIT_RESPONSE,
-        data: { requestId, packet: response },
-      });
-    });
   }
 
   /**
@@ -434,6 +373,7 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
   }
 
   #beat(): void {
+    this.checkConnection();
     const deadline = Date.now() - this.#heartbeatTimeout;
     for (const [uid, seen] of [...this.#nodes]) if (seen < deadline) this.#forget(uid);
     this.#publishQuietly({ type: ClusterMessageType.HEARTBEAT, data: undefined });
@@ -470,7 +410,7 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
     this.doPublish(this.#envelope(message)).catch(() => {});
   }
 
-  #respond(requesterUid: string, message: Omit<ClusterResponse, "uid" | "nsp">): void {
+  #respond(requesterUid: string, message: Unsent<ClusterResponse>): void {
     if (!this.isConnected()) return; // the requester will time out, or forget this node
     const response = { ...message, uid: this.uid, nsp: this.port.name } as ClusterResponse;
     this.doPublishResponse(requesterUid, response).catch((cause: unknown) =>

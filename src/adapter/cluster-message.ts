@@ -92,6 +92,9 @@ export type ClusterResponse =
 /** Any message between nodes. */
 export type ClusterMessage = LivenessMessage | ClusterRequest | ClusterResponse;
 
+/** A message before the adapter stamps its `uid` and `nsp` on it (one per union member). */
+export type Unsent<M extends ClusterMessage> = M extends unknown ? Omit<M, "uid" | "nsp"> : never;
+
 const RESPONSE_TYPES: ReadonlySet<number> = new Set([
   ClusterMessageType.FETCH_SOCKETS_RESPONSE,
   ClusterMessageType.SERVER_SIDE_EMIT_RESPONSE,

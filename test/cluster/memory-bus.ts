@@ -29,13 +29,13 @@ export class MemoryBus {
   /** Plays a broker outage: every node loses its connection. */
   stop(): void {
     this.#isUp = false;
-    for (const member of this.#members) member.connectionLost();
+    for (const member of this.#members) member.connectionChanged();
   }
 
   /** Ends the outage: every attached node reconnects. */
   start(): void {
     this.#isUp = true;
-    for (const member of this.#members) member.connectionRestored();
+    for (const member of this.#members) member.connectionChanged();
   }
 
   /** @internal */
@@ -78,12 +78,8 @@ export class MemoryClusterAdapter extends ClusterAdapter {
     this.onEncodedMessage(bytes);
   }
 
-  connectionLost(): void {
-    this.onConnectionLost();
-  }
-
-  connectionRestored(): void {
-    this.onConnectionRestored();
+  connectionChanged(): void {
+    this.checkConnection();
   }
 
   protected override doPublish(message: ClusterMessage): Promise<void> {
