@@ -116,12 +116,26 @@ describe("engine upgrade", () => {
     assert.equal(session.readyState, "open");
   });
 
-  it("closes the probing WebSocket when the session closes", async () => {
+  it("lets an upgrade under way finish before closing, then closes on the WebSocket", async () => {
     const raw = await probe();
     const closed = waitFor<[string]>(session, "close");
+    session.send("bye");
+    session.close();
+    assert.equal(session.readyState, "closing");
+    raw.ws.send("5");
+    assert.equal(await raw.next(), "4bye", "buffered packets go out on the new transport");
+    await raw.closed();
+    assert.equal((await closed)[0], "forced close");
+    assert.equal(session.transport.name, "websocket");
+  });
+
+  it("closes over polling when the upgrade under way stalls", async () => {
+    const raw = await probe();
+    const closed = waitFor<[string]>(session, "close");
+    session.send("bye");
     session.close();
     await raw.closed();
-    assert.equal((await poll()).text, "1", "the next GET carries the close packet");
+    assert.equal((await poll()).text, "4bye\x1e1", "the next GET carries the buffer and a close");
     assert.equal((await closed)[0], "forced close");
     assert.equal(session.readyState, "closed");
   });

@@ -175,7 +175,12 @@ export class EngineSocket extends EventEmitter<EngineSocketEvents> {
     if (this.#readyState !== "open") return;
     this.#readyState = "closing";
     this.#heartbeat.stop(this.#hooks);
-    this.#upgrade?.abort("session closing");
+    // As engine.io does: an upgrade under way finishes first (within upgradeTimeout), since
+    // a client that paused polling can only receive the buffered packets on the new transport.
+    if (this.#upgrade === null) this.#closeTransport();
+  }
+
+  #closeTransport(): void {
     this.#flush(true);
     this.#transport.close(() => this.#onClose("forced close"));
   }
@@ -230,6 +235,7 @@ export class EngineSocket extends EventEmitter<EngineSocketEvents> {
       onUpgradeCompleted: (transport) => this.#onUpgradeCompleted(transport),
       onUpgradeFailed: () => {
         this.#upgrade = null;
+        if (this.#readyState === "closing") this.#closeTransport();
       },
     };
   }
@@ -331,7 +337,8 @@ export class EngineSocket extends EventEmitter<EngineSocketEvents> {
     this.#isUpgraded = true;
     transport.setListener(this.#hooks);
     this.emit("upgrade", transport);
-    this.#flush(false);
+    if (this.#readyState === "closing") this.#closeTransport();
+    else this.#flush(false);
   }
 
   #onClose(reason: EngineCloseReason, description?: Error): void {
