@@ -54,8 +54,7 @@ export class Manager<
 export const io = createLookup(Manager);
 
 export { type BackoffOptions, backoff } from "./backoff.js";
-export type { Engine, EngineOptions } from "./engine.js";
-export type { IoOptions, ManagerOptions } from "./manager.js";
+export type { Engine, IoOptions, ManagerOptions } from "./manager.js";
 export { Socket, type SocketAuth, type SocketOptions } from "./socket.js";
 export type {
   Transport,

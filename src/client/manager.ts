@@ -1,12 +1,14 @@
 /**
- * The Manager owns one Engine.IO connection, multiplexes the namespace sockets over it,
- * decodes Socket.IO packets, and reconnects with backoff after an unexpected close.
+ * The Manager owns one Engine.IO session at a time (engine.io-protocol v4: handshake,
+ * heartbeat), multiplexes the namespace sockets over it, decodes Socket.IO packets, and
+ * reconnects with backoff after an unexpected close. Upgrading from polling to WebSocket
+ * is the polling transport's business.
  *
  * ```
- *           open()             engine open
+ *           open()            open packet
  *  closed ─────────> opening ─────────────> open
- *    ▲  ▲               │ error / timeout     │ engine close (transport close/error,
- *    │  │               ▼                     │ ping timeout, parse error)
+ *    ▲  ▲               │ transport error,    │ transport close/error, ping timeout,
+ *    │  │               ▼ timeout             │ parse error
  *    │  └──────────── closed <────────────────┘
  *    │                  │ reconnection on, not skipped: wait backoff(attempt)
  *    └── reconnect_failed (attempts used up)   └──> reconnect_attempt ─> open()
@@ -14,16 +16,15 @@
  * `disconnect()` (or the last active socket leaving) closes with "forced close" and skips
  * reconnection until a socket connects again.
  */
-import { TimeoutError, TransportError } from "../errors.js";
+import { TimeoutError } from "../errors.js";
 import type { RawData } from "../protocol/engine-packet.js";
 import type { SocketPacket } from "../protocol/socket-packet.js";
 import { type BackoffOptions, backoff } from "./backoff.js";
 import { hasBlob, readBlobs } from "./blob.js";
 import { encodeSocketPacket, SocketPacketDecoder } from "./codec.js";
 import { Emitter } from "./emitter.js";
-import { Engine, type EngineOptions } from "./engine.js";
-import { type ManagerPort, Socket, type SocketHook, type SocketOptions } from "./socket.js";
-import type { TransportRegistry } from "./transport.js";
+import { type ManagerPort, Socket, type SocketOptions } from "./socket.js";
+import type { Transport, TransportOptions, TransportRegistry } from "./transport.js";
 import type {
   DefaultEventsMap,
   DisconnectDescription,
@@ -31,9 +32,14 @@ import type {
   EventsMap,
   ManagerReservedEvents,
 } from "./typed-events.js";
+import { CLOSE, MESSAGE, OPEN, PING, PONG } from "./wire.js";
 
 /** Manager options; names and defaults follow socket.io-client. */
-export interface ManagerOptions extends BackoffOptions, EngineOptions {
+export interface ManagerOptions extends BackoffOptions, TransportOptions {
+  /** Engine.IO path on the server. Default `"/socket.io"`. */
+  path?: string;
+  /** Extra query parameters (default: those of the URL). */
+  query?: Record<string, string> | string;
   /** Connect timeout in ms, or false for none. Default 20000. */
   timeout?: number | false;
   /** Connect on creation. Default true. */
@@ -54,6 +60,24 @@ export interface IoOptions extends ManagerOptions, SocketOptions {
   multiplex?: boolean;
 }
 
+/** The current Engine.IO session, as `manager.engine`. */
+export interface Engine {
+  /** The session id, once the handshake is done. */
+  id?: string;
+  /** The transport carrying it; `transport.name` changes when polling upgrades. */
+  readonly transport: Transport;
+}
+
+interface Handshake {
+  sid: string;
+  upgrades?: string[];
+  pingInterval: number;
+  pingTimeout: number;
+  maxPayload: number;
+}
+
+type State = "closed" | "opening" | "open";
+
 /**
  * One connection to a server, shared by the sockets of several namespaces. Use the
  * `Manager` of an entry point (`switchboard/client`), which supplies the transports.
@@ -70,14 +94,18 @@ export class Manager<
   readonly opts: ManagerOptions;
   #uri: URL;
   #reg: TransportRegistry;
-  #hooks: Record<string, SocketHook> = {};
-  #state: "closed" | "opening" | "open" = "closed";
+  #state: State = "closed";
   #attempts = 0;
   #reconnecting = false;
   #skip = false;
+  // Timers and listeners to drop when the state changes.
   #subs: (() => void)[] = [];
   #decoder = new SocketPacketDecoder();
   #blobs: Promise<void> | undefined;
+  #fn: ((err?: Error) => void) | undefined;
+  #ping: ReturnType<typeof setTimeout> | undefined;
+  #heartbeat = 0;
+  #max = 0;
 
   constructor(uri: string | undefined, opts: ManagerOptions, registry: TransportRegistry) {
     super();
@@ -93,9 +121,6 @@ export class Manager<
     if (!s) {
       const port: ManagerPort = {
         send: (packet) => this.#write(packet),
-        hook: (fn) => {
-          this.#hooks[nsp] = fn;
-        },
         release: () => Object.values(this.nsps).some((x) => x.active) || this.disconnect(),
         state: () => (this.#reconnecting ? "reconnecting" : this.#state),
       };
@@ -108,40 +133,36 @@ export class Manager<
   open(fn?: (err?: Error) => void): this {
     if (this.#state !== "closed") return this;
     const o = this.opts;
+    const names = o.transports ?? ["polling", "websocket"];
+    const name = names.find((n) => this.#reg[n]);
+    if (!name) throw new Error(`no transport among ${names}`);
     this.#state = "opening";
     this.#skip = false;
-    const fail = (err: Error) => {
-      this.#drop();
-      this.#state = "closed";
-      this.#error(err);
-      if (fn) fn(err);
-      else if (!this.#reconnecting && o.reconnection !== false && this.#attempts === 0) {
-        this.#reconnect();
-      }
+    this.#fn = fn;
+    // No session id in the URLs of a new session.
+    this.engine = undefined;
+    const engine: Engine = {
+      transport: this.#reg[name]!(
+        {
+          url: (transport) => this.#url(transport),
+          max: () => this.#max,
+          open: () => {},
+          frame: (f) => engine === this.engine && this.#onFrame(f),
+          close: (err) =>
+            engine === this.engine &&
+            this.#onClose(
+              err ? "transport error" : "transport close",
+              err ?? { description: "closed" },
+            ),
+        },
+        o,
+      ),
     };
-    this.engine = new Engine(this.#uri, o, this.#reg, {
-      open: () => {
-        this.#cleanup();
-        this.#state = "open";
-        this.emitReserved("open");
-        this.#each("open");
-        fn?.();
-      },
-      data: (data) => this.#onData(data),
-      ping: () => this.emitReserved("ping"),
-      close: (reason, d) => {
-        const err = d instanceof Error ? d : undefined;
-        if (this.#state === "opening")
-          fail(err ?? new TransportError("SB_ERR_TRANSPORT_CLOSED", reason));
-        else {
-          if (err) this.#error(err);
-          this.#onClose(reason, d);
-        }
-      },
-    });
+    this.engine = engine;
     if (o.timeout !== false) {
       const timer = setTimeout(
-        () => fail(new TimeoutError("SB_ERR_CONNECT_TIMEOUT", "timeout")),
+        () =>
+          this.#onClose("transport error", new TimeoutError("SB_ERR_CONNECT_TIMEOUT", "timeout")),
         o.timeout ?? 20000,
       );
       this.#subs.push(() => clearTimeout(timer));
@@ -161,41 +182,84 @@ export class Manager<
     this.#onClose("forced close");
   }
 
-  #each(...args: Parameters<SocketHook>): void {
-    for (const hook of Object.values(this.#hooks)) hook(...args);
+  #url(transport: string): string {
+    const u = this.#uri;
+    const q = new URLSearchParams(this.opts.query ?? u.search);
+    q.set("EIO", "4");
+    q.set("transport", transport);
+    if (this.engine?.id) q.set("sid", this.engine.id);
+    const scheme = `${transport === "websocket" ? "ws" : "http"}${/s:$/.test(u.protocol) ? "s" : ""}`;
+    return `${scheme}://${u.host}${(this.opts.path ?? "/socket.io").replace(/\/?$/, "/")}?${q}`;
   }
 
-  #error(err: Error): void {
-    this.emitReserved("error", err);
-    this.#each("error", err);
+  #send(frame: RawData): void {
+    if (this.#state === "open") this.engine!.transport.send([frame]);
+  }
+
+  #onFrame(f: RawData): void {
+    const type = typeof f === "string" ? f[0] : MESSAGE;
+    const data = typeof f === "string" ? f.slice(1) : f;
+    if (type === OPEN) this.#onHandshake(data as string);
+    else if (type === PING) {
+      // engine.io-protocol v4 §heartbeat: the server pings, the client answers.
+      this.#resetPing();
+      this.#send(PONG);
+      this.emitReserved("ping");
+    } else if (type === MESSAGE) this.#onData(data);
+    else if (type === CLOSE) this.#onClose("transport close");
+  }
+
+  #onHandshake(data: string): void {
+    let h: Handshake;
+    try {
+      h = JSON.parse(data);
+    } catch (err) {
+      this.#onClose("parse error", err as Error);
+      return;
+    }
+    this.engine!.id = h.sid;
+    this.#heartbeat = h.pingInterval + h.pingTimeout;
+    this.#max = h.maxPayload;
+    this.#cleanup();
+    this.#state = "open";
+    this.#resetPing();
+    this.emitReserved("open");
+    this.#fn?.();
+    const o = this.opts;
+    const names = h.upgrades?.filter((n) => (o.transports ?? [n]).includes(n));
+    if (o.upgrade !== false && this.#state === "open")
+      this.engine!.transport.upgrade?.(names ?? []);
+  }
+
+  #resetPing(): void {
+    clearTimeout(this.#ping);
+    this.#ping = setTimeout(() => this.#onClose("ping timeout"), this.#heartbeat);
   }
 
   #onData(chunk: RawData): void {
     const r = this.#decoder.add(chunk);
-    if (!r.ok) {
-      this.#onClose("parse error", r.error);
-      return;
-    }
-    const p = r.value;
+    const p = r.ok && r.value;
     // Deliver after the transport callback returns, so an exception in an app listener
     // cannot break the transport's read loop.
-    if (p) queueMicrotask(() => this.#hooks[p.nsp]?.("packet", p));
+    if (p) queueMicrotask(() => this.emitReserved("packet", p));
+    else if (!r.ok) this.#onClose("parse error", r.error);
   }
 
   #write(packet: SocketPacket): void {
     const out = (p: SocketPacket) => {
-      for (const chunk of encodeSocketPacket(p)) this.engine?.write(chunk);
+      for (const chunk of encodeSocketPacket(p)) {
+        this.#send(typeof chunk === "string" ? MESSAGE + chunk : chunk);
+      }
     };
-    if (!this.#blobs && !hasBlob(packet.data)) {
-      out(packet);
-      return;
+    if (!this.#blobs && !hasBlob(packet.data)) out(packet);
+    else {
+      // Keep packets in order while Blob bytes are read.
+      const done: Promise<void> = (this.#blobs ?? Promise.resolve()).then(async () => {
+        out({ ...packet, data: await readBlobs(packet.data) });
+        if (this.#blobs === done) this.#blobs = undefined;
+      });
+      this.#blobs = done;
     }
-    // Keep packets in order while Blob bytes are read.
-    const done: Promise<void> = (this.#blobs ?? Promise.resolve()).then(async () => {
-      out({ ...packet, data: await readBlobs(packet.data) });
-      if (this.#blobs === done) this.#blobs = undefined;
-    });
-    this.#blobs = done;
   }
 
   #cleanup(): void {
@@ -203,24 +267,31 @@ export class Manager<
     this.#decoder.reset();
   }
 
-  // Forgets the current engine: it closes without reporting back.
-  #drop(): void {
-    this.#cleanup();
-    this.engine?.close();
-  }
-
+  // Ends the session. Opening: a failed attempt ("error", then retry or the open callback).
+  // Open: a close ("error" first for a transport error, then "close" and reconnection).
   #onClose(reason: DisconnectReason, description?: DisconnectDescription): void {
-    this.#drop();
-    this.#attempts = 0;
+    const was = this.#state;
+    const err = description instanceof Error ? description : undefined;
+    if (was === "closed" && reason !== "forced close") return;
+    this.#cleanup();
+    clearTimeout(this.#ping);
+    this.engine?.transport.close();
     this.#state = "closed";
-    this.emitReserved("close", reason, description);
-    this.#each("close", reason, description);
-    if (this.opts.reconnection !== false && !this.#skip) this.#reconnect();
+    if (was === "opening" && reason !== "forced close") {
+      this.emitReserved("error", err ?? new Error(reason));
+      if (this.#fn) this.#fn(err);
+      else this.#reconnect();
+    } else {
+      if (err) this.emitReserved("error", err);
+      this.#attempts = 0;
+      this.emitReserved("close", reason, description);
+      this.#reconnect();
+    }
   }
 
   #reconnect(): void {
     const o = this.opts;
-    if (this.#reconnecting || this.#skip) return;
+    if (this.#reconnecting || this.#skip || o.reconnection === false) return;
     if (this.#attempts >= (o.reconnectionAttempts ?? Number.POSITIVE_INFINITY)) {
       this.#attempts = 0;
       this.emitReserved("reconnect_failed");

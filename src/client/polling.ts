@@ -81,11 +81,16 @@ class Polling implements Transport {
   }
 
   close(): void {
-    this.#ws?.close();
+    // An upgrade in progress is abandoned: what was held goes out by POST, then the close.
+    this.#onIdle = undefined;
     this.#probe?.close();
-    if (!this.#closed && this.#opened && !this.#ws) this.send([CLOSE]);
+    this.#ws?.close();
+    const tell = !this.#closed && this.#opened && !this.#ws;
     this.#closed = true;
-    this.#abort.abort();
+    // The server ends the pending GET when it gets the close; cutting it first would look
+    // like a failure to it ("transport error") and could overtake a final DISCONNECT.
+    if (tell) this.send([CLOSE]);
+    else this.#abort.abort();
   }
 
   upgrade(names: string[]): void {
@@ -175,9 +180,10 @@ class Polling implements Transport {
         }
       }
     } catch (err) {
-      return this.#fail(err);
+      this.#fail(err);
     }
     this.#posting = false;
+    if (this.#closed) this.#abort.abort();
     this.#idle();
   }
 }

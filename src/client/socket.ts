@@ -53,19 +53,10 @@ export type SocketAuth =
 /** What a Socket needs from its Manager, handed over privately at creation. */
 export interface ManagerPort {
   send(packet: SocketPacket): void;
-  /** Registers the socket's hook, through which the Manager reports to it. */
-  hook(fn: SocketHook): void;
   /** The socket went inactive: the Manager closes when none is active. */
   release(): void;
   state(): "closed" | "opening" | "open" | "reconnecting";
 }
-
-/** How the Manager reports to a socket: connection open, a packet for it, an error, a close. */
-export type SocketHook = (
-  ev: "open" | "packet" | "error" | "close",
-  a?: unknown,
-  b?: DisconnectDescription,
-) => void;
 
 type Fn = (...args: unknown[]) => void;
 type AnyListener = (event: string, ...args: unknown[]) => void;
@@ -139,13 +130,14 @@ export class Socket<
     this.#o = opts;
     this.#port = port;
     this.auth = opts.auth;
-    port.hook((ev, a, b) => {
-      if (!this.#active) return;
-      if (ev === "open") this.#onOpen();
-      else if (ev === "packet") this.#onPacket(a as SocketPacket);
-      else if (ev === "close") this.#onClose(a as DisconnectReason, b);
-      else if (!this.connected) this.emitReserved("connect_error", a as Error);
-    });
+    // Listen to the Manager for good; an inactive socket ignores what it hears.
+    io.on("open", () => this.#active && this.#onOpen());
+    io.on("packet", (p) => this.#active && p.nsp === nsp && this.#onPacket(p));
+    io.on(
+      "error",
+      (err) => this.#active && !this.connected && this.emitReserved("connect_error", err),
+    );
+    io.on("close", (reason, d) => this.#active && this.#onClose(reason, d));
     if (io.opts.autoConnect !== false) this.connect();
   }
 

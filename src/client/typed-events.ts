@@ -11,6 +11,7 @@
  * Without a map, every event is allowed and its arguments are `unknown` (never `any`).
  * This file holds types only: it adds nothing to the bundle.
  */
+import type { SocketPacket } from "../protocol/socket-packet.js";
 
 /** Constraint for an event map `T`: each key maps to a listener signature. Interfaces qualify. */
 export type EventsMap<T> = { [K in keyof T]: (...args: never[]) => void };
@@ -85,9 +86,10 @@ export interface SocketReservedEvents {
   disconnect: (reason: DisconnectReason, description?: DisconnectDescription) => void;
 }
 
-/** Events a `Manager` emits. */
+/** Events a `Manager` emits (`packet`: each decoded Socket.IO packet, for any namespace). */
 export interface ManagerReservedEvents {
   open: () => void;
+  packet: (packet: SocketPacket) => void;
   error: (err: Error) => void;
   ping: () => void;
   close: (reason: DisconnectReason, description?: DisconnectDescription) => void;
