@@ -184,6 +184,21 @@ describe("engine HTTP compression", () => {
   });
 });
 
+describe("engine permessage-deflate", () => {
+  for (const perMessageDeflate of [false, true]) {
+    it(`${perMessageDeflate ? "negotiates" : "declines"} permessage-deflate when the option is ${perMessageDeflate}`, async () => {
+      const h = await start({ perMessageDeflate });
+      const raw = h.rawWebSocket("&transport=websocket");
+      await raw.next();
+      assert.equal(raw.ws.extensions.includes("permessage-deflate"), perMessageDeflate);
+      const session = [...h.engine.clients.values()][0]!;
+      const received = waitFor<[string]>(session, "message");
+      raw.ws.send(`4${"q".repeat(5000)}`);
+      assert.equal((await received)[0], "q".repeat(5000));
+    });
+  }
+});
+
 describe("engine attach", () => {
   const servers: { close(): void; closeAllConnections(): void }[] = [];
   after(() => {

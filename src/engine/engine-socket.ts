@@ -126,7 +126,7 @@ export class EngineSocket extends EventEmitter<EngineSocketEvents> {
     this.remoteAddress = init.request.socket.remoteAddress ?? "";
     this.#heartbeat = init.heartbeat;
     this.#upgradeTimeout = init.upgradeTimeout;
-    this.#hooks = this.#createHooks();
+    this.#hooks = new EngineSocket.#Hooks(this);
     this.#transport = init.transport;
     init.transport.setListener(this.#hooks);
     this.#open(init);
@@ -223,21 +223,48 @@ export class EngineSocket extends EventEmitter<EngineSocketEvents> {
     this.#heartbeat.start(this.#hooks);
   }
 
-  #createHooks(): TransportListener & HeartbeatTarget & UpgradeHost {
-    return {
-      onPacket: (packet) => this.#onPacket(packet),
-      onReady: () => this.#onReady(),
-      onDrain: () => this.#onDrain(),
-      onClose: (reason, description) => this.#onClose(reason, description),
-      sendPing: () => this.#sendPacket("ping"),
-      onPingTimeout: () => this.#onClose("ping timeout"),
-      onUpgradeProbed: (transport) => this.#onUpgradeProbed(transport),
-      onUpgradeCompleted: (transport) => this.#onUpgradeCompleted(transport),
-      onUpgradeFailed: () => {
-        this.#upgrade = null;
-        if (this.#readyState === "closing") this.#closeTransport();
-      },
-    };
+  // Memory per idle session: one small object (a back-reference) routes transport,
+  // heartbeat and upgrade reports to the session, instead of nine closures. It is nested in
+  // the class body so it may call the session's private methods.
+  static readonly #Hooks = class SessionHooks
+    implements TransportListener, HeartbeatTarget, UpgradeHost
+  {
+    readonly #socket: EngineSocket;
+    constructor(socket: EngineSocket) {
+      this.#socket = socket;
+    }
+    onPacket(packet: EnginePacket): void {
+      this.#socket.#onPacket(packet);
+    }
+    onReady(): void {
+      this.#socket.#onReady();
+    }
+    onDrain(): void {
+      this.#socket.#onDrain();
+    }
+    onClose(reason: TransportCloseReason, description?: Error): void {
+      this.#socket.#onClose(reason, description);
+    }
+    sendPing(): void {
+      this.#socket.#sendPacket("ping");
+    }
+    onPingTimeout(): void {
+      this.#socket.#onClose("ping timeout");
+    }
+    onUpgradeProbed(transport: Transport): void {
+      this.#socket.#onUpgradeProbed(transport);
+    }
+    onUpgradeCompleted(transport: Transport): void {
+      this.#socket.#onUpgradeCompleted(transport);
+    }
+    onUpgradeFailed(): void {
+      this.#socket.#onUpgradeFailed();
+    }
+  };
+
+  #onUpgradeFailed(): void {
+    this.#upgrade = null;
+    if (this.#readyState === "closing") this.#closeTransport();
   }
 
   #sendPacket(
