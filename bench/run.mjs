@@ -7,11 +7,13 @@
 //                      [--scenarios echo,broadcast,memory,connect,latency,polling]
 //                      [--set echo.durationMs=2000] [--budget-s 430]
 //                      [--out file.md] [--svg file.svg] [--json file.json]
+//   node bench/run.mjs --from-json bench/results/full.json [--out ...] [--svg ...]
+//                      (re-render a report from a run's raw JSON, measuring nothing)
 //
 // Prefer `npm run bench` (builds dist/ first) or `bash bench/run.sh`, which raises
 // ulimit -n and adds a hard timeout. Progress goes to stderr, the table to stdout.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -24,6 +26,7 @@ import {
 } from "./lib/contestants.mjs";
 import { environment } from "./lib/environment.mjs";
 import { killAllChildren } from "./lib/proc.mjs";
+import { rebuildState } from "./lib/rebuild.mjs";
 import { renderReport } from "./lib/render.mjs";
 import { fmt, resultsTable } from "./lib/report.mjs";
 import { scenarios, smokeTest } from "./lib/scenarios.mjs";
@@ -40,6 +43,7 @@ const { values: opt } = parseArgs({
     svg: { type: "string" },
     json: { type: "string" },
     set: { type: "string", multiple: true },
+    "from-json": { type: "string" },
   },
 });
 
@@ -94,7 +98,7 @@ const RUN_ORDER = ["latency", "connect", "polling", "echo", "broadcast", "memory
 const params = structuredClone(opt.quick ? QUICK : PARAMS);
 applySets(params, opt.set ?? []);
 const isFullSuite = !opt.quick && !opt.reps && !opt.contestants && !opt.scenarios && !opt.set;
-const reps = opt.reps ? Number(opt.reps) : opt.quick ? 1 : 3;
+let reps = opt.reps ? Number(opt.reps) : opt.quick ? 1 : 3;
 const budgetMs = Number(opt["budget-s"] ?? (opt.quick ? 45 : 430)) * 1000;
 const outputs = outputPaths();
 const tStart = Date.now();
@@ -141,13 +145,18 @@ function fitToFdLimit(limit) {
 
 const firstLine = (err) => String(err?.message ?? err).split("\n")[0];
 
-/** Loads a contestant's client and runs one connection through its server, or says why not. */
+/** Loads a contestant's modules and runs one connection through its server, or says why not. */
 async function preflight(name) {
   let meta;
   try {
     meta = await loadMeta(name);
   } catch (err) {
     return { why: `its client did not load (${firstLine(err)})` };
+  }
+  try {
+    await import(new URL(`./contestants/${name}/server.mjs`, import.meta.url));
+  } catch (err) {
+    return { why: `its server did not load (${firstLine(err)})` };
   }
   try {
     await smokeTest(name, meta.modes[0]);
@@ -290,7 +299,38 @@ function formatMarkdown(path) {
   }
 }
 
-/** Print the table and write the report, chart and JSON with whatever has been collected. */
+/** Print the table and write the report, chart and (unless re-rendering) the JSON. */
+function publish({ totalS, quick, args, writeJson }) {
+  state.rows.sort((a, b) => a.order - b.order); // definition order, stable within a scenario
+  console.log(resultsTable(state.rows, state.columns, BASELINE));
+  const env = state.env;
+  const subtitle = `${env.date.slice(0, 10)}, Node ${env.node}, ${env.nproc} cores (${env.cpuModel}), median of ${reps} repetition(s)${quick ? ", QUICK smoke run" : ""}`;
+  const svg = ratioChart(state.rows, state.columns, BASELINE, subtitle);
+  if (svg) write(outputs.svg, svg);
+  const chartPath = svg ? relative(dirname(resolve(outputs.out)), resolve(outputs.svg)) : null;
+  const report = renderReport({
+    ...state,
+    params,
+    reps,
+    totalS,
+    notes,
+    chartPath,
+    quick,
+    args,
+    baseline: BASELINE,
+    sioBaseline: SIO_BASELINE,
+    switchboardColumns: SWITCHBOARD_COLUMNS,
+  });
+  write(outputs.out, report);
+  formatMarkdown(resolve(outputs.out));
+  if (!writeJson) return;
+  const { columns, excluded, runs } = state;
+  const scenarioIds = state.chosen.map((sc) => sc.id);
+  const json = { env, params, reps, totalS, quick, args, notes, columns, excluded, runs };
+  write(outputs.json, JSON.stringify({ ...json, scenarios: scenarioIds }, null, 2));
+}
+
+/** Render whatever has been collected (also on SIGTERM or an error). */
 function finish(reason) {
   if (state.finished || !state.env) return;
   state.finished = true;
@@ -300,46 +340,44 @@ function finish(reason) {
       `time budget of ${budgetMs / 1000} s reached: remaining runs were skipped (see the per-repetition values).`,
     );
   const totalS = (Date.now() - tStart) / 1000;
-  state.rows.sort((a, b) => a.order - b.order); // definition order, stable within a scenario
-  console.log(resultsTable(state.rows, state.columns, BASELINE));
   log(`done in ${totalS.toFixed(1)} s`);
-  const subtitle = `${state.env.date.slice(0, 10)}, Node ${state.env.node}, ${state.env.nproc} cores (${state.env.cpuModel}), median of ${reps} repetition(s)${opt.quick ? ", QUICK smoke run" : ""}`;
-  const svg = ratioChart(state.rows, state.columns, BASELINE, subtitle);
-  if (svg) write(outputs.svg, svg);
-  const chartPath = svg ? relative(dirname(outputs.out), outputs.svg) : null;
-  const report = renderReport({
-    ...state,
-    params,
-    reps,
-    totalS,
-    notes,
-    chartPath,
-    quick: opt.quick,
-    args: process.argv.slice(2).join(" "),
-    baseline: BASELINE,
-    sioBaseline: SIO_BASELINE,
-    switchboardColumns: SWITCHBOARD_COLUMNS,
-  });
-  write(outputs.out, report);
-  formatMarkdown(resolve(outputs.out));
-  const json = { env: state.env, params, reps, totalS, notes, runs: state.runs };
-  write(outputs.json, JSON.stringify(json, null, 2));
+  const args = process.argv.slice(2).join(" ");
+  publish({ totalS, quick: opt.quick, args, writeJson: true });
 }
 
-for (const sig of ["SIGINT", "SIGTERM"]) {
-  process.on(sig, () => {
-    log(`${sig}: killing children, writing what was measured, exiting`);
-    killAllChildren();
-    finish(`stopped by ${sig}`);
-    process.exit(130);
+/** --from-json: the report of an earlier run, re-rendered with the current report code. */
+function rerender(path) {
+  const json = JSON.parse(readFileSync(path, "utf8"));
+  Object.assign(params, json.params);
+  reps = json.reps;
+  notes.push(...json.notes);
+  Object.assign(state, { env: json.env, runs: json.runs, finished: true });
+  Object.assign(state, rebuildState(json, scenarios, rowsFor));
+  publish({
+    totalS: json.totalS,
+    quick: json.quick ?? false,
+    args: json.args ?? "",
+    writeJson: false,
   });
 }
 
-main()
-  .then(() => finish())
-  .catch((err) => {
-    console.error(err);
-    process.exitCode = 1;
-    finish(`error: ${firstLine(err)}`);
-  })
-  .finally(() => killAllChildren());
+if (opt["from-json"]) {
+  rerender(opt["from-json"]);
+} else {
+  for (const sig of ["SIGINT", "SIGTERM"]) {
+    process.on(sig, () => {
+      log(`${sig}: killing children, writing what was measured, exiting`);
+      killAllChildren();
+      finish(`stopped by ${sig}`);
+      process.exit(130);
+    });
+  }
+  main()
+    .then(() => finish())
+    .catch((err) => {
+      console.error(err);
+      process.exitCode = 1;
+      finish(`error: ${firstLine(err)}`);
+    })
+    .finally(() => killAllChildren());
+}

@@ -81,5 +81,7 @@ export function environment() {
       .join(" "),
     packages: packageVersions(),
     build: switchboardBuild(),
+    sbRecovery:
+      process.env.BENCH_SB_RECOVERY === "off" ? "off (BENCH_SB_RECOVERY=off)" : "on (default)",
   };
 }

@@ -24,7 +24,7 @@ function environmentSection(env) {
 - Date: ${env.date}
 - Machine: CPU ${env.cpuModel}, ${env.nproc} cores (\`nproc\`), ${env.memGiB} GiB RAM; ${env.kernel}
 - Node ${env.node}; \`ulimit -n\` = ${env.openFiles}; load average at start: ${env.loadavg}
-- Switchboard ${pk.switchboard}, \`dist/\` built by \`npm run build\` from commit ${build}
+- Switchboard ${pk.switchboard}, \`dist/\` built by \`npm run build\` from commit ${build}; connection-state recovery ${env.sbRecovery ?? "on (default)"}
 - ws ${pk.ws} (raw ws contestant, Switchboard's server, Switchboard's client on Node 20, the ws/uws drivers); ws ${pk["ws (under engine.io)"]} under Socket.IO's engine.io, ws ${pk["ws (under engine.io-client)"]} under socket.io-client's engine.io-client
 - socket.io ${pk["socket.io"]}, socket.io-client ${pk["socket.io-client"]}, engine.io ${pk["engine.io"]}, engine.io-client ${pk["engine.io-client"]}, socket.io-parser ${pk["socket.io-parser"]}, socket.io-adapter ${pk["socket.io-adapter"]}
 - @trufflesuite/uws-js-unofficial ${pk["@trufflesuite/uws-js-unofficial"]} (uWebSockets.js v20.30.0 prebuilt binary)
@@ -40,7 +40,7 @@ function columnsSection(columns, excluded) {
     ws: "raw `ws` server, JSON text frames `{e, d}` routed by hand, `ws` client",
     socketio: "Socket.IO server, `socket.io-client` (ack callbacks)",
     "switchboard-sioc":
-      "**our server** driven by the official `socket.io-client`: our server alone",
+      "**our server** driven by the official `socket.io-client`: our server alone. Both Switchboard columns run our server's defaults, which include connection-state recovery (Socket.IO's default: off)",
     switchboard: "**our server** driven by **our client** (`switchboard/client`)",
     uws: "uWebSockets.js (native) server with the raw-ws protocol, `ws` clients: an upper bound",
   };
@@ -87,9 +87,11 @@ ${table}
 
 ## Switchboard against Socket.IO
 
-Each Switchboard column divided by Socket.IO in the same echo mode; the verdict turns the
-first column's ratio so that above 1 is better for Switchboard whichever way the metric
-points (tie = within 5 %).
+Each Switchboard column divided by Socket.IO in the same echo mode. The verdict is for
+\`${s.switchboardColumns[0]}\` (our server alone): its ratio turned so that above 1 is better for
+Switchboard whichever way the metric points; a tie is within 10 %, and "noisy" means the
+repetitions of either side spread by more than 30 % (usually foreign load on the box), so the
+verdict is not to be trusted.
 
 ${versus || "(no Switchboard or Socket.IO figures in this run)"}
 

@@ -61,12 +61,30 @@ function pairOf(column, baseline, columns) {
   return mode && columns.includes(`${baseline}${mode}`) ? `${baseline}${mode}` : baseline;
 }
 
-/** "win, 1.12x" / "loss, 0.70x" / "tie": performance against the baseline (above 1 = better). */
-function verdict(row, r) {
+/** (max - min) / median of a column's repetitions, 0 with fewer than two. */
+function spreadOf(row, column) {
+  const xs = (row.values[column] ?? []).filter(Number.isFinite);
+  if (xs.length < 2) return 0;
+  const [lo, hi] = minMax(xs);
+  const m = Math.abs(median(xs));
+  return m > 0 ? (hi - lo) / m : 0;
+}
+
+/** Within this much of 1 (either way), a ratio is called a tie. */
+const TIE = 0.1;
+/** Above this spread of the repetitions of either side, the verdict is flagged as noisy. */
+const NOISY = 0.3;
+
+/**
+ * "win, 1.25x" / "loss, 0.70x" / "tie (0.96x)": performance against the baseline (above
+ * 1 = better), flagged "noisy" when either side's repetitions spread by more than 30 %.
+ */
+function verdict(row, r, spread) {
   if (!Number.isFinite(r)) return "-";
   const g = goodness(row, r);
-  if (Math.abs(g - 1) < 0.05) return `tie (${g.toFixed(2)}x)`;
-  return g > 1 ? `**win**, ${g.toFixed(2)}x` : `**loss**, ${g.toFixed(2)}x`;
+  const noisy = spread > NOISY ? `, noisy (spread ${(spread * 100).toFixed(0)}%)` : "";
+  if (Math.abs(g - 1) < TIE) return `tie (${g.toFixed(2)}x)${noisy}`;
+  return `${g > 1 ? "**win**" : "**loss**"}, ${g.toFixed(2)}x${noisy}`;
 }
 
 /**
@@ -92,9 +110,10 @@ export function versusTable(rows, columns, baseline, subjects) {
     const ratios = pairs.map(([s, b]) => ratio(row, s, b));
     const cells = ratios.map((r) => (Number.isFinite(r) ? fmtRatio(r) : "-"));
     const base = fmt(median(row.values[baseline]));
-    lines.push(
-      `| ${[row.scenario, row.metric, row.better, base, ...cells, verdict(row, ratios[0])].join(" | ")} |`,
-    );
+    const [subject, against] = pairs[0];
+    const spread = Math.max(spreadOf(row, subject), spreadOf(row, against));
+    const v = verdict(row, ratios[0], spread);
+    lines.push(`| ${[row.scenario, row.metric, row.better, base, ...cells, v].join(" | ")} |`);
   }
   return lines.join("\n");
 }

@@ -128,7 +128,8 @@ export function ratioChart(rows, columns, baseline, subtitle) {
     : "";
   const height = y + (footnote ? 58 : 40);
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${height}" viewBox="0 0 ${W} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="11">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby="title" width="${W}" height="${height}" viewBox="0 0 ${W} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="11">`,
+    `<title id="title">Benchmark ratios against ${esc(baseline)}: ${esc(subtitle)}</title>`,
     "<style>text{fill:#222}.v{font-size:9px;fill:#444}</style>",
     `<rect width="${W}" height="${height}" fill="#fff"/>`,
     `<text x="10" y="20" font-size="15" font-weight="bold">Performance relative to raw ${esc(baseline)} (log scale; right of 1x = better than ${esc(baseline)})</text>`,
