@@ -13,30 +13,31 @@
 import { fail, ok, type Result } from "../errors.js";
 import type { RawData } from "../protocol/engine-packet.js";
 import type { SocketPacket } from "../protocol/socket-packet.js";
+import type { Frame } from "./transport.js";
 import { ACK, CONNECT_ERROR, EVENT } from "./wire.js";
 
-type Binary = ArrayBuffer | ArrayBufferView;
+type Binary = ArrayBuffer | ArrayBufferView | Blob;
 type Mutable = { -readonly [K in keyof SocketPacket]: SocketPacket[K] };
 
 /**
  * Encodes a packet: the text header and JSON, then one message per binary attachment,
  * replaced in the JSON by `{"_placeholder":true,"num":N}` (EVENT and ACK then become
- * BINARY_EVENT and BINARY_ACK). `Blob`s must have been read into bytes first.
+ * BINARY_EVENT and BINARY_ACK). A `Blob` attachment is passed on as it is.
  */
-export function encodeSocketPacket(p: SocketPacket): RawData[] {
-  const out: RawData[] = [""];
+export function encodeSocketPacket(p: SocketPacket): Frame[] {
+  const out: Frame[] = [""];
   // The replacer sees each value before toJSON through `this[key]`, so Buffers count too.
   const json =
     p.data === undefined
       ? ""
       : JSON.stringify(p.data, function (this: Record<string, Binary>, key, value: unknown) {
           const v = this[key];
-          if (!(v instanceof ArrayBuffer || ArrayBuffer.isView(v))) return value;
-          out.push(
-            ArrayBuffer.isView(v)
-              ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength)
-              : new Uint8Array(v),
-          );
+          if (v instanceof Blob) out.push(v);
+          else if (v instanceof ArrayBuffer || ArrayBuffer.isView(v)) {
+            // An ArrayBuffer has no `buffer`: the view then covers all of it.
+            const b = v as Uint8Array;
+            out.push(new Uint8Array(b.buffer ?? v, b.byteOffset, b.byteLength));
+          } else return value;
           return { _placeholder: true, num: out.length - 2 };
         });
   const n = out.length - 1;

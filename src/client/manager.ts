@@ -20,11 +20,10 @@ import { TimeoutError } from "../errors.js";
 import type { RawData } from "../protocol/engine-packet.js";
 import type { SocketPacket } from "../protocol/socket-packet.js";
 import { type BackoffOptions, backoff } from "./backoff.js";
-import { hasBlob, readBlobs } from "./blob.js";
 import { encodeSocketPacket, SocketPacketDecoder } from "./codec.js";
 import { Emitter } from "./emitter.js";
 import { type ManagerPort, Socket, type SocketOptions } from "./socket.js";
-import type { Transport, TransportOptions, TransportRegistry } from "./transport.js";
+import type { Frame, Transport, TransportOptions, TransportRegistry } from "./transport.js";
 import type {
   DefaultEventsMap,
   DisconnectDescription,
@@ -101,7 +100,6 @@ export class Manager<
   // Timers and listeners to drop when the state changes.
   #subs: (() => void)[] = [];
   #decoder = new SocketPacketDecoder();
-  #blobs: Promise<void> | undefined;
   #fn: ((err?: Error) => void) | undefined;
   #ping: ReturnType<typeof setTimeout> | undefined;
   #heartbeat = 0;
@@ -192,7 +190,7 @@ export class Manager<
     return `${scheme}://${u.host}${(this.opts.path ?? "/socket.io").replace(/\/?$/, "/")}?${q}`;
   }
 
-  #send(frame: RawData): void {
+  #send(frame: Frame): void {
     if (this.#state === "open") this.engine!.transport.send([frame]);
   }
 
@@ -246,20 +244,7 @@ export class Manager<
   }
 
   #write(packet: SocketPacket): void {
-    const out = (p: SocketPacket) => {
-      for (const chunk of encodeSocketPacket(p)) {
-        this.#send(typeof chunk === "string" ? MESSAGE + chunk : chunk);
-      }
-    };
-    if (!this.#blobs && !hasBlob(packet.data)) out(packet);
-    else {
-      // Keep packets in order while Blob bytes are read.
-      const done: Promise<void> = (this.#blobs ?? Promise.resolve()).then(async () => {
-        out({ ...packet, data: await readBlobs(packet.data) });
-        if (this.#blobs === done) this.#blobs = undefined;
-      });
-      this.#blobs = done;
-    }
+    for (const f of encodeSocketPacket(packet)) this.#send(typeof f === "string" ? MESSAGE + f : f);
   }
 
   #cleanup(): void {

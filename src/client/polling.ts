@@ -7,16 +7,27 @@
  */
 import { TransportError } from "../errors.js";
 import { type RawData, RECORD_SEPARATOR } from "../protocol/engine-packet.js";
-import type { Transport, TransportFactory, TransportOptions, TransportSink } from "./transport.js";
+import type {
+  Frame,
+  Transport,
+  TransportFactory,
+  TransportOptions,
+  TransportSink,
+} from "./transport.js";
 import { websocket } from "./websocket.js";
 import { CLOSE, PING, PONG, UPGRADE } from "./wire.js";
 
-const encode = (frames: RawData[]): string =>
-  frames
-    .map((f) =>
-      typeof f === "string" ? f : `b${btoa(Array.from(f, (b) => String.fromCharCode(b)).join(""))}`,
+/** Joins packets into a payload; binary (Blobs read first) becomes `b` + base64. */
+const encode = async (frames: Frame[]): Promise<string> =>
+  (
+    await Promise.all(
+      frames.map(async (f) => {
+        if (typeof f === "string") return f;
+        const bytes = f instanceof Blob ? new Uint8Array(await f.arrayBuffer()) : f;
+        return `b${btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join(""))}`;
+      }),
     )
-    .join(RECORD_SEPARATOR);
+  ).join(RECORD_SEPARATOR);
 
 // atob throws on bad base64: the request then fails as a transport error.
 const decode = (payload: string): RawData[] =>
@@ -25,12 +36,15 @@ const decode = (payload: string): RawData[] =>
     .map((s) => (s[0] === "b" ? Uint8Array.from(atob(s.slice(1)), (c) => c.charCodeAt(0)) : s));
 
 // A packet's size in a payload: UTF-8 bytes of text, base64 length of binary, plus separator.
-const size = (f: RawData): number =>
-  1 + (typeof f === "string" ? new Blob([f]).size : Math.ceil(f.length / 3) * 4 + 1);
+const size = (f: Frame): number =>
+  1 +
+  (typeof f === "string"
+    ? new Blob([f]).size
+    : Math.ceil((f instanceof Blob ? f.size : f.length) / 3) * 4 + 1);
 
 /** Splits frames into payloads of at most `max` bytes (one frame at least in each). */
-function chunk(frames: RawData[], max: number): RawData[][] {
-  const out: RawData[][] = [[]];
+function chunk(frames: Frame[], max: number): Frame[][] {
+  const out: Frame[][] = [[]];
   let total = 0;
   for (const f of frames) {
     const n = size(f);
@@ -57,7 +71,7 @@ class Polling implements Transport {
   #opened = false;
   #getting = false;
   #posting = false;
-  #queue: RawData[] = [];
+  #queue: Frame[] = [];
   #seq = 0;
   #abort = new AbortController();
   // The WebSocket being probed, and once it answered, the pause waiting for idle.
@@ -72,7 +86,7 @@ class Polling implements Transport {
     this.#poll();
   }
 
-  send(frames: RawData[]): void {
+  send(frames: Frame[]): void {
     if (this.#ws) this.#ws.send(frames);
     else {
       this.#queue.push(...frames);
@@ -176,7 +190,7 @@ class Polling implements Transport {
     try {
       while (this.#queue.length && !this.#onIdle) {
         for (const payload of chunk(this.#queue.splice(0), this.#sink.max())) {
-          await this.#request(encode(payload));
+          await this.#request(await encode(payload));
         }
       }
     } catch (err) {

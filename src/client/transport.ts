@@ -7,10 +7,16 @@
  *
  * Packets travel between engine and transport as WebSocket frames do
  * (engine.io-protocol v4 §websocket): a string is one packet, its type digit first
- * (`"2"` ping, `"4hello"` message); bytes are one binary `message`. Polling joins them into
- * payloads itself.
+ * (`"2"` ping, `"4hello"` message); bytes (or a Blob) are one binary `message`. Polling joins
+ * them into payloads itself.
  */
 import type { RawData } from "../protocol/engine-packet.js";
+
+/**
+ * An outgoing packet: text, bytes, or a `Blob` attachment (a WebSocket sends it as it is,
+ * in order; polling reads it before encoding).
+ */
+export type Frame = RawData | Blob;
 
 /** How a transport reports to the engine that owns it. */
 export interface TransportSink {
@@ -43,7 +49,7 @@ export interface Transport {
   /** `"polling"` or `"websocket"`, as in the Engine.IO query. */
   name: string;
   /** Writes packets in order (queued by the transport while a previous write is in flight). */
-  send(frames: RawData[]): void;
+  send(frames: Frame[]): void;
   /**
    * Called after the handshake with the transports the server offers to upgrade to; polling
    * probes a WebSocket and moves the session onto it (its `name` then changes).
