@@ -113,8 +113,8 @@ export class Socket<
   #port: ManagerPort;
   #flags: Flags = {};
   #ids = 0;
-  // Pending acks by id: the reply handler, and for error-first acks the failure handler.
-  #acks = new Map<number, [Fn, Fn?]>();
+  // Pending acks by id, called with the reply or an error (timeout, disconnection).
+  #acks = new Map<number, (err: Error | null, args?: unknown[]) => void>();
   #any: AnyListener[] = [];
   #anyOut: AnyListener[] = [];
   #queue: Queued[] = [];
@@ -186,12 +186,6 @@ export class Socket<
     return this;
   }
 
-  /** Emits `"message"`. */
-  send(...args: unknown[]): this {
-    this.#emit("message", args, this.#take());
-    return this;
-  }
-
   /** Emits and resolves with the acknowledgement (rejects on timeout or disconnection). */
   emitWithAck<Ev extends EventNames<E>>(
     ev: Ev,
@@ -260,10 +254,6 @@ export class Socket<
     return f;
   }
 
-  #full(): boolean {
-    return this.sendBuffer.length + this.#queue.length >= (this.#o.maxBufferedPackets ?? 1000);
-  }
-
   #emit(ev: string, args: unknown[], f: Flags): void {
     if (RESERVED.test(ev)) throw new Error(`"${ev}" is a reserved event name`);
     const o = this.#o;
@@ -274,7 +264,8 @@ export class Socket<
     if (!f.queued) {
       if (f.volatile && !this.connected) return;
       // maxBufferedPackets: refuse the new emit, keep the buffered ones.
-      if ((queue || !this.connected) && this.#full()) {
+      const held = this.sendBuffer.length + this.#queue.length;
+      if ((queue || !this.connected) && held >= (o.maxBufferedPackets ?? 1000)) {
         if (errorFirst || queue) ack?.(closedError("cannot emit: maxBufferedPackets reached"));
         return;
       }
@@ -297,20 +288,20 @@ export class Socket<
   }
 
   #addAck(id: number, ack: Fn, timeout: number | undefined, errorFirst: boolean): void {
-    if (!errorFirst) return void this.#acks.set(id, [ack]);
     const timer =
       timeout === undefined
         ? undefined
         : setTimeout(() => {
-            this.#acks.delete(id);
             this.sendBuffer = this.sendBuffer.filter((p) => p.id !== id);
-            ack(new TimeoutError("SB_ERR_ACK_TIMEOUT", "operation has timed out"));
+            done(new TimeoutError("SB_ERR_ACK_TIMEOUT", "operation has timed out"));
           }, timeout);
-    const end: Fn = (...a) => {
+    const done = (err: Error | null, args: unknown[] = []) => {
       clearTimeout(timer);
-      ack(...a);
+      this.#acks.delete(id);
+      if (errorFirst) ack(err, ...args);
+      else if (!err) ack(...args);
     };
-    this.#acks.set(id, [(...a) => end(null, ...a), end]);
+    this.#acks.set(id, done);
   }
 
   // ackTimeout + retries: the head of the queue is in flight, re-sent until acked or retries
@@ -351,13 +342,12 @@ export class Socket<
     const d = data as Record<string, string> & unknown[];
     if (type === EVENT) {
       const args = [...d];
-      if (id !== undefined) args.push(this.#ackFor(id));
+      if (id !== undefined) {
+        args.push((...a: unknown[]) => this.#port.send({ type: ACK, nsp: this.nsp, id, data: a }));
+      }
       this.connected ? this.#dispatch(args) : this.receiveBuffer.push(args);
-    } else if (type === ACK) {
-      const ack = this.#acks.get(id!);
-      this.#acks.delete(id!);
-      ack?.[0](...d);
-    } else if (type === CONNECT) this.#onConnect(d?.sid, d?.pid);
+    } else if (type === ACK) this.#acks.get(id!)?.(null, d);
+    else if (type === CONNECT) this.#onConnect(d?.sid, d?.pid);
     else {
       this.#destroy();
       if (type === DISCONNECT) this.#onClose("io server disconnect");
@@ -376,14 +366,6 @@ export class Socket<
     if (this.#pid && typeof last === "string") this.#offset = last;
   }
 
-  #ackFor(id: number): Fn {
-    let sent = false;
-    return (...data) => {
-      if (!sent) this.#port.send({ type: ACK, nsp: this.nsp, id, data });
-      sent = true;
-    };
-  }
-
   #onConnect(id: string | undefined, pid: string | undefined): void {
     this.id = id;
     this.recovered = !!pid && pid === this.#pid;
@@ -396,15 +378,14 @@ export class Socket<
   }
 
   #onClose(reason: DisconnectReason, description?: DisconnectDescription): void {
+    const was = this.connected;
     this.connected = false;
     this.id = undefined;
     this.emitReserved("disconnect", reason, description);
-    // Acks still waiting for a reply will not get one: error-first ones learn it now.
-    for (const [id, [, fail]] of this.#acks) {
-      if (this.sendBuffer.some((p) => p.id === id)) continue;
-      this.#acks.delete(id);
-      fail?.(closedError("socket has been disconnected"));
-    }
+    // Sent emits will get no reply any more (buffered ones keep theirs): error-first acks
+    // learn it now, the others are dropped.
+    if (was)
+      for (const done of this.#acks.values()) done(closedError("socket has been disconnected"));
   }
 
   #destroy(): void {
