@@ -15,8 +15,8 @@ export interface BackoffOptions {
 
 /**
  * The delay before reconnection attempt number `attempt` (0 for the first):
- * `min(delay * 2^attempt, max)`, moved by up to `±randomizationFactor` of itself, never above
- * `max` nor below 0. `random` returns a number in [0, 1).
+ * `min(delay * 2^attempt, max)`, moved by up to `±randomizationFactor` of itself (0..1), never
+ * above `max`. `random` returns a number in [0, 1).
  *
  * @example
  * backoff(0, {}, () => 0.5) // 1000
@@ -26,5 +26,5 @@ export function backoff(attempt: number, opts: BackoffOptions, random = Math.ran
   const max = opts.reconnectionDelayMax ?? 5000;
   const base = Math.min((opts.reconnectionDelay ?? 1000) * 2 ** attempt, max);
   const jitter = base * (opts.randomizationFactor ?? 0.5) * (2 * random() - 1);
-  return Math.max(0, Math.min(Math.round(base + jitter), max));
+  return Math.min(Math.round(base + jitter), max);
 }

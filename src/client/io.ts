@@ -2,7 +2,7 @@
  * `io()`: returns the socket of the namespace in the URL, sharing one Manager (one
  * connection) per origin and Engine.IO path unless `forceNew` or `multiplex: false`.
  */
-import type { IoOptions, Manager, ManagerOptions } from "./manager.js";
+import { type IoOptions, type Manager, type ManagerOptions, toURL } from "./manager.js";
 import type { Socket } from "./socket.js";
 import type { DefaultEventsMap, EventsMap } from "./typed-events.js";
 
@@ -27,7 +27,7 @@ export function createLookup(M: ManagerClass): Lookup {
   ): Socket<L, E> => {
     if (typeof uri === "object") [uri, opts] = [undefined, uri];
     const o: IoOptions = opts ?? {};
-    const u = new URL(uri ?? location.href, globalThis.location?.href);
+    const u = toURL(uri);
     const id = u.origin + (o.path ?? "/socket.io");
     const nsp = u.pathname;
     const shared = !o.forceNew && o.multiplex !== false && !cache[id]?.nsps[nsp];

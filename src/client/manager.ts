@@ -69,13 +69,15 @@ export interface Engine {
 
 interface Handshake {
   sid: string;
-  upgrades?: string[];
   pingInterval: number;
   pingTimeout: number;
-  maxPayload: number;
 }
 
 type State = "closed" | "opening" | "open";
+
+/** Resolves `uri` against the page's address (browsers); without one, the page's address. */
+export const toURL = (uri?: string): URL =>
+  new URL(uri ?? location.href, globalThis.location?.href);
 
 /**
  * One connection to a server, shared by the sockets of several namespaces. Use the
@@ -103,11 +105,10 @@ export class Manager<
   #fn: ((err?: Error) => void) | undefined;
   #ping: ReturnType<typeof setTimeout> | undefined;
   #heartbeat = 0;
-  #max = 0;
 
   constructor(uri: string | undefined, opts: ManagerOptions, registry: TransportRegistry) {
     super();
-    this.#uri = new URL(uri ?? location.href, globalThis.location?.href);
+    this.#uri = toURL(uri);
     this.opts = opts;
     this.#reg = registry;
     if (opts.autoConnect !== false) this.open();
@@ -143,8 +144,6 @@ export class Manager<
       transport: this.#reg[name]!(
         {
           url: (transport) => this.#url(transport),
-          max: () => this.#max,
-          open: () => {},
           frame: (f) => engine === this.engine && this.#onFrame(f),
           close: (err) =>
             engine === this.engine &&
@@ -166,11 +165,6 @@ export class Manager<
       this.#subs.push(() => clearTimeout(timer));
     }
     return this;
-  }
-
-  /** @see {@link Manager.open} */
-  connect(fn?: (err?: Error) => void): this {
-    return this.open(fn);
   }
 
   /** Closes the connection and stops reconnecting ("forced close"). */
@@ -217,16 +211,11 @@ export class Manager<
     }
     this.engine!.id = h.sid;
     this.#heartbeat = h.pingInterval + h.pingTimeout;
-    this.#max = h.maxPayload;
     this.#cleanup();
     this.#state = "open";
     this.#resetPing();
     this.emitReserved("open");
     this.#fn?.();
-    const o = this.opts;
-    const names = h.upgrades?.filter((n) => (o.transports ?? [n]).includes(n));
-    if (o.upgrade !== false && this.#state === "open")
-      this.engine!.transport.upgrade?.(names ?? []);
   }
 
   #resetPing(): void {
@@ -277,7 +266,7 @@ export class Manager<
   #reconnect(): void {
     const o = this.opts;
     if (this.#reconnecting || this.#skip || o.reconnection === false) return;
-    if (this.#attempts >= (o.reconnectionAttempts ?? Number.POSITIVE_INFINITY)) {
+    if (this.#attempts >= (o.reconnectionAttempts ?? Infinity)) {
       this.#attempts = 0;
       this.emitReserved("reconnect_failed");
       return;
@@ -304,12 +293,10 @@ export class Manager<
     // Browsers: back online, or the page visible again, ends the wait at once.
     if (typeof addEventListener === "function") {
       const now = () => globalThis.document?.visibilityState !== "hidden" && attempt();
-      addEventListener("online", now);
-      addEventListener("visibilitychange", now);
-      this.#subs.push(() => {
-        removeEventListener("online", now);
-        removeEventListener("visibilitychange", now);
-      });
+      for (const ev of ["online", "visibilitychange"]) {
+        addEventListener(ev, now);
+        this.#subs.push(() => removeEventListener(ev, now));
+      }
     }
   }
 }

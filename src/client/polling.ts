@@ -15,7 +15,7 @@ import type {
   TransportSink,
 } from "./transport.js";
 import { websocket } from "./websocket.js";
-import { CLOSE, PING, PONG, UPGRADE } from "./wire.js";
+import { CLOSE, OPEN, PING, PONG, UPGRADE } from "./wire.js";
 
 /** Joins packets into a payload; binary (Blobs read first) becomes `b` + base64. */
 const encode = async (frames: Frame[]): Promise<string> =>
@@ -73,6 +73,8 @@ class Polling implements Transport {
   #posting = false;
   #queue: Frame[] = [];
   #seq = 0;
+  // The session's maxPayload, from the handshake.
+  #max = 0;
   #abort = new AbortController();
   // The WebSocket being probed, and once it answered, the pause waiting for idle.
   #probe: Transport | undefined;
@@ -107,13 +109,20 @@ class Polling implements Transport {
     else this.#abort.abort();
   }
 
-  upgrade(names: string[]): void {
-    if (!names.includes("websocket")) return;
+  // After the handshake (engine.io-protocol v4 §upgrade): probe a WebSocket if allowed.
+  #onOpen(handshake: string): void {
+    const { maxPayload, upgrades } = JSON.parse(handshake) as {
+      maxPayload: number;
+      upgrades: string[];
+    };
+    const o = this.#o;
+    this.#max = maxPayload;
+    const allowed = (o.transports ?? ["websocket"]).includes("websocket") && o.upgrade !== false;
+    if (!allowed || this.#closed || !upgrades.includes("websocket")) return;
     const sink = this.#sink;
     const ws: Transport = websocket(
       {
         url: sink.url,
-        max: sink.max,
         open: () => ws.send([`${PING}probe`]),
         frame: (f) => {
           if (this.#ws) sink.frame(f);
@@ -176,6 +185,7 @@ class Polling implements Transport {
           // The server ended the session: nothing left to tell it.
           if (f === CLOSE) this.#closed = true;
           this.#sink.frame(f);
+          if (f[0] === OPEN) this.#onOpen(f.slice(1) as string);
         }
         if (this.#onIdle) this.#idle();
         else if (!this.#closed) this.#poll();
@@ -189,7 +199,7 @@ class Polling implements Transport {
     this.#posting = true;
     try {
       while (this.#queue.length && !this.#onIdle) {
-        for (const payload of chunk(this.#queue.splice(0), this.#sink.max())) {
+        for (const payload of chunk(this.#queue.splice(0), this.#max)) {
           await this.#request(await encode(payload));
         }
       }

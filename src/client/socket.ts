@@ -107,9 +107,9 @@ export class Socket<
   auth: SocketAuth | undefined;
   /** Emits waiting for a connection, bounded by `maxBufferedPackets`. */
   sendBuffer: SocketPacket[] = [];
-  /** Events received before the namespace CONNECT (a recovered session's missed events). */
-  receiveBuffer: unknown[][] = [];
   #o: SocketOptions;
+  // Events received before the namespace CONNECT (a recovered session's missed events).
+  #received: unknown[][] = [];
   #port: ManagerPort;
   #flags: Flags = {};
   #ids = 0;
@@ -266,7 +266,7 @@ export class Socket<
       // maxBufferedPackets: refuse the new emit, keep the buffered ones.
       const held = this.sendBuffer.length + this.#queue.length;
       if ((queue || !this.connected) && held >= (o.maxBufferedPackets ?? 1000)) {
-        if (errorFirst || queue) ack?.(closedError("cannot emit: maxBufferedPackets reached"));
+        if (errorFirst || queue) ack?.(closedError("maxBufferedPackets reached"));
         return;
       }
       if (queue) {
@@ -345,7 +345,7 @@ export class Socket<
       if (id !== undefined) {
         args.push((...a: unknown[]) => this.#port.send({ type: ACK, nsp: this.nsp, id, data: a }));
       }
-      this.connected ? this.#dispatch(args) : this.receiveBuffer.push(args);
+      this.connected ? this.#dispatch(args) : this.#received.push(args);
     } else if (type === ACK) this.#acks.get(id!)?.(null, d);
     else if (type === CONNECT) this.#onConnect(d?.sid, d?.pid);
     else {
@@ -371,7 +371,7 @@ export class Socket<
     this.recovered = !!pid && pid === this.#pid;
     this.#pid = pid;
     this.connected = true;
-    for (const args of this.receiveBuffer.splice(0)) this.#dispatch(args);
+    for (const args of this.#received.splice(0)) this.#dispatch(args);
     for (const p of this.sendBuffer.splice(0)) this.#out(p);
     this.#drain(true);
     this.emitReserved("connect");

@@ -22,10 +22,8 @@ export type Frame = RawData | Blob;
 export interface TransportSink {
   /** The URL for transport `name`'s next connection or request (Engine.IO query and `sid`). */
   url(name: string): string;
-  /** The session's `maxPayload` in bytes, or 0 before the handshake. */
-  max(): number;
   /** The transport is connected (WebSocket `open`); used while probing an upgrade. */
-  open(): void;
+  open?(): void;
   /** One Engine.IO packet arrived. */
   frame(frame: RawData): void;
   /** The transport closed: with an error when it failed, without one when the peer closed it. */
@@ -50,11 +48,6 @@ export interface Transport {
   name: string;
   /** Writes packets in order (queued by the transport while a previous write is in flight). */
   send(frames: Frame[]): void;
-  /**
-   * Called after the handshake with the transports the server offers to upgrade to; polling
-   * probes a WebSocket and moves the session onto it (its `name` then changes).
-   */
-  upgrade?(names: string[]): void;
   /** Closes after queued packets are written, without reporting back. */
   close(): void;
 }

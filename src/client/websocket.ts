@@ -30,7 +30,7 @@ export const websocket: TransportFactory = (sink, opts) => {
     // Both `ws` and Node's built-in WebSocket accept `{ headers }` in place of protocols.
     ws = new Ctor(sink.url("websocket"), headers && { headers });
     ws.binaryType = "arraybuffer";
-    ws.onopen = () => sink.open();
+    ws.onopen = () => sink.open?.();
     ws.onerror = end;
     ws.onclose = () => end();
     ws.onmessage = ({ data }) => sink.frame(typeof data === "string" ? data : new Uint8Array(data));
