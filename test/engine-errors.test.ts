@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
+import fc from "fast-check";
 import type { EngineConnectionError, EngineSocket } from "../src/engine/index.js";
 import {
   type EngineHarness,
@@ -14,6 +15,7 @@ import {
   startEngine,
   until,
   waitFor,
+  waitForAny,
 } from "./engine-helpers.js";
 
 const MAX = 1000;
@@ -166,6 +168,50 @@ describe("engine errors", () => {
       assert.equal((await closed)[0], "parse error", `frame ${JSON.stringify(frame)}`);
       await raw.closed();
     }
+  });
+
+  it("survives arbitrary POST payloads: each is accepted or refused with 400", async () => {
+    const payload = fc.oneof(
+      fc.string({ maxLength: 40 }),
+      fc
+        .array(fc.constantFrom("0", "1", "2", "3", "4x", "5", "6", "b", "bAQI=", "9", ""), {
+          maxLength: 6,
+        })
+        .map((parts) => parts.join("\x1e")),
+    );
+    await fc.assert(
+      fc.asyncProperty(payload, async (body) => {
+        const { sid } = await pollingHandshake(harness);
+        const res = await httpRequest(harness.url(`&transport=polling&sid=${sid}`), {
+          method: "POST",
+          body,
+        });
+        assert.ok(
+          res.status === 200 || res.status === 400,
+          `${res.status} for ${JSON.stringify(body)}`,
+        );
+        harness.engine.clients.get(sid)?.close();
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it("survives arbitrary WebSocket text frames", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.string({ maxLength: 30 }), async (frame) => {
+        const raw = harness.rawWebSocket("&transport=websocket");
+        const open = JSON.parse(String(await raw.next()).slice(1)) as { sid: string };
+        const session = harness.engine.clients.get(open.sid)!;
+        // Either the frame closes the session, or the message behind it arrives.
+        const settled = waitForAny(session, ["message", "close"]);
+        raw.ws.send(frame);
+        raw.ws.send("4after");
+        await settled;
+        raw.ws.terminate();
+        await raw.closed();
+      }),
+      { numRuns: 30 },
+    );
   });
 
   it("closes a session whose client pings (only the server pings in v4)", async () => {

@@ -101,6 +101,32 @@ export function waitFor<T extends unknown[] = unknown[]>(
   });
 }
 
+/** Resolves with the name of whichever of `events` fires first, or rejects after `ms`. */
+export function waitForAny(
+  emitter: Emitterish,
+  events: readonly string[],
+  ms = 3000,
+): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const listeners = events.map((event) => {
+      const listener = (): void => {
+        cleanup();
+        resolve(event);
+      };
+      emitter.once(event, listener);
+      return [event, listener] as const;
+    });
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      for (const [event, listener] of listeners) emitter.off(event, listener);
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`timed out after ${ms} ms waiting for any of ${events.join(", ")}`));
+    }, ms);
+  });
+}
+
 /** Resolves once `predicate()` holds, polling every 5 ms; rejects after `ms`. */
 export async function until(
   predicate: () => boolean,

@@ -91,6 +91,10 @@ export class PollingTransport implements Transport {
   }
 
   close(onClosed?: () => void): void {
+    if (this.#isClosing && !this.#isClosed && this.#isDiscarded) {
+      // Closed again after discard(): stop waiting for the client's next GET.
+      this.#finishPendingClose();
+    }
     if (this.#isClosed || this.#isClosing) {
       onClosed?.();
       return;
@@ -225,11 +229,11 @@ export class PollingTransport implements Transport {
     this.#listener = IGNORING_LISTENER;
     this.#isDiscarded = true;
     listener.onClose(reason, description);
-    if (!this.#isClosing) {
-      this.close();
-      return;
-    }
-    // A graceful close was waiting for the client's next GET, which will not come now.
+    // Also ends a graceful close that was waiting for the client's next GET.
+    this.close();
+  }
+
+  #finishPendingClose(): void {
     const finish = this.#pendingClose;
     this.#pendingClose = null;
     finish?.();
