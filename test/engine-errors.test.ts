@@ -4,6 +4,7 @@
  * a healthy client still working after each.
  */
 import assert from "node:assert/strict";
+import { request } from "node:http";
 import { after, afterEach, before, describe, it } from "node:test";
 import fc from "fast-check";
 import type { EngineConnectionError, EngineSocket } from "../src/engine/index.js";
@@ -122,6 +123,45 @@ describe("engine errors", () => {
     assert.equal((await first).text, "1", "the pending GET gets a close packet");
   });
 
+  it("closes a session with 'transport error' when the client aborts its pending GET", async () => {
+    const { sid } = await pollingHandshake(harness);
+    const session = harness.engine.clients.get(sid)!;
+    const closed = waitFor<[string, Error]>(session, "close");
+    const controller = new AbortController();
+    const aborted = fetch(harness.url(`&transport=polling&sid=${sid}`), {
+      signal: controller.signal,
+    }).catch(() => "aborted");
+    await until(() => session.transport.writable, 3000, "the GET to be pending");
+    controller.abort();
+    assert.equal(await aborted, "aborted");
+    const [reason, description] = await closed;
+    assert.equal(reason, "transport error");
+    assert.match(description.message, /closed prematurely/);
+  });
+
+  it("closes a session whose client sends a second concurrent POST", async () => {
+    const { sid } = await pollingHandshake(harness);
+    const session = harness.engine.clients.get(sid)!;
+    const closed = waitFor<[string]>(session, "close");
+    // A POST whose body never ends stays pending on the server. Listeners added after
+    // attach() run after the engine's, so this resolves once the engine holds the POST.
+    const arrived = waitFor(harness.http, "request");
+    const first = request(harness.url(`&transport=polling&sid=${sid}`), {
+      method: "POST",
+      headers: { "Content-Length": 100 },
+    });
+    first.on("error", () => {});
+    first.write("4partial");
+    await arrived;
+    const second = await httpRequest(harness.url(`&transport=polling&sid=${sid}`), {
+      method: "POST",
+      body: "4second",
+    });
+    assert.equal(second.status, 400);
+    assert.equal((await closed)[0], "transport error");
+    first.destroy();
+  });
+
   it("answers 413 to a POST body over maxHttpBufferSize and closes the session", async () => {
     const { sid } = await pollingHandshake(harness);
     const session = harness.engine.clients.get(sid)!;
@@ -220,5 +260,52 @@ describe("engine errors", () => {
     const closed = waitFor<[string]>(harness.engine.clients.get(open.sid)!, "close");
     raw.ws.send("2");
     assert.equal((await closed)[0], "transport error");
+  });
+});
+
+describe("engine limits and ids", () => {
+  it("refuses a payload with more than maxPacketsPerPayload packets as a parse error", async () => {
+    const harness = await startEngine({ maxPacketsPerPayload: 3 });
+    try {
+      const { sid } = await pollingHandshake(harness);
+      const session = harness.engine.clients.get(sid)!;
+      const messages: unknown[] = [];
+      session.on("message", (data) => messages.push(data));
+      const ok = await httpRequest(harness.url(`&transport=polling&sid=${sid}`), {
+        method: "POST",
+        body: "4a\x1e4b\x1e4c",
+      });
+      assert.equal(ok.text, "ok");
+      assert.deepEqual(messages, ["a", "b", "c"]);
+      const closed = waitFor<[string, Error]>(session, "close");
+      const tooMany = await httpRequest(harness.url(`&transport=polling&sid=${sid}`), {
+        method: "POST",
+        body: "4a\x1e4b\x1e4c\x1e4d",
+      });
+      assert.equal(tooMany.status, 400);
+      const [reason, description] = await closed;
+      assert.equal(reason, "parse error");
+      assert.equal((description as { code?: string }).code, "SB_ERR_TOO_MANY_PACKETS");
+    } finally {
+      await harness.stop();
+    }
+  });
+
+  it("uses generateId, and refuses the handshake when it throws or repeats an id", async () => {
+    let next: () => string = () => "custom-id";
+    const harness = await startEngine({ generateId: () => next() });
+    try {
+      const { sid } = await pollingHandshake(harness);
+      assert.equal(sid, "custom-id");
+      const repeated = await httpRequest(harness.url("&transport=polling"));
+      assert.equal(repeated.text, '{"code":3,"message":"Bad request"}');
+      next = () => {
+        throw new Error("no ids today");
+      };
+      const thrown = await httpRequest(harness.url("&transport=polling"));
+      assert.equal(thrown.text, '{"code":3,"message":"Bad request"}');
+    } finally {
+      await harness.stop();
+    }
   });
 });
