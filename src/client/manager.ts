@@ -147,10 +147,7 @@ export class Manager<
           frame: (f) => engine === this.engine && this.#onFrame(f),
           close: (err) =>
             engine === this.engine &&
-            this.#onClose(
-              err ? "transport error" : "transport close",
-              err ?? { description: "closed" },
-            ),
+            this.#onClose(err ? "transport error" : "transport close", err),
         },
         o,
       ),
@@ -180,8 +177,9 @@ export class Manager<
     q.set("EIO", "4");
     q.set("transport", transport);
     if (this.engine?.id) q.set("sid", this.engine.id);
-    const scheme = `${transport === "websocket" ? "ws" : "http"}${/s:$/.test(u.protocol) ? "s" : ""}`;
-    return `${scheme}://${u.host}${(this.opts.path ?? "/socket.io").replace(/\/?$/, "/")}?${q}`;
+    // http(s) for polling, ws(s) for WebSocket, whichever scheme the URL was given with.
+    const scheme = u.protocol.replace(/^(http|ws)/, transport === "websocket" ? "ws" : "http");
+    return `${scheme}//${u.host}${(this.opts.path ?? "/socket.io").replace(/\/?$/, "/")}?${q}`;
   }
 
   #send(frame: Frame): void {

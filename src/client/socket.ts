@@ -68,16 +68,6 @@ interface Flags {
   /** Sent by the retry queue itself. */
   queued?: boolean;
 }
-/** An emit waiting in the `retries` queue. */
-interface Queued {
-  ev: string;
-  args: unknown[];
-  ack: Fn | undefined;
-  flags: Flags;
-  tries: number;
-  pending?: boolean;
-}
-
 const RESERVED = /^(connect(_error)?|disconnect(ing)?|newListener|removeListener)$/;
 const closedError = (message: string) => new TransportError("SB_ERR_TRANSPORT_CLOSED", message);
 
@@ -117,7 +107,10 @@ export class Socket<
   #acks = new Map<number, (err: Error | null, args?: unknown[]) => void>();
   #any: AnyListener[] = [];
   #anyOut: AnyListener[] = [];
-  #queue: Queued[] = [];
+  // ackTimeout + retries: emits waiting their turn, each a function that sends it once more.
+  // Only the head is in flight; it is re-sent until acked or its retries are spent.
+  #queue: (() => void)[] = [];
+  #inFlight = false;
   #active = false;
   #pid: string | undefined;
   #offset: string | undefined;
@@ -270,13 +263,20 @@ export class Socket<
         return;
       }
       if (queue) {
-        this.#queue.push({
-          ev,
-          args,
-          ack,
-          flags: { ...f, queued: true, errorFirst: true },
-          tries: 0,
-        });
+        let tries = 0;
+        const send = () => {
+          const onAck = (err: unknown, ...res: unknown[]) => {
+            if (send !== this.#queue[0]) return;
+            this.#inFlight = false;
+            if (!err || ++tries > (o.retries ?? 0)) {
+              this.#queue.shift();
+              ack?.(err, ...res);
+            }
+            this.#drain();
+          };
+          this.#emit(ev, [...args, onAck], { ...f, queued: true, errorFirst: true });
+        };
+        this.#queue.push(send);
         this.#drain();
         return;
       }
@@ -304,23 +304,12 @@ export class Socket<
     this.#acks.set(id, done);
   }
 
-  // ackTimeout + retries: the head of the queue is in flight, re-sent until acked or retries
-  // are spent, then the next one goes.
-  #drain(force?: boolean): void {
-    const q = this.#queue[0];
-    if (!this.connected || !q || (q.pending && !force)) return;
-    q.pending = true;
-    q.tries++;
-    const onAck = (err: unknown, ...res: unknown[]) => {
-      if (q !== this.#queue[0]) return;
-      q.pending = false;
-      if (!err || q.tries > (this.#o.retries ?? 0)) {
-        this.#queue.shift();
-        q.ack?.(err, ...res);
-      }
-      this.#drain();
-    };
-    this.#emit(q.ev, [...q.args, onAck], q.flags);
+  #drain(): void {
+    const send = this.#queue[0];
+    if (this.connected && send && !this.#inFlight) {
+      this.#inFlight = true;
+      send();
+    }
   }
 
   #out(p: SocketPacket): void {
@@ -373,7 +362,7 @@ export class Socket<
     this.connected = true;
     for (const args of this.#received.splice(0)) this.#dispatch(args);
     for (const p of this.sendBuffer.splice(0)) this.#out(p);
-    this.#drain(true);
+    this.#drain();
     this.emitReserved("connect");
   }
 
