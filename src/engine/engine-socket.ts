@@ -181,19 +181,29 @@ export class EngineSocket extends EventEmitter<EngineSocketEvents> {
   }
 
   #closeTransport(): void {
-    this.#flush(true);
+    this.#flushBeforeClose();
     this.#transport.close(() => this.#onClose("forced close"));
   }
 
   /**
-   * Closes the session at once for a server shutdown: a close packet goes out only if the
-   * transport can write now. Used by {@link EngineServer.close}.
+   * A WebSocket takes the remaining packets before its close frame. Polling needs nothing
+   * here: its close() asks us for them (onReady) and appends the close packet to them.
+   */
+  #flushBeforeClose(): void {
+    if (this.#transport.name === "websocket") this.#flush(true);
+  }
+
+  /**
+   * Closes the session at once for a server shutdown: buffered packets and a close packet
+   * go out only if the transport can write now. Used by {@link EngineServer.close}.
    * @internal
    */
   shutdown(): void {
     if (this.#readyState === "closed") return;
-    this.#flush(true);
+    this.#readyState = "closing";
+    this.#flushBeforeClose();
     this.#transport.discard();
+    this.#transport.close();
     this.#onClose("server shutting down");
   }
 

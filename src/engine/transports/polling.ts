@@ -111,8 +111,10 @@ export class PollingTransport implements Transport {
       onClosed?.();
     };
     if (this.#pollRes !== null) {
+      // The pending GET carries the session's last packets, then the close packet.
       this.#pendingClose = finish;
-      this.send([]);
+      this.#listener.onReady();
+      if (this.#pendingClose !== null) this.send([]);
     } else if (this.#isDiscarded) {
       finish();
     } else {
