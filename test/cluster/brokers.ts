@@ -93,15 +93,15 @@ function freePort(): Promise<number> {
 /** Resolves once the port accepts connections; rejects if the process exits or after 5 s. */
 async function waitForPort(port: number, child: ChildProcess, binary: string): Promise<void> {
   const deadline = Date.now() + 5000;
-  let exited = false;
-  child.once("exit", () => {
-    exited = true;
+  let failure: string | undefined;
+  child.once("exit", (code) => {
+    failure = `${binary} exited (code ${code}) before listening on port ${port}`;
   });
-  child.once("error", () => {
-    exited = true;
+  child.once("error", (err) => {
+    failure = `${binary} could not start: ${err.message}`;
   });
   for (;;) {
-    if (exited) throw new Error(`${binary} exited before listening on port ${port}`);
+    if (failure !== undefined) throw new Error(failure);
     if (await canConnect(port)) return;
     if (Date.now() > deadline)
       throw new Error(`${binary} did not listen on port ${port} within 5 s`);

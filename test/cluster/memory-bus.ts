@@ -15,6 +15,8 @@ import {
 export class MemoryBus {
   readonly #members = new Set<MemoryClusterAdapter>();
   #isUp = true;
+  /** The type of every message published (not responses), in order. */
+  readonly publishedTypes: number[] = [];
 
   /** Whether the bus delivers messages. */
   get isUp(): boolean {
@@ -83,6 +85,7 @@ export class MemoryClusterAdapter extends ClusterAdapter {
   }
 
   protected override doPublish(message: ClusterMessage): Promise<void> {
+    this.#bus.publishedTypes.push(message.type);
     this.#bus.deliver(encodeClusterMessage(message));
     return Promise.resolve();
   }
