@@ -48,7 +48,10 @@ export type EngineCloseReason =
 /** The state of a session. */
 export type EngineReadyState = "opening" | "open" | "closing" | "closed";
 
-/** Events of an {@link EngineSocket}. */
+/**
+ * Events of an {@link EngineSocket}. There is no `"error"` event: every failure closes the
+ * session, and `"close"` carries the reason and an error describing it.
+ */
 export interface EngineSocketEvents {
   /** A message from the client: text as a string, binary as a Buffer. */
   message: [data: string | Buffer];

@@ -65,6 +65,7 @@ export class PollingTransport implements Transport {
     return this.#pollRes !== null && !this.#isClosed;
   }
 
+  /** @see Transport.setListener */
   setListener(listener: TransportListener): void {
     this.#listener = listener;
   }
@@ -76,6 +77,7 @@ export class PollingTransport implements Transport {
     else writeHttpError(res, EngineErrorCode.BAD_REQUEST);
   }
 
+  /** @see Transport.send */
   send(packets: readonly OutgoingPacket[]): void {
     const req = this.#pollReq;
     const res = this.#pollRes;
@@ -90,6 +92,7 @@ export class PollingTransport implements Transport {
     closing?.();
   }
 
+  /** @see Transport.close */
   close(onClosed?: () => void): void {
     if (this.#isClosing && !this.#isClosed && this.#isDiscarded) {
       // Closed again after discard(): stop waiting for the client's next GET.
@@ -124,6 +127,7 @@ export class PollingTransport implements Transport {
     }
   }
 
+  /** @see Transport.discard */
   discard(): void {
     this.#isDiscarded = true;
   }

@@ -44,10 +44,12 @@ export class WebSocketTransport implements Transport {
     return this.#ws.bufferedAmount;
   }
 
+  /** @see Transport.setListener */
   setListener(listener: TransportListener): void {
     this.#listener = listener;
   }
 
+  /** @see Transport.send */
   send(packets: readonly OutgoingPacket[]): void {
     if (this.#isClosed || packets.length === 0) return;
     this.#isWritable = false;
@@ -60,6 +62,7 @@ export class WebSocketTransport implements Transport {
     }
   }
 
+  /** @see Transport.close */
   close(onClosed?: () => void): void {
     if (this.#isClosed) {
       onClosed?.();
@@ -72,6 +75,7 @@ export class WebSocketTransport implements Transport {
     onClosed?.();
   }
 
+  /** @see Transport.discard */
   discard(): void {
     // Nothing to wait for: closing a WebSocket never depends on the peer's next request.
   }
