@@ -16,7 +16,7 @@
  * `disconnect()` (or the last active socket leaving) closes with "forced close" and skips
  * reconnection until a socket connects again.
  */
-import { TimeoutError } from "../errors.js";
+import { TimeoutError, TransportError } from "../errors.js";
 import type { RawData } from "../protocol/engine-packet.js";
 import type { SocketPacket } from "../protocol/socket-packet.js";
 import { type BackoffOptions, backoff } from "./backoff.js";
@@ -31,6 +31,7 @@ import type {
   EventsMap,
   ManagerReservedEvents,
 } from "./typed-events.js";
+import { websocket } from "./websocket.js";
 import { CLOSE, MESSAGE, OPEN, PING, PONG } from "./wire.js";
 
 /** Manager options; names and defaults follow socket.io-client. */
@@ -80,8 +81,11 @@ export const toURL = (uri?: string): URL =>
   new URL(uri ?? location.href, globalThis.location?.href);
 
 /**
- * One connection to a server, shared by the sockets of several namespaces. Use the
- * `Manager` of an entry point (`switchboard/client`), which supplies the transports.
+ * One connection to a server, shared by the sockets of several namespaces.
+ *
+ * @example
+ * const manager = new Manager("https://example.com", { reconnectionAttempts: 5 });
+ * const admin = manager.socket("/admin");
  */
 export class Manager<
   L extends EventsMap<L> = DefaultEventsMap,
@@ -106,7 +110,15 @@ export class Manager<
   #ping: ReturnType<typeof setTimeout> | undefined;
   #heartbeat = 0;
 
-  constructor(uri: string | undefined, opts: ManagerOptions, registry: TransportRegistry) {
+  /**
+   * `registry`: the transports on offer (WebSocket only by default; the `switchboard/client`
+   * entry adds polling).
+   */
+  constructor(
+    uri?: string,
+    opts: ManagerOptions = {},
+    registry: TransportRegistry = { websocket },
+  ) {
     super();
     this.#uri = toURL(uri);
     this.opts = opts;
@@ -120,7 +132,6 @@ export class Manager<
     if (!s) {
       const port: ManagerPort = {
         send: (packet) => this.#write(packet),
-        release: () => Object.values(this.nsps).some((x) => x.active) || this.disconnect(),
         state: () => (this.#reconnecting ? "reconnecting" : this.#state),
       };
       this.nsps[nsp] = s = new Socket<L, E>(this, nsp, opts ?? {}, port);
@@ -243,22 +254,26 @@ export class Manager<
   // Open: a close ("error" first for a transport error, then "close" and reconnection).
   #onClose(reason: DisconnectReason, description?: DisconnectDescription): void {
     const was = this.#state;
-    const err = description instanceof Error ? description : undefined;
-    if (was === "closed" && reason !== "forced close") return;
+    const forced = reason === "forced close";
+    if (was === "closed" && !forced) return;
+    const failed = was === "opening" && !forced;
+    const err =
+      description instanceof Error
+        ? description
+        : failed
+          ? new TransportError("SB_ERR_TRANSPORT_CLOSED", reason)
+          : undefined;
     this.#cleanup();
     clearTimeout(this.#ping);
     this.engine?.transport.close();
     this.#state = "closed";
-    if (was === "opening" && reason !== "forced close") {
-      this.emitReserved("error", err ?? new Error(reason));
-      if (this.#fn) this.#fn(err);
-      else this.#reconnect();
-    } else {
-      if (err) this.emitReserved("error", err);
+    if (err) this.emitReserved("error", err);
+    if (!failed) {
       this.#attempts = 0;
       this.emitReserved("close", reason, description);
-      this.#reconnect();
     }
+    if (failed && this.#fn) this.#fn(err);
+    else this.#reconnect();
   }
 
   #reconnect(): void {

@@ -53,8 +53,6 @@ export type SocketAuth =
 /** What a Socket needs from its Manager, handed over privately at creation. */
 export interface ManagerPort {
   send(packet: SocketPacket): void;
-  /** The socket went inactive: the Manager closes when none is active. */
-  release(): void;
   state(): "closed" | "opening" | "open" | "reconnecting";
 }
 
@@ -65,8 +63,6 @@ interface Flags {
   timeout?: number;
   /** The ack takes an error first (timeout, emitWithAck, retries). */
   errorFirst?: boolean;
-  /** Sent by the retry queue itself. */
-  queued?: boolean;
 }
 const RESERVED = /^(connect(_error)?|disconnect(ing)?|newListener|removeListener)$/;
 const closedError = (message: string) => new TransportError("SB_ERR_TRANSPORT_CLOSED", message);
@@ -126,10 +122,7 @@ export class Socket<
     // Listen to the Manager for good; an inactive socket ignores what it hears.
     io.on("open", () => this.#active && this.#onOpen());
     io.on("packet", (p) => this.#active && p.nsp === nsp && this.#onPacket(p));
-    io.on(
-      "error",
-      (err) => this.#active && !this.connected && this.emitReserved("connect_error", err),
-    );
+    io.on("error", (e) => this.#active && !this.connected && this.emitReserved("connect_error", e));
     io.on("close", (reason, d) => this.#active && this.#onClose(reason, d));
     if (io.opts.autoConnect !== false) this.connect();
   }
@@ -253,19 +246,20 @@ export class Socket<
     const ack = typeof args.at(-1) === "function" ? (args.pop() as Fn) : undefined;
     const timeout = f.timeout ?? o.ackTimeout;
     const errorFirst = f.errorFirst || timeout !== undefined;
-    const queue = o.retries && !f.volatile;
-    if (!f.queued) {
-      if (f.volatile && !this.connected) return;
-      // maxBufferedPackets: refuse the new emit, keep the buffered ones.
-      const held = this.sendBuffer.length + this.#queue.length;
-      if ((queue || !this.connected) && held >= (o.maxBufferedPackets ?? 1000)) {
-        if (errorFirst || queue) ack?.(closedError("maxBufferedPackets reached"));
-        return;
-      }
-      if (queue) {
-        let tries = 0;
-        const send = () => {
-          const onAck = (err: unknown, ...res: unknown[]) => {
+    const retry = o.retries && !f.volatile;
+    if (f.volatile && !this.connected) return;
+    // maxBufferedPackets: refuse the new emit, keep the buffered ones.
+    const held = this.sendBuffer.length + this.#queue.length;
+    if ((retry || !this.connected) && held >= (o.maxBufferedPackets ?? 1000)) {
+      if (errorFirst || retry) ack?.(closedError("maxBufferedPackets reached"));
+    } else if (!retry) this.#send(ev, args, ack, timeout, errorFirst);
+    else {
+      let tries = 0;
+      const send = () =>
+        this.#send(
+          ev,
+          args,
+          (err: unknown, ...res: unknown[]) => {
             if (send !== this.#queue[0]) return;
             this.#inFlight = false;
             if (!err || ++tries > (o.retries ?? 0)) {
@@ -273,35 +267,42 @@ export class Socket<
               ack?.(err, ...res);
             }
             this.#drain();
-          };
-          this.#emit(ev, [...args, onAck], { ...f, queued: true, errorFirst: true });
-        };
-        this.#queue.push(send);
-        this.#drain();
-        return;
-      }
+          },
+          timeout,
+          true,
+        );
+      this.#queue.push(send);
+      this.#drain();
     }
-    const id = ack ? this.#ids++ : undefined;
-    const packet: SocketPacket = { type: EVENT, nsp: this.nsp, data: [ev, ...args], id };
-    if (ack) this.#addAck(id!, ack, timeout, errorFirst);
-    this.connected ? this.#out(packet) : this.sendBuffer.push(packet);
   }
 
-  #addAck(id: number, ack: Fn, timeout: number | undefined, errorFirst: boolean): void {
-    const timer =
-      timeout === undefined
-        ? undefined
-        : setTimeout(() => {
-            this.sendBuffer = this.sendBuffer.filter((p) => p.id !== id);
-            done(new TimeoutError("SB_ERR_ACK_TIMEOUT", "operation has timed out"));
-          }, timeout);
-    const done = (err: Error | null, args: unknown[] = []) => {
-      clearTimeout(timer);
-      this.#acks.delete(id);
-      if (errorFirst) ack(err, ...args);
-      else if (!err) ack(...args);
-    };
-    this.#acks.set(id, done);
+  // Sends (or buffers) one EVENT; its ack waits for the reply, an error, or the timeout.
+  #send(
+    ev: string,
+    args: unknown[],
+    ack: Fn | undefined,
+    timeout?: number,
+    errorFirst?: boolean,
+  ): void {
+    const id = ack ? this.#ids++ : undefined;
+    const packet: SocketPacket = { type: EVENT, nsp: this.nsp, data: [ev, ...args], id };
+    if (ack) {
+      const timer =
+        timeout === undefined
+          ? undefined
+          : setTimeout(() => {
+              this.sendBuffer = this.sendBuffer.filter((p) => p.id !== id);
+              done(new TimeoutError("SB_ERR_ACK_TIMEOUT", "operation has timed out"));
+            }, timeout);
+      const done = (err: Error | null, data: unknown[] = []) => {
+        clearTimeout(timer);
+        this.#acks.delete(id!);
+        if (errorFirst) ack(err, ...data);
+        else if (!err) ack(...data);
+      };
+      this.#acks.set(id!, done);
+    }
+    this.connected ? this.#out(packet) : this.sendBuffer.push(packet);
   }
 
   #drain(): void {
@@ -313,7 +314,7 @@ export class Socket<
   }
 
   #out(p: SocketPacket): void {
-    for (const f of this.#anyOut.slice()) f(...(p.data as [string]));
+    for (const f of this.#anyOut) f(...(p.data as [string]));
     this.#port.send(p);
   }
 
@@ -341,14 +342,14 @@ export class Socket<
       this.#destroy();
       if (type === DISCONNECT) this.#onClose("io server disconnect");
       else {
-        const err = new HandshakeError("SB_ERR_MIDDLEWARE_REFUSED", d?.message ?? String(d));
+        const err = new HandshakeError("SB_ERR_MIDDLEWARE_REFUSED", String(d?.message));
         this.emitReserved("connect_error", Object.assign(err, { data: d?.data }));
       }
     }
   }
 
   #dispatch(args: unknown[]): void {
-    for (const f of this.#any.slice()) f(...(args as [string]));
+    for (const f of this.#any) f(...(args as [string]));
     (this.emitReserved as (...a: unknown[]) => void)(...args);
     // Connection state recovery: the server appends each event's offset.
     const last = args.at(-1);
@@ -377,8 +378,9 @@ export class Socket<
       for (const done of this.#acks.values()) done(closedError("socket has been disconnected"));
   }
 
+  // Inactive now: the connection closes when no socket of it is active.
   #destroy(): void {
     this.#active = false;
-    this.#port.release();
+    if (!Object.values(this.io.nsps).some((s) => s.active)) this.io.disconnect();
   }
 }

@@ -8,27 +8,13 @@
  * const socket = io("https://example.com");
  */
 import { createLookup } from "./io.js";
-import { Manager as BaseManager, type ManagerOptions } from "./manager.js";
-import type { DefaultEventsMap, EventsMap } from "./typed-events.js";
-import { websocket } from "./websocket.js";
-
-const transports = { websocket };
-
-/** A Manager with the WebSocket transport only. */
-export class Manager<
-  L extends EventsMap<L> = DefaultEventsMap,
-  E extends EventsMap<E> = L,
-> extends BaseManager<L, E> {
-  constructor(uri?: string, opts: ManagerOptions = {}) {
-    super(uri, opts, transports);
-  }
-}
+import { Manager } from "./manager.js";
 
 /** `io()` over WebSocket only. @see {@link Manager} */
 export const io = createLookup(Manager);
 
 export { type BackoffOptions, backoff } from "./backoff.js";
-export type { IoOptions, ManagerOptions } from "./manager.js";
+export { type IoOptions, Manager, type ManagerOptions } from "./manager.js";
 export { Socket, type SocketAuth, type SocketOptions } from "./socket.js";
 export type {
   DefaultEventsMap,
