@@ -10,28 +10,15 @@ import {
   type TestServer,
   waitFor,
 } from "./support/harness.js";
+import { closeRawClients, rawClient } from "./support/raw-client.js";
 
 let server: TestServer | undefined;
-const raws = new Set<WebSocket>();
 afterEach(async () => {
-  for (const ws of raws) ws.terminate();
-  raws.clear();
+  closeRawClients();
   closeClients();
   await server?.close();
   server = undefined;
 });
-
-/** A raw WebSocket speaking Engine.IO by hand; resolves once the open packet arrived. */
-async function rawClient(s: TestServer): Promise<{ ws: WebSocket; frames: (string | Buffer)[] }> {
-  const ws = new WebSocket(`ws://127.0.0.1:${s.port}/socket.io/?EIO=4&transport=websocket`);
-  raws.add(ws);
-  const frames: (string | Buffer)[] = [];
-  ws.on("message", (data, isBinary) => frames.push(isBinary ? (data as Buffer) : data.toString()));
-  await waitFor(ws, "open");
-  await until(() => frames.length > 0);
-  assert.match(String(frames[0]), /^0\{"sid"/);
-  return { ws, frames };
-}
 
 async function until(check: () => boolean, ms = 2000): Promise<void> {
   const start = Date.now();
@@ -49,7 +36,7 @@ async function expectClosedBy(payloads: (string | Buffer)[]): Promise<void> {
   );
   const healthy = server.client();
   await connected(healthy);
-  const { ws, frames } = await rawClient(server);
+  const { ws, frames } = await rawClient(server.port);
   ws.send("40");
   await until(() => frames.some((f) => String(f).startsWith("40{")));
   const closed = waitFor(ws, "close");
@@ -84,7 +71,7 @@ describe("malformed Socket.IO packets", () => {
 
   test("an unknown namespace is refused but the connection stays usable", async () => {
     server = await startServer();
-    const { ws, frames } = await rawClient(server);
+    const { ws, frames } = await rawClient(server.port);
     ws.send("40/nowhere,");
     await until(() => frames.some((f) => String(f).startsWith("44/nowhere,")));
     assert.equal(
@@ -100,7 +87,7 @@ describe("malformed Socket.IO packets", () => {
     server.io.on("connection", (socket) =>
       socket.on("echo", (v: unknown, ack: (v: unknown) => void) => ack(v)),
     );
-    const { ws, frames } = await rawClient(server);
+    const { ws, frames } = await rawClient(server.port);
     ws.send("40");
     await until(() => frames.some((f) => String(f).startsWith("40{")));
     ws.send('42/other,["echo","x"]');

@@ -57,6 +57,12 @@ export interface PersistedSession {
   readonly data: unknown;
   /** The newest stored offset when the socket connected: where recovery starts when the client got no packet. */
   readonly startOffset: string | undefined;
+  /**
+   * The server's record of the client's acked emits, for exactly-once handling. Opaque to
+   * adapters: in-process stores keep it as is; a store that serialises sessions may drop
+   * it (de-duplication then restarts with the new session).
+   */
+  readonly acks?: unknown;
 }
 
 /** A restored session and the EVENT payloads (`[event, ...args, offset]`) it missed, in order. */
@@ -69,6 +75,8 @@ export interface RecoverySettings {
   readonly maxDisconnectionDuration: number;
   readonly maxPackets: number;
   readonly skipMiddlewares: boolean;
+  /** How many acked client emits per session are remembered for de-duplication. */
+  readonly maxAcks: number;
 }
 
 /** The namespace side of the adapter boundary: what an adapter may ask of its namespace. */

@@ -9,7 +9,12 @@ const to = (...rooms: string[]): BroadcastOptions => ({
   except: new Set(),
   flags: {},
 });
-const settings = { maxDisconnectionDuration: 1000, maxPackets: 100, skipMiddlewares: true };
+const settings = {
+  maxDisconnectionDuration: 1000,
+  maxPackets: 100,
+  skipMiddlewares: true,
+  maxAcks: 10,
+};
 const session = (pid: string, rooms: string[], startOffset?: string) => ({
   sid: `s-${pid}`,
   pid,

@@ -366,6 +366,7 @@ function resolveRecovery(
     maxDisconnectionDuration: option?.maxDisconnectionDuration ?? 120_000,
     maxPackets: option?.maxPackets ?? 10_000,
     skipMiddlewares: option?.skipMiddlewares ?? true,
+    maxAcks: option?.maxAcks ?? 1000,
   };
 }
 

@@ -11,6 +11,7 @@ import type { BroadcastFlags, EncodedPacket, RecoveredSession, Room } from "../a
 import type { EngineSocket } from "../engine/index.js";
 import { ErrorCode, TimeoutError } from "../errors.js";
 import { RESERVED_EVENTS, type SocketPacket, SocketPacketType } from "../protocol/socket-packet.js";
+import { AckLedger } from "./ack-ledger.js";
 import type { BroadcastOperator, RoomTarget } from "./broadcast-operator.js";
 import type { Client } from "./client.js";
 import type { DisconnectReason } from "./disconnect-reason.js";
@@ -89,6 +90,7 @@ export class Socket<
   readonly pid: string | undefined;
   readonly #startOffset: string | undefined;
   #ownRoom: ReadonlySet<Room> | undefined;
+  #ledger: AckLedger | undefined;
   readonly #client: Client;
   #acks: Map<number, Ack> | undefined;
   #fns: PacketMiddleware[] | undefined;
@@ -317,6 +319,10 @@ export class Socket<
     this.#client.writePacket({ type: SocketPacketType.CONNECT, nsp: this.nsp.name, data }, {});
     if (session === undefined) return;
     this.recovered = true;
+    if (session.acks instanceof AckLedger) {
+      this.#ledger = session.acks;
+      this.#ledger.attach(this.#writeAck);
+    }
     this.join(session.rooms);
     this.data = session.data as SocketData;
     for (const missed of session.missedPackets) {
@@ -350,6 +356,7 @@ export class Socket<
   onClose(reason: DisconnectReason, description?: unknown): void {
     if (!this.connected) return;
     this.emitReserved("disconnecting", reason, description);
+    this.#ledger?.attach(undefined);
     if (this.pid !== undefined && RECOVERABLE_REASONS.has(reason)) this.#persist();
     this.nsp.adapter.delAll(this.id);
     this.nsp.removeSocket(this);
@@ -372,6 +379,7 @@ export class Socket<
       rooms: [...this.rooms],
       data: this.data,
       startOffset: this.#startOffset,
+      acks: this.#ledger,
     };
     this.nsp.adapter.persistSession(session).catch((err: unknown) => {
       this.nsp.server.log(`${this.nsp.name} ${this.id}: could not persist session: ${String(err)}`);
@@ -379,18 +387,43 @@ export class Socket<
   }
 
   #onEvent(packet: SocketPacket): void {
+    const id = packet.id;
+    // A resent emit (same ack id, same session) is answered from the ledger, never re-run.
+    if (id !== undefined && this.#ledgerFor()?.admit(id) === false) return;
     const args = (packet.data as unknown[]).slice();
-    if (packet.id !== undefined) args.push(this.#makeAck(packet.id));
+    if (id !== undefined) args.push(this.#makeAck(id));
     if (this.#any !== undefined) for (const fn of [...this.#any]) fn(...args);
     if (this.#fns === undefined) {
       this.#dispatch(args);
       return;
     }
     runMiddlewares(this.#fns, args, (err) => {
-      if (err !== undefined) this.onError(err);
-      else this.#dispatch(args);
+      if (err === undefined) {
+        this.#dispatch(args);
+        return;
+      }
+      if (id !== undefined) this.#ledger?.forget(id);
+      this.onError(err);
     });
   }
+
+  /** The session's ack ledger, created on first use; undefined when recovery is off. */
+  #ledgerFor(): AckLedger | undefined {
+    if (this.pid === undefined) return undefined;
+    if (this.#ledger === undefined) {
+      this.#ledger = new AckLedger(this.nsp.server.recovery?.maxAcks ?? 1000);
+      this.#ledger.attach(this.#writeAck);
+    }
+    return this.#ledger;
+  }
+
+  readonly #writeAck = (id: number, response: unknown[]): void => {
+    if (!this.connected) return; // the client will resend, and get it from the ledger
+    this.#client.writePacket(
+      { type: SocketPacketType.ACK, nsp: this.nsp.name, id, data: response },
+      {},
+    );
+  };
 
   #dispatch(args: unknown[]): void {
     if (!this.connected) return; // a packet that raced a disconnect is dropped
@@ -398,14 +431,13 @@ export class Socket<
   }
 
   #makeAck(id: number): AnyFn {
+    const ledger = this.#ledger;
+    if (ledger !== undefined) return (...args: unknown[]) => ledger.complete(id, args);
     let sent = false;
     return (...args: unknown[]) => {
       if (sent) return; // an ack is sent at most once
       sent = true;
-      this.#client.writePacket(
-        { type: SocketPacketType.ACK, nsp: this.nsp.name, id, data: args },
-        {},
-      );
+      this.#writeAck(id, args);
     };
   }
 
