@@ -77,7 +77,7 @@ export class SocketPacketDecoder {
       if (typeof chunk === "string") {
         const m = HEADER.exec(chunk);
         if (!m || p) throw chunk;
-        this.#want = +(m[2] ?? 0);
+        this.#want = Number(m[2] ?? 0);
         const type = +m[1]!;
         // BINARY_EVENT/BINARY_ACK (5/6) carry attachments and come out as EVENT/ACK (2/3).
         if (type > CONNECT_ERROR !== this.#want > 0) throw chunk;

@@ -22,7 +22,7 @@ import type { SocketPacket } from "../protocol/socket-packet.js";
 import { type BackoffOptions, backoff } from "./backoff.js";
 import { encodeSocketPacket, SocketPacketDecoder } from "./codec.js";
 import { Emitter } from "./emitter.js";
-import { type ManagerPort, Socket, type SocketOptions } from "./socket.js";
+import { Socket, type SocketOptions } from "./socket.js";
 import type { Frame, Transport, TransportOptions, TransportRegistry } from "./transport.js";
 import type {
   DefaultEventsMap,
@@ -65,7 +65,7 @@ export interface Engine {
   /** The session id, once the handshake is done. */
   id?: string;
   /** The transport carrying it; `transport.name` changes when polling upgrades. */
-  readonly transport: Transport;
+  transport: Transport;
 }
 
 interface Handshake {
@@ -91,7 +91,7 @@ export class Manager<
   L extends EventsMap<L> = DefaultEventsMap,
   E extends EventsMap<E> = L,
 > extends Emitter<{}, ManagerReservedEvents> {
-  /** The current Engine.IO session, if any. */
+  /** The current Engine.IO session, while opening or open. */
   engine: Engine | undefined;
   /** Sockets by namespace. */
   readonly nsps: Record<string, Socket<L, E>> = {};
@@ -130,40 +130,36 @@ export class Manager<
   socket(nsp: string, opts?: SocketOptions): Socket<L, E> {
     let s = this.nsps[nsp];
     if (!s) {
-      const port: ManagerPort = {
-        send: (packet) => this.#write(packet),
-        state: () => (this.#reconnecting ? "reconnecting" : this.#state),
-      };
-      this.nsps[nsp] = s = new Socket<L, E>(this, nsp, opts ?? {}, port);
+      this.nsps[nsp] = s = new Socket<L, E>(this, nsp, opts ?? {}, (p) => this.#write(p));
     } else if (this.opts.autoConnect !== false && !s.active) s.connect();
     return s;
   }
 
-  /** Opens the connection if it is closed; `fn` gets the outcome (and disables auto-retry). */
+  /**
+   * Opens the connection if it is closed and not waiting to reconnect; `fn` gets the outcome
+   * (and disables the automatic retry).
+   */
   open(fn?: (err?: Error) => void): this {
-    if (this.#state !== "closed") return this;
+    if (this.#state !== "closed" || (this.#reconnecting && !fn)) return this;
     const o = this.opts;
-    const names = o.transports ?? ["polling", "websocket"];
+    const names = o.transports ?? Object.keys(this.#reg);
     const name = names.find((n) => this.#reg[n]);
     if (!name) throw new Error(`no transport among ${names}`);
     this.#state = "opening";
     this.#skip = false;
     this.#fn = fn;
-    // No session id in the URLs of a new session.
-    this.engine = undefined;
-    const engine: Engine = {
-      transport: this.#reg[name]!(
-        {
-          url: (transport) => this.#url(transport),
-          frame: (f) => engine === this.engine && this.#onFrame(f),
-          close: (err) =>
-            engine === this.engine &&
-            this.#onClose(err ? "transport error" : "transport close", err),
-        },
-        o,
-      ),
-    };
+    // Made first: a transport may ask for its URL while being created.
+    const engine = {} as Engine;
     this.engine = engine;
+    engine.transport = this.#reg[name]!(
+      {
+        url: (transport) => this.#url(transport, engine),
+        frame: (f) => engine === this.engine && this.#onFrame(f),
+        close: (err) =>
+          engine === this.engine && this.#onClose(err ? "transport error" : "transport close", err),
+      },
+      o,
+    );
     if (o.timeout !== false) {
       const timer = setTimeout(
         () =>
@@ -182,12 +178,13 @@ export class Manager<
     this.#onClose("forced close");
   }
 
-  #url(transport: string): string {
+  // The session's own URL: a closing session still names its sid.
+  #url(transport: string, engine: Engine): string {
     const u = this.#uri;
     const q = new URLSearchParams(this.opts.query ?? u.search);
     q.set("EIO", "4");
     q.set("transport", transport);
-    if (this.engine?.id) q.set("sid", this.engine.id);
+    if (engine.id) q.set("sid", engine.id);
     // http(s) for polling, ws(s) for WebSocket, whichever scheme the URL was given with.
     const scheme = u.protocol.replace(/^(http|ws)/, transport === "websocket" ? "ws" : "http");
     return `${scheme}//${u.host}${(this.opts.path ?? "/socket.io").replace(/\/?$/, "/")}?${q}`;
@@ -266,6 +263,7 @@ export class Manager<
     this.#cleanup();
     clearTimeout(this.#ping);
     this.engine?.transport.close();
+    this.engine = undefined;
     this.#state = "closed";
     if (err) this.emitReserved("error", err);
     if (!failed) {

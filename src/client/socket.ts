@@ -16,6 +16,7 @@ import { Emitter } from "./emitter.js";
 import type { Manager } from "./manager.js";
 import type {
   AllButLast,
+  ConnectError,
   DecorateAcknowledgements,
   DefaultEventsMap,
   DisconnectDescription,
@@ -50,11 +51,8 @@ export type SocketAuth =
   | Record<string, unknown>
   | ((cb: (data?: Record<string, unknown>) => void) => void);
 
-/** What a Socket needs from its Manager, handed over privately at creation. */
-export interface ManagerPort {
-  send(packet: SocketPacket): void;
-  state(): "closed" | "opening" | "open" | "reconnecting";
-}
+/** How a Socket hands packets to its Manager (given privately at creation). */
+export type PacketSink = (packet: SocketPacket) => void;
 
 type Fn = (...args: unknown[]) => void;
 type AnyListener = (event: string, ...args: unknown[]) => void;
@@ -96,7 +94,7 @@ export class Socket<
   #o: SocketOptions;
   // Events received before the namespace CONNECT (a recovered session's missed events).
   #received: unknown[][] = [];
-  #port: ManagerPort;
+  #port: PacketSink;
   #flags: Flags = {};
   #ids = 0;
   // Pending acks by id, called with the reply or an error (timeout, disconnection).
@@ -111,8 +109,8 @@ export class Socket<
   #pid: string | undefined;
   #offset: string | undefined;
 
-  /** Use `io()` or `manager.socket()`; the port is the Manager's private link. */
-  constructor(io: Manager<L, E>, nsp: string, opts: SocketOptions, port: ManagerPort) {
+  /** Use `io()` or `manager.socket()`; `port` is the Manager's private link. */
+  constructor(io: Manager<L, E>, nsp: string, opts: SocketOptions, port: PacketSink) {
     super();
     this.io = io;
     this.nsp = nsp;
@@ -141,9 +139,9 @@ export class Socket<
   connect(): this {
     if (this.connected) return this;
     this.#active = true;
-    const state = this.#port.state();
-    if (state !== "reconnecting") this.io.open();
-    if (state === "open") this.#onOpen();
+    // While the Manager waits to reconnect, open() leaves it waiting.
+    this.io.open();
+    if (this.io.engine?.id) this.#onOpen();
     return this;
   }
 
@@ -155,7 +153,7 @@ export class Socket<
   /** Leaves the namespace; the connection closes when no socket uses it any more. */
   disconnect(): this {
     const was = this.connected;
-    if (was) this.#port.send({ type: DISCONNECT, nsp: this.nsp });
+    if (was) this.#packet(DISCONNECT);
     this.#destroy();
     if (was) this.#onClose("io client disconnect");
     return this;
@@ -177,12 +175,12 @@ export class Socket<
     ev: Ev,
     ...args: AllButLast<EventParams<E, Ev>>
   ): Promise<FirstArg<Last<EventParams<E, Ev>>>> {
-    const flags = { ...this.#take(), errorFirst: true };
+    this.#flags.errorFirst = true;
     return new Promise((resolve, reject) =>
       this.#emit(
         ev,
         [...args, (err: unknown, v: never) => (err ? reject(err) : resolve(v))],
-        flags,
+        this.#take(),
       ),
     );
   }
@@ -315,16 +313,16 @@ export class Socket<
 
   #out(p: SocketPacket): void {
     for (const f of this.#anyOut) f(...(p.data as [string]));
-    this.#port.send(p);
+    this.#port(p);
+  }
+
+  #packet(type: SocketPacket["type"], data?: unknown, id?: number): void {
+    this.#port({ type, nsp: this.nsp, data, id });
   }
 
   #onOpen(): void {
     const send = (data?: Record<string, unknown>) =>
-      this.#port.send({
-        type: CONNECT,
-        nsp: this.nsp,
-        data: this.#pid ? { pid: this.#pid, offset: this.#offset, ...data } : data,
-      });
+      this.#packet(CONNECT, this.#pid ? { pid: this.#pid, offset: this.#offset, ...data } : data);
     typeof this.auth === "function" ? this.auth(send) : send(this.auth);
   }
 
@@ -333,7 +331,7 @@ export class Socket<
     if (type === EVENT) {
       const args = [...d];
       if (id !== undefined) {
-        args.push((...a: unknown[]) => this.#port.send({ type: ACK, nsp: this.nsp, id, data: a }));
+        args.push((...a: unknown[]) => this.#packet(ACK, a, id));
       }
       this.connected ? this.#dispatch(args) : this.#received.push(args);
     } else if (type === ACK) this.#acks.get(id!)?.(null, d);
@@ -342,8 +340,13 @@ export class Socket<
       this.#destroy();
       if (type === DISCONNECT) this.#onClose("io server disconnect");
       else {
-        const err = new HandshakeError("SB_ERR_MIDDLEWARE_REFUSED", String(d?.message));
-        this.emitReserved("connect_error", Object.assign(err, { data: d?.data }));
+        // CONNECT_ERROR carries { message, data? } (socket.io-protocol v5).
+        const err: ConnectError = new HandshakeError(
+          "SB_ERR_MIDDLEWARE_REFUSED",
+          d?.message as string,
+        );
+        err.data = d?.data;
+        this.emitReserved("connect_error", err);
       }
     }
   }

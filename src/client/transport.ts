@@ -32,7 +32,10 @@ export interface TransportSink {
 
 /** Options every transport reads. */
 export interface TransportOptions {
-  /** Transports in order of preference; the first available opens the session. */
+  /**
+   * Transports in order of preference; the first available opens the session. Default: all
+   * the entry offers, polling first (`["polling", "websocket"]`).
+   */
   transports?: string[];
   /** Upgrade from polling to WebSocket when the server offers it. Default true. */
   upgrade?: boolean;
