@@ -15,6 +15,7 @@ import type { SocketPacket } from "../protocol/socket-packet.js";
 import { Emitter } from "./emitter.js";
 import type { Manager } from "./manager.js";
 import type {
+  AckResult,
   AllButLast,
   ConnectError,
   DecorateAcknowledgements,
@@ -24,7 +25,6 @@ import type {
   EventNames,
   EventParams,
   EventsMap,
-  FirstArg,
   Last,
   SocketReservedEvents,
 } from "./typed-events.js";
@@ -174,7 +174,7 @@ export class Socket<
   emitWithAck<Ev extends EventNames<E>>(
     ev: Ev,
     ...args: AllButLast<EventParams<E, Ev>>
-  ): Promise<FirstArg<Last<EventParams<E, Ev>>>> {
+  ): Promise<AckResult<Last<EventParams<E, Ev>>>> {
     this.#flags.errorFirst = true;
     return new Promise((resolve, reject) =>
       this.#emit(

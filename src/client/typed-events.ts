@@ -35,14 +35,23 @@ export type ListenNames<L, R> = EventNames<R> | EventNames<L>;
 /** The listener type for event `E`: the reserved signature wins over a user one. */
 export type ListenerOf<L, R, E> = E extends keyof R ? R[E] : E extends keyof L ? L[E] : never;
 
-/** The last element of a tuple. */
-export type Last<T extends unknown[]> = T extends [...unknown[], infer L] ? L : never;
+/** The last element of a tuple (`unknown` for a plain array). */
+export type Last<T extends unknown[]> = T extends [...unknown[], infer L] ? L : unknown;
 
 /** A tuple without its last element. */
 export type AllButLast<T extends unknown[]> = T extends [...infer H, unknown] ? H : unknown[];
 
-/** The first parameter of a function type, or `unknown`. */
-export type FirstArg<F> = F extends (arg: infer A, ...rest: never[]) => unknown ? A : unknown;
+/**
+ * What an ack callback receives as its result: its first parameter, or its second when the
+ * first is the error that `timeout()` adds. `unknown` when not a function.
+ */
+export type AckResult<F> = F extends (...args: infer P) => unknown
+  ? P extends [Error | null, infer R, ...unknown[]]
+    ? R
+    : P extends [infer A, ...unknown[]]
+      ? A
+      : unknown
+  : unknown;
 
 type PrependError<P extends unknown[]> = P extends [...infer H, infer A]
   ? A extends (...args: infer AP) => infer R
