@@ -1,0 +1,182 @@
+/**
+ * The key client scenarios against our own server (`src/server`), as the other client
+ * tests run them against an official socket.io server.
+ */
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, it } from "node:test";
+import { type IoOptions, io, type Socket } from "../src/client/index.js";
+import { Server, type ServerOptions, type Socket as ServerSocket } from "../src/server/index.js";
+import { waitFor } from "./client-helpers.js";
+
+type Peer = ServerSocket;
+
+const servers = new Set<Server>();
+const clients = new Set<Socket>();
+
+afterEach(async () => {
+  for (const socket of clients) socket.io.disconnect();
+  clients.clear();
+  await Promise.all([...servers].map((s) => s.close()));
+  servers.clear();
+});
+
+async function start(
+  port = 0,
+  opts: ServerOptions = {},
+): Promise<{ server: Server; url: string; port: number }> {
+  const http = createServer();
+  const server = new Server(http, opts);
+  servers.add(server);
+  await new Promise<void>((resolve) => http.listen(port, "127.0.0.1", resolve));
+  const actual = (http.address() as AddressInfo).port;
+  return { server, url: `http://127.0.0.1:${actual}`, port: actual };
+}
+
+async function stop(server: Server): Promise<void> {
+  servers.delete(server);
+  await server.close();
+}
+
+function connect(url: string, opts: IoOptions = {}): Socket {
+  const socket = io(url, { forceNew: true, reconnection: false, ...opts });
+  clients.add(socket);
+  return socket;
+}
+
+describe("client against the Switchboard server", () => {
+  for (const transports of [["polling"], ["websocket"], ["polling", "websocket"]]) {
+    it(`connects and acks both ways (${transports})`, async () => {
+      const { server, url } = await start();
+      const serverSide = waitFor<[Peer]>(server, "connection");
+      const socket = connect(url, { transports });
+      await waitFor(socket, "connect");
+      const [peer] = await serverSide;
+      assert.equal(socket.id, peer.id);
+      peer.on("add", (a: number, b: number, ack: (n: number) => void) => ack(a + b));
+      assert.equal(await socket.emitWithAck("add", 2, 3), 5);
+      socket.on("ask", (q: unknown, ack: unknown) => (ack as (a: string) => void)(`re ${q}`));
+      assert.equal(await peer.timeout(2000).emitWithAck("ask", "x"), "re x");
+    });
+  }
+
+  it("upgrades to websocket", async () => {
+    const { server, url } = await start();
+    const serverSide = waitFor<[Peer]>(server, "connection");
+    const socket = connect(url);
+    await waitFor(socket, "connect");
+    const [peer] = await serverSide;
+    if (peer.conn.transport.name !== "websocket") await waitFor(peer.conn, "upgrade");
+    assert.equal(socket.io.engine?.transport.name, "websocket");
+    peer.on("echo", (v: unknown, ack: (v: unknown) => void) => ack(v));
+    assert.equal(await socket.emitWithAck("echo", "after upgrade"), "after upgrade");
+  });
+
+  it("carries binary both ways", async () => {
+    const { server, url } = await start();
+    const serverSide = waitFor<[Peer]>(server, "connection");
+    const socket = connect(url, { transports: ["websocket"] });
+    await waitFor(socket, "connect");
+    const [peer] = await serverSide;
+    const got = waitFor<unknown[]>(peer, "bin");
+    socket.emit("bin", Buffer.from([1, 2]), { nested: new Uint8Array([3]).buffer });
+    const [a, b] = await got;
+    assert.deepEqual([...new Uint8Array(a as Uint8Array)], [1, 2]);
+    assert.deepEqual([...new Uint8Array((b as { nested: Uint8Array }).nested)], [3]);
+    const back = waitFor<unknown[]>(socket, "bin");
+    peer.emit("bin", Buffer.from([4]));
+    assert.deepEqual([...((await back)[0] as Uint8Array)], [4]);
+  });
+
+  it("shares one connection between namespaces", async () => {
+    const { server, url } = await start();
+    server.of("/admin");
+    const a = io(url, { reconnection: false });
+    const b = io(`${url}/admin`, { reconnection: false });
+    clients.add(a);
+    clients.add(b);
+    assert.equal(a.io, b.io);
+    await Promise.all([waitFor(a, "connect"), waitFor(b, "connect")]);
+    assert.equal(server.engine.clientsCount, 1);
+  });
+
+  it("reports a middleware refusal with data, then joins with new auth", async () => {
+    const { server, url } = await start();
+    server.use((socket, next) => {
+      if ((socket.handshake.auth as { token?: string }).token === "good") return next();
+      next(Object.assign(new Error("not authorized"), { data: { retry: true } }));
+    });
+    const socket = connect(url, { auth: { token: "bad" } });
+    const [err] = await waitFor<[Error & { data?: unknown }]>(socket, "connect_error");
+    assert.equal(err.message, "not authorized");
+    assert.deepEqual(err.data, { retry: true });
+    socket.auth = { token: "good" };
+    socket.connect();
+    await waitFor(socket, "connect");
+  });
+
+  it("does not reconnect after a server-side disconnect", async () => {
+    const { server, url } = await start();
+    const serverSide = waitFor<[Peer]>(server, "connection");
+    const socket = connect(url, { reconnection: true, reconnectionDelay: 10 });
+    await waitFor(socket, "connect");
+    const [peer] = await serverSide;
+    const gone = waitFor(socket, "disconnect");
+    peer.disconnect();
+    assert.equal((await gone)[0], "io server disconnect");
+    assert.equal(socket.active, false);
+  });
+
+  it("delivers emits buffered across a server restart exactly once, in order", async () => {
+    const first = await start();
+    const socket = connect(first.url, {
+      reconnection: true,
+      reconnectionDelay: 20,
+      reconnectionDelayMax: 40,
+      transports: ["websocket"],
+    });
+    await waitFor(socket, "connect");
+    const gone = waitFor(socket, "disconnect");
+    await stop(first.server);
+    await gone;
+    for (let i = 0; i < 10; i++) socket.emit("n", i);
+    const second = await start(first.port);
+    const received: number[] = [];
+    second.server.on("connection", (peer: Peer) => {
+      peer.on("n", (i: number) => received.push(i));
+      peer.on("barrier", (ack: () => void) => ack());
+    });
+    await waitFor(socket.io, "reconnect");
+    await socket.emitWithAck("barrier");
+    assert.deepEqual(
+      received,
+      Array.from({ length: 10 }, (_, i) => i),
+    );
+  });
+
+  it("answers the server's heartbeat", async () => {
+    const { url } = await start(0, { pingInterval: 30, pingTimeout: 30 });
+    const socket = connect(url, { transports: ["websocket"] });
+    await waitFor(socket, "connect");
+    for (let i = 0; i < 4; i++) await waitFor(socket.io, "ping", 500);
+    assert.equal(socket.connected, true);
+  });
+
+  it("re-sends with ackTimeout and retries until acknowledged", async () => {
+    const { server, url } = await start();
+    const seen: string[] = [];
+    server.on("connection", (peer: Peer) => {
+      let calls = 0;
+      peer.on("job", (v: string, ack: (r: string) => void) => {
+        seen.push(v);
+        if (++calls <= 2) return;
+        ack(`done ${v}`);
+      });
+    });
+    const socket = connect(url, { ackTimeout: 50, retries: 3, transports: ["websocket"] });
+    await waitFor(socket, "connect");
+    assert.equal(await socket.emitWithAck("job", "a"), "done a");
+    assert.deepEqual(seen, ["a", "a", "a"]);
+  });
+});
