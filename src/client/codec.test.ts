@@ -95,6 +95,7 @@ describe("client codec (golden, both ways)", () => {
     ["unknown type", ["9"]],
     ["bad JSON", ["2[1"]],
     ["EVENT without array", ['2{"a":1}']],
+    ["reserved event name", ['2["disconnect","spoofed"]']],
     ["binary type without count", ['5["a"]']],
     ["count on a plain type", ['21-["a"]']],
     ["attachment while idle", [bytes(1)]],

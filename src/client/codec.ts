@@ -14,7 +14,7 @@ import { fail, ok, type Result } from "../errors.js";
 import type { RawData } from "../protocol/engine-packet.js";
 import type { SocketPacket } from "../protocol/socket-packet.js";
 import type { Frame } from "./transport.js";
-import { ACK, CONNECT_ERROR, EVENT } from "./wire.js";
+import { ACK, CONNECT_ERROR, EVENT, RESERVED } from "./wire.js";
 
 type Binary = ArrayBuffer | ArrayBufferView | Blob;
 type Mutable = { -readonly [K in keyof SocketPacket]: SocketPacket[K] };
@@ -77,7 +77,7 @@ export class SocketPacketDecoder {
       if (typeof chunk === "string") {
         const m = HEADER.exec(chunk);
         if (!m || p) throw chunk;
-        this.#want = Number(m[2] ?? 0);
+        this.#want = +(m[2] ?? 0);
         const type = +m[1]!;
         // BINARY_EVENT/BINARY_ACK (5/6) carry attachments and come out as EVENT/ACK (2/3).
         if (type > CONNECT_ERROR !== this.#want > 0) throw chunk;
@@ -91,7 +91,10 @@ export class SocketPacketDecoder {
       if (this.#bins.length < this.#want) return ok(undefined);
       this.#p = undefined;
       if (this.#want) p.data = fill(p.data, this.#bins);
-      if ((p.type === EVENT || p.type === ACK) && !Array.isArray(p.data)) throw p.data;
+      const d = p.data as unknown[];
+      if ((p.type === EVENT || p.type === ACK) && !Array.isArray(d)) throw d;
+      // A peer may not fire the events both ends reserve (as socket.io-parser refuses them).
+      if (p.type === EVENT && RESERVED.test(d[0] as string)) throw d[0];
       return ok(p);
     } catch (err) {
       this.#p = undefined;

@@ -30,7 +30,7 @@ export class Emitter<L, R> {
 
   /** Removes one listener, every listener of one event, or (no argument) all listeners. */
   off<E extends ListenNames<L, R>>(ev?: E, fn?: ListenerOf<L, R, E>): this {
-    if (ev === undefined) this.#m.clear();
+    if (!ev) this.#m.clear();
     else this.#m.set(ev, fn ? this.#get(ev).filter((l) => l !== fn && l.f !== fn) : []);
     return this;
   }

@@ -106,7 +106,6 @@ export class Manager<
   // Timers and listeners to drop when the state changes.
   #subs: (() => void)[] = [];
   #decoder = new SocketPacketDecoder();
-  #fn: ((err?: Error) => void) | undefined;
   #ping: ReturnType<typeof setTimeout> | undefined;
   #heartbeat = 0;
 
@@ -135,19 +134,19 @@ export class Manager<
     return s;
   }
 
-  /**
-   * Opens the connection if it is closed and not waiting to reconnect; `fn` gets the outcome
-   * (and disables the automatic retry).
-   */
-  open(fn?: (err?: Error) => void): this {
-    if (this.#state !== "closed" || (this.#reconnecting && !fn)) return this;
+  /** Opens the connection unless it is open, opening, or waiting to reconnect. */
+  open(): this {
+    if (this.#state === "closed" && !this.#reconnecting) this.#open();
+    return this;
+  }
+
+  #open(): void {
     const o = this.opts;
     const names = o.transports ?? Object.keys(this.#reg);
     const name = names.find((n) => this.#reg[n]);
     if (!name) throw new Error(`no transport among ${names}`);
     this.#state = "opening";
     this.#skip = false;
-    this.#fn = fn;
     // Made first: a transport may ask for its URL while being created.
     const engine = {} as Engine;
     this.engine = engine;
@@ -168,7 +167,6 @@ export class Manager<
       );
       this.#subs.push(() => clearTimeout(timer));
     }
-    return this;
   }
 
   /** Closes the connection and stops reconnecting ("forced close"). */
@@ -221,7 +219,10 @@ export class Manager<
     this.#state = "open";
     this.#resetPing();
     this.emitReserved("open");
-    this.#fn?.();
+    if (this.#reconnecting) {
+      this.#reconnecting = false;
+      this.emitReserved("reconnect", this.#attempts);
+    }
   }
 
   #resetPing(): void {
@@ -247,7 +248,7 @@ export class Manager<
     this.#decoder.reset();
   }
 
-  // Ends the session. Opening: a failed attempt ("error", then retry or the open callback).
+  // Ends the session. Opening: a failed attempt ("error", a retry, "reconnect_error").
   // Open: a close ("error" first for a transport error, then "close" and reconnection).
   #onClose(reason: DisconnectReason, description?: DisconnectDescription): void {
     const was = this.#state;
@@ -270,8 +271,10 @@ export class Manager<
       this.#attempts = 0;
       this.emitReserved("close", reason, description);
     }
-    if (failed && this.#fn) this.#fn(err);
-    else this.#reconnect();
+    const retrying = this.#reconnecting;
+    this.#reconnecting = false;
+    this.#reconnect();
+    if (failed && retrying) this.emitReserved("reconnect_error", err!);
   }
 
   #reconnect(): void {
@@ -287,17 +290,7 @@ export class Manager<
       this.#cleanup();
       if (this.#skip) return;
       this.emitReserved("reconnect_attempt", this.#attempts);
-      if (this.#skip) return;
-      this.open((err) => {
-        this.#reconnecting = false;
-        if (err) {
-          this.#reconnect();
-          this.emitReserved("reconnect_error", err);
-        } else {
-          this.emitReserved("reconnect", this.#attempts);
-          this.#attempts = 0;
-        }
-      });
+      if (!this.#skip) this.#open();
     };
     const timer = setTimeout(attempt, (o.backoff ?? backoff)(this.#attempts++, o));
     this.#subs.push(() => clearTimeout(timer));

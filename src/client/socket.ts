@@ -28,7 +28,7 @@ import type {
   Last,
   SocketReservedEvents,
 } from "./typed-events.js";
-import { ACK, CONNECT, DISCONNECT, EVENT } from "./wire.js";
+import { ACK, CONNECT, DISCONNECT, EVENT, RESERVED } from "./wire.js";
 
 /** Per-socket options; names follow socket.io-client, `maxBufferedPackets` is ours. */
 export interface SocketOptions {
@@ -62,7 +62,6 @@ interface Flags {
   /** The ack takes an error first (timeout, emitWithAck, retries). */
   errorFirst?: boolean;
 }
-const RESERVED = /^(connect(_error)?|disconnect(ing)?|newListener|removeListener)$/;
 const closedError = (message: string) => new TransportError("SB_ERR_TRANSPORT_CLOSED", message);
 
 /**

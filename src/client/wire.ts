@@ -22,3 +22,6 @@ export const DISCONNECT: S["DISCONNECT"] = 1;
 export const EVENT: S["EVENT"] = 2;
 export const ACK: S["ACK"] = 3;
 export const CONNECT_ERROR: S["CONNECT_ERROR"] = 4;
+
+/** Event names reserved by both ends (socket.io-parser's list): never sent nor received. */
+export const RESERVED = /^(connect(_error)?|disconnect(ing)?|newListener|removeListener)$/;
