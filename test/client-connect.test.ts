@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import type { Socket as ServerSocket } from "socket.io";
+import { WebSocket as NodeWebSocket } from "ws";
 import { io, Manager } from "../src/client/index.js";
 import { cleanup, connect, startOfficial, waitFor } from "./client-helpers.js";
 
@@ -141,6 +142,29 @@ describe("client connects to an official socket.io server", () => {
     const [peer] = await serverSide;
     assert.equal(peer.handshake.query.room, "blue");
     assert.equal(peer.handshake.headers["x-team"], "red");
+  });
+
+  it("uses the platform WebSocket when there is one (browsers, Node 22+)", async (t) => {
+    let made = 0;
+    class PlatformWebSocket extends NodeWebSocket {
+      constructor(url: string, init?: { headers?: Record<string, string> }) {
+        super(url, init);
+        made++;
+      }
+    }
+    const g = globalThis as { WebSocket?: unknown };
+    const before = g.WebSocket;
+    g.WebSocket = PlatformWebSocket;
+    t.after(() => {
+      g.WebSocket = before;
+    });
+    const server = await startOfficial();
+    const serverSide = waitFor<[ServerSocket]>(server.io, "connection");
+    const socket = connect(server.url, { transports: ["websocket"], extraHeaders: { "x-a": "1" } });
+    await waitFor(socket, "connect");
+    const [peer] = await serverSide;
+    assert.equal(made, 1);
+    assert.equal(peer.handshake.headers["x-a"], "1");
   });
 
   it("fails with connect_error when nothing listens, and gives up after the attempts", async () => {

@@ -1,11 +1,12 @@
 /**
  * `switchboard/client`: a Socket.IO-compatible client for browsers, workers and Node.
  *
- * `io(url)` returns a {@link Socket} for the namespace in the URL's path. Sockets of the same
- * origin share one {@link Manager}, which owns the Engine.IO session (`engine.ts`): it opens
- * with HTTP long-polling (`polling.ts`, over `fetch`) and upgrades to WebSocket
- * (`websocket.ts`) when the server allows, answers the server's heartbeat, and reconnects
- * with exponential backoff and jitter (`backoff.ts`) after an unexpected close. Each Socket
+ * `io(url)` (`io.ts`) returns a {@link Socket} for the namespace in the URL's path. Sockets of
+ * the same origin share one {@link Manager} (`manager.ts`), which owns the Engine.IO session:
+ * it opens with HTTP long-polling (`polling.ts`, over `fetch`), which upgrades itself to
+ * WebSocket (`websocket.ts`) when the server allows; it answers the server's heartbeat, and
+ * reconnects with exponential backoff and jitter (`backoff.ts`) after an unexpected close.
+ * Transports sit behind a small interface (`transport.ts`). Each Socket (`socket.ts`)
  * joins its namespace (with `auth`), emits events with optional acknowledgements, buffers
  * emits while offline (bounded by `maxBufferedPackets`), and can retry unacknowledged emits
  * (`ackTimeout` + `retries`). The wire format is Engine.IO v4 + Socket.IO v5 (`codec.ts`),

@@ -118,7 +118,7 @@ class Polling implements Transport {
     const o = this.#o;
     this.#max = maxPayload;
     const allowed = (o.transports ?? ["websocket"]).includes("websocket") && o.upgrade !== false;
-    if (!allowed || this.#closed || !upgrades.includes("websocket")) return;
+    if (!allowed || this.#closed || !upgrades?.includes("websocket")) return;
     const sink = this.#sink;
     const ws: Transport = websocket(
       {
