@@ -77,8 +77,7 @@ interface Handshake {
 type State = "closed" | "opening" | "open";
 
 /** Resolves `uri` against the page's address (browsers); without one, the page's address. */
-export const toURL = (uri?: string): URL =>
-  new URL(uri ?? location.href, globalThis.location?.href);
+export const toURL = (uri?: string): URL => new URL(uri ?? "", globalThis.location?.href);
 
 /**
  * One connection to a server, shared by the sockets of several namespaces.

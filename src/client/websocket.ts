@@ -13,11 +13,11 @@ type WebSocketCtor = new (url: string, init?: unknown) => WebSocket;
 export const websocket: TransportFactory = (sink, opts) => {
   let ws: WebSocket | undefined;
   let closed = false;
-  // Reports the end once: an error event, a close event, or `ws` failing to load.
+  // Reports the end once: an error event (the socket then closes by itself), a close event,
+  // or `ws` failing to load.
   const end = (cause?: unknown) => {
     if (closed) return;
     closed = true;
-    ws?.close();
     sink.close(
       cause
         ? new TransportError("SB_ERR_TRANSPORT_ERROR", "websocket error", { cause })
@@ -27,8 +27,12 @@ export const websocket: TransportFactory = (sink, opts) => {
   const start = (Ctor: WebSocketCtor) => {
     if (closed) return;
     const headers = opts.extraHeaders;
-    // Both `ws` and Node's built-in WebSocket accept `{ headers }` in place of protocols.
-    ws = new Ctor(sink.url("websocket"), headers && { headers });
+    // Node's built-in WebSocket and `ws` accept `{ headers }` in place of protocols; a
+    // browser would take it for a protocol name and throw, so it gets none.
+    ws = new Ctor(
+      sink.url("websocket"),
+      globalThis.process?.versions.node && headers && { headers },
+    );
     ws.binaryType = "arraybuffer";
     ws.onopen = () => sink.open?.();
     ws.onerror = end;
@@ -40,12 +44,10 @@ export const websocket: TransportFactory = (sink, opts) => {
   else import("ws").then((m) => start(m.WebSocket as unknown as WebSocketCtor), end);
   return {
     name: "websocket",
+    // Only called once the socket is open (after the handshake, or for the probe on `open`):
+    // sending on a closing socket drops the data without throwing.
     send(frames) {
-      try {
-        for (const f of frames) ws!.send(f);
-      } catch {
-        // The socket closed under us: its close event reports it.
-      }
+      for (const f of frames) ws!.send(f);
     },
     close() {
       closed = true;
