@@ -173,3 +173,23 @@ describe("connection-state recovery", () => {
     assert.ok(!client.recovered); // socket.io-client leaves it undefined without a pid
   });
 });
+
+describe("recovery and volatile events", () => {
+  test("a volatile event's string argument is never taken for an offset", async () => {
+    const { client, socket } = await setup();
+    server!.io.emit("tick", 0);
+    await waitFor(client, "tick");
+    const volatileSeen = waitFor(client, "chat");
+    server!.io.volatile.emit("chat", "hello"); // ends with a user string
+    const [text, offset] = await volatileSeen;
+    assert.equal(text, "hello");
+    assert.equal(typeof offset, "string"); // the newest offset rides along
+    const reconnected = waitFor(client, "connect", 3000);
+    const missed = waitFor(client, "tick", 3000);
+    await cutAndWait(client, socket);
+    server!.io.emit("tick", 1);
+    await reconnected;
+    assert.equal(client.recovered, true);
+    assert.equal((await missed)[0], 1);
+  });
+});

@@ -152,19 +152,23 @@ export class InMemoryAdapter implements Adapter {
 
   /**
    * With recovery on, stores an EVENT without ack that is not volatile and appends its
-   * offset as the last argument (Socket.IO 4.6+ wire format); other packets pass unchanged.
+   * offset as the last argument (Socket.IO 4.6+ wire format); packets with acks pass unchanged.
    * Packets with acks are not stored: an ack callback cannot survive a reconnection.
    */
   protected withOffset(packet: SocketPacket, opts: BroadcastOptions): SocketPacket {
     if (
       this.#store === undefined ||
       packet.type !== SocketPacketType.EVENT ||
-      packet.id !== undefined ||
-      opts.flags.volatile === true
+      packet.id !== undefined
     ) {
       return packet;
     }
-    return { ...packet, data: this.#store.append(packet.data as unknown[], opts) };
+    const data = packet.data as unknown[];
+    if (opts.flags.volatile !== true) return { ...packet, data: this.#store.append(data, opts) };
+    // A volatile event is not stored, but still carries the newest offset: clients take the
+    // last string argument of every event as their offset, so without one a volatile
+    // event's own string argument would be mistaken for it and spoil the next recovery.
+    return { ...packet, data: [...data, this.#store.lastOffset ?? "0"] };
   }
 
   /**
