@@ -26,3 +26,9 @@ export {
   type RedisListener,
 } from "./redis-adapter.js";
 export { type RedisChannels, RedisRequestType, redisChannels } from "./redis-codec.js";
+export {
+  createRedisStreamsAdapter,
+  RedisStreamsAdapter,
+  type RedisStreamsAdapterOptions,
+} from "./redis-streams-adapter.js";
+export type { RedisStreamsClient } from "./stream-reader.js";

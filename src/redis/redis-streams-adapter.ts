@@ -1,0 +1,300 @@
+/**
+ * `RedisStreamsAdapter`: the Redis adapter with a recovery store in Redis, so that
+ * connection-state recovery works across nodes and across restarts.
+ *
+ * Every message a node sends to all the others goes to one Redis stream
+ * (`XADD ... MAXLEN ~ maxLen`), read by each node with a blocking XREAD on a connection of
+ * its own ({@link StreamReader}): broadcasts, socketsJoin, heartbeats... all arrive in one
+ * order. A packet the recovery store keeps (an EVENT without ack, not volatile) is not
+ * delivered when it is sent, but when it is read back, by every node, this one included:
+ * so all nodes deliver stored packets in stream order, and the offset appended to each one
+ * is its entry id, from which any node can resume. Sessions of disconnected sockets are
+ * written to Redis with a time to live of `maxDisconnectionDuration`. Responses to requests
+ * go through pub/sub, to the requester's own channel (see {@link RedisAdapter}).
+ *
+ * ```
+ *   broadcast, request, heartbeat ─XADD─> stream ─XREAD (each node)─> local sockets / handlers
+ *   response ─PUBLISH─> <key>-response#<nsp>#<uid># ─> the requesting node
+ *   disconnect ─SET PX─> session key    reconnect (any node) ─GETDEL + XRANGE─> missed packets
+ * ```
+ */
+import type {
+  AdapterConstructor,
+  BroadcastOptions,
+  NamespacePort,
+  PersistedSession,
+  RecoveredSession,
+} from "../adapter/adapter.js";
+import {
+  type ClusterMessage,
+  fromWireOptions,
+  toWireOptions,
+  toWirePacket,
+} from "../adapter/cluster-message.js";
+import { AdapterError, ErrorCode } from "../errors.js";
+import { type SocketPacket, SocketPacketType } from "../protocol/socket-packet.js";
+import { RedisAdapter, type RedisAdapterOptions } from "./redis-adapter.js";
+import {
+  decodeStreamEntry,
+  encodeMessageFields,
+  encodeStoredFields,
+  type RawStreamEntry,
+} from "./stream-codec.js";
+import { LedgerCache, StreamLinks } from "./stream-links.js";
+import type { RedisStreamsClient } from "./stream-reader.js";
+import { StreamRecoveryStore } from "./stream-store.js";
+
+/** Options of the Redis Streams mode. */
+export interface RedisStreamsAdapterOptions extends RedisAdapterOptions {
+  /** The stream's key. Default `"switchboard:stream"`. */
+  readonly streamName?: string;
+  /** About how many entries the stream keeps (`XADD MAXLEN ~`). Default 10000. */
+  readonly maxLen?: number;
+  /** Prefix of the keys holding sessions. Default `"switchboard:session:"`. */
+  readonly sessionKeyPrefix?: string;
+  /** Most entries one XREAD returns. Default 100. */
+  readonly readCount?: number;
+}
+
+/** How long a restore waits for this node's reader to reach the client's offset. */
+const CATCH_UP_MS = 2000;
+
+/**
+ * Builds the `adapter` server option for a Redis cluster with connection-state recovery
+ * across nodes. Give it one connected node-redis client; the adapter duplicates it twice
+ * (pub/sub subscriber, blocking stream reader) and closes the duplicates when the server
+ * closes.
+ * @example
+ * import { createClient } from "redis";
+ * import { Server } from "switchboard";
+ * import { createRedisStreamsAdapter } from "switchboard/redis";
+ *
+ * const client = createClient({ url: "redis://localhost:6379" });
+ * await client.connect();
+ * const io = new Server(3000, { adapter: createRedisStreamsAdapter(client) });
+ */
+export function createRedisStreamsAdapter(
+  client: RedisStreamsClient,
+  opts: RedisStreamsAdapterOptions = {},
+): AdapterConstructor {
+  let links: StreamLinks | undefined;
+  return (port) => {
+    if (links === undefined || links.isReleased) links = new StreamLinks(client, opts);
+    return new RedisStreamsAdapter(port, client, links, opts);
+  };
+}
+
+/** A Redis adapter whose stored packets and sessions live in Redis. */
+export class RedisStreamsAdapter extends RedisAdapter {
+  readonly #client: RedisStreamsClient;
+  readonly #links: StreamLinks;
+  readonly #streamKey: string;
+  readonly #maxLen: number;
+  readonly #store: StreamRecoveryStore | undefined;
+  readonly #ledgers: LedgerCache;
+  readonly #pending = new Set<Promise<unknown>>();
+  #ready: Promise<void> | undefined;
+  #isReady = false;
+  #isClosed = false;
+  #unregister: (() => void) | undefined;
+
+  constructor(
+    port: NamespacePort,
+    client: RedisStreamsClient,
+    links: StreamLinks,
+    opts: RedisStreamsAdapterOptions = {},
+  ) {
+    // Responses go to the requester's own channel: no node receives the others' responses.
+    super(port, client, links.sub, { ...opts, publishOnSpecificResponseChannel: true });
+    links.retain();
+    this.#client = client;
+    this.#links = links;
+    this.#streamKey = opts.streamName ?? "switchboard:stream";
+    this.#maxLen = opts.maxLen ?? 10_000;
+    const recovery = port.recovery;
+    this.#ledgers = new LedgerCache(recovery?.maxDisconnectionDuration ?? 0);
+    this.#store =
+      recovery === undefined
+        ? undefined
+        : new StreamRecoveryStore(client, links.reader, {
+            streamKey: this.#streamKey,
+            sessionKeyPrefix: opts.sessionKeyPrefix ?? "switchboard:session:",
+            sessionTtl: recovery.maxDisconnectionDuration,
+            catchUpMs: CATCH_UP_MS,
+          });
+  }
+
+  /** Starts the shared reader (once per server), then subscribes and announces this node. */
+  override async init(): Promise<void> {
+    this.#unregister = this.#links.reader.register(this.port.name, (entry) => this.#onEntry(entry));
+    this.#ready = this.#links.open().then(() => {
+      this.#isReady = true;
+    });
+    await this.#ready;
+    await super.init();
+  }
+
+  /** Waits for sessions being persisted (a closing server persists them), then closes. */
+  override async close(): Promise<void> {
+    if (this.#isClosed) return;
+    this.#isClosed = true;
+    await Promise.allSettled([...this.#pending]);
+    this.#unregister?.();
+    await super.close();
+    await this.#links.release();
+  }
+
+  /**
+   * A stored packet goes to the stream and reaches sockets (here too) when read back; any
+   * other packet goes as in {@link ClusterAdapter}. While Redis is unreachable, stored
+   * packets reach this node's sockets only, without an offset, and the error is reported.
+   */
+  override broadcast(packet: SocketPacket, opts: BroadcastOptions): void {
+    if (this.#store === undefined || !isStored(packet, opts)) {
+      super.broadcast(packet, opts);
+      return;
+    }
+    const ready = this.#ready;
+    if (!this.isConnected() || ready === undefined) {
+      this.reportError(this.#notConnected("store a broadcast"));
+      this.#deliver(this.#withNewestOffset(packet), opts);
+      return;
+    }
+    const isLocal = opts.flags.local === true || this.#isLocalSocket(opts);
+    const fields = encodeStoredFields(
+      this.uid,
+      this.port.name,
+      toWirePacket(packet),
+      toWireOptions(opts),
+      isLocal,
+    );
+    const onFailure = (cause: unknown): void => {
+      this.reportError(
+        new AdapterError(ErrorCode.ADAPTER_ERROR, `XADD failed: ${String(cause)}`, { cause }),
+      );
+      this.#deliver(this.#withNewestOffset(packet), opts);
+    };
+    const append = (): void => {
+      this.#track(this.#append(fields).catch(onFailure));
+    };
+    // Until the reader knows where the stream ends, an entry could land before its start.
+    if (this.#isReady) append();
+    else this.#track(ready.then(append, onFailure));
+  }
+
+  /** Every message but responses goes to the stream. */
+  protected override async doPublish(message: ClusterMessage): Promise<void> {
+    await this.#append(encodeMessageFields(message));
+  }
+
+  /**
+   * Stored packets get their offset (their entry id) when read back. A volatile event is not
+   * stored but carries the newest offset, as with the in-memory store: clients take the last
+   * string argument of every event for their offset.
+   */
+  protected override withOffset(packet: SocketPacket, opts: BroadcastOptions): SocketPacket {
+    if (this.#store === undefined || opts.flags.volatile !== true || !isEvent(packet)) {
+      return packet;
+    }
+    return this.#withNewestOffset(packet);
+  }
+
+  /** The id of the last entry this node delivered. */
+  override lastOffset(): string | undefined {
+    return this.#store === undefined ? undefined : this.#links.reader.lastId;
+  }
+
+  /** Writes the session to Redis; its ack ledger stays on this node. */
+  override persistSession(session: PersistedSession): Promise<void> {
+    if (this.#store === undefined) return Promise.resolve();
+    const { acks, ...rest } = session;
+    if (acks !== undefined) this.#ledgers.set(session.pid, acks);
+    if (!this.isConnected()) return Promise.reject(this.#notConnected("persist a session"));
+    const done = this.#store.persist({ ...rest, node: this.uid });
+    this.#track(done);
+    return done;
+  }
+
+  /** Reads the session and its missed packets from Redis; this node's ack ledger if it has it. */
+  override async restoreSession(
+    pid: string,
+    offset: string | undefined,
+  ): Promise<RecoveredSession | undefined> {
+    if (this.#store === undefined) return undefined;
+    if (!this.isConnected()) throw this.#notConnected("restore a session");
+    const restored = await this.#store.restore(pid, offset, this.port.name);
+    const acks = this.#ledgers.take(pid);
+    if (restored === undefined) return undefined;
+    const { node: _, ...session } = restored.session;
+    const { missedPackets } = restored;
+    return acks === undefined ? { ...session, missedPackets } : { ...session, acks, missedPackets };
+  }
+
+  #onEntry(entry: RawStreamEntry): void {
+    const decoded = decodeStreamEntry(entry);
+    if (!decoded.ok) {
+      const reason = `malformed stream entry: ${decoded.error.message}`;
+      this.reportError(new AdapterError(ErrorCode.ADAPTER_ERROR, reason, { cause: decoded.error }));
+      return;
+    }
+    const value = decoded.value;
+    if (value.kind === "message") {
+      this.onMessage(value.message);
+      return;
+    }
+    if (value.kind !== "stored" || this.#store === undefined) return;
+    const { broadcast } = value;
+    if (broadcast.isLocal && broadcast.uid !== this.uid) return;
+    const data = [...broadcast.packet.data, broadcast.id];
+    const packet: SocketPacket = { type: SocketPacketType.EVENT, nsp: this.port.name, data };
+    this.#deliver(packet, fromWireOptions(broadcast.opts));
+  }
+
+  #append(fields: readonly (string | Buffer)[]): Promise<unknown> {
+    const args = ["XADD", this.#streamKey, "MAXLEN", "~", String(this.#maxLen), "*", ...fields];
+    return this.#client.sendCommand(args);
+  }
+
+  /** The packet with the newest offset appended: a client keeps that offset, not a user string. */
+  #withNewestOffset(packet: SocketPacket): SocketPacket {
+    const data = [...(packet.data as unknown[]), this.#links.reader.lastId ?? "0"];
+    return { ...packet, data };
+  }
+
+  /** Delivers to this node's sockets only (through the base adapters' local path). */
+  #deliver(packet: SocketPacket, opts: BroadcastOptions): void {
+    super.broadcast(packet, { ...opts, flags: { ...opts.flags, local: true } });
+  }
+
+  /** A packet for one socket of this node (a `socket.emit`): other nodes skip its entry. */
+  #isLocalSocket(opts: BroadcastOptions): boolean {
+    if (opts.rooms.size !== 1 || opts.except.size !== 0) return false;
+    for (const room of opts.rooms) return this.socketRooms(room) !== undefined;
+    return false;
+  }
+
+  #track(promise: Promise<unknown>): void {
+    const settled: Promise<void> = promise.then(
+      () => void this.#pending.delete(settled),
+      () => void this.#pending.delete(settled),
+    );
+    this.#pending.add(settled);
+  }
+
+  #notConnected(action: string): AdapterError {
+    return new AdapterError(
+      ErrorCode.ADAPTER_ERROR,
+      `cannot ${action} on namespace "${this.port.name}": redis is not connected`,
+    );
+  }
+}
+
+/** An EVENT without ack: what may carry an offset. */
+function isEvent(packet: SocketPacket): boolean {
+  return packet.type === SocketPacketType.EVENT && packet.id === undefined;
+}
+
+/** Stored as the in-memory store stores it: EVENT, no ack, not volatile. */
+function isStored(packet: SocketPacket, opts: BroadcastOptions): boolean {
+  return isEvent(packet) && opts.flags.volatile !== true;
+}
