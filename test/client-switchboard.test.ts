@@ -163,20 +163,18 @@ describe("client against the Switchboard server", () => {
     assert.equal(socket.connected, true);
   });
 
-  it("re-sends with ackTimeout and retries until acknowledged", async () => {
+  it("retries a slow emit with one ack id: the handler runs once and its late ack resolves the emit", async () => {
     const { server, url } = await start();
     const seen: string[] = [];
     server.on("connection", (peer: Peer) => {
-      let calls = 0;
       peer.on("job", (v: string, ack: (r: string) => void) => {
         seen.push(v);
-        if (++calls <= 2) return;
-        ack(`done ${v}`);
+        setTimeout(() => ack(`done ${v}`), 130); // slower than two ack timeouts
       });
     });
     const socket = connect(url, { ackTimeout: 50, retries: 3, transports: ["websocket"] });
     await waitFor(socket, "connect");
     assert.equal(await socket.emitWithAck("job", "a"), "done a");
-    assert.deepEqual(seen, ["a", "a", "a"]);
+    assert.deepEqual(seen, ["a"]); // the resends were recognised as duplicates
   });
 });

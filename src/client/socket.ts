@@ -97,7 +97,9 @@ export class Socket<
   #flags: Flags = {};
   #ids = 0;
   // Pending acks by id, called with the reply or an error (timeout, disconnection).
-  #acks = new Map<number, (err: Error | null, args?: unknown[]) => void>();
+  // Emits with an ack, by id, until acked; each remembers its packet (`p`), which a
+  // reconnection sends again.
+  #acks = new Map<number, ((err: Error | null, args?: unknown[]) => void) & { p?: SocketPacket }>();
   #any: AnyListener[] = [];
   #anyOut: AnyListener[] = [];
   // ackTimeout + retries: emits waiting their turn, each a function that sends it once more.
@@ -252,6 +254,8 @@ export class Socket<
     } else if (!retry) this.#send(ev, args, ack, timeout, errorFirst);
     else {
       let tries = 0;
+      // Every try reuses one ack id, so the server can tell a resend from a new emit.
+      const id = this.#ids++;
       const send = () =>
         this.#send(
           ev,
@@ -267,6 +271,7 @@ export class Socket<
           },
           timeout,
           true,
+          id,
         );
       this.#queue.push(send);
       this.#drain();
@@ -280,8 +285,8 @@ export class Socket<
     ack: Fn | undefined,
     timeout?: number,
     errorFirst?: boolean,
+    id = ack ? this.#ids++ : undefined,
   ): void {
-    const id = ack ? this.#ids++ : undefined;
     const packet: SocketPacket = { type: EVENT, nsp: this.nsp, data: [ev, ...args], id };
     if (ack) {
       const timer =
@@ -297,6 +302,7 @@ export class Socket<
         if (errorFirst) ack(err, ...data);
         else if (!err) ack(...data);
       };
+      done.p = packet;
       this.#acks.set(id!, done);
     }
     this.connected ? this.#out(packet) : this.sendBuffer.push(packet);
@@ -374,10 +380,15 @@ export class Socket<
     this.connected = false;
     this.id = undefined;
     this.emitReserved("disconnect", reason, description);
-    // Sent emits will get no reply any more (buffered ones keep theirs): error-first acks
-    // learn it now, the others are dropped.
+    // A connection lost by accident: emits sent but not acked go out again, in order, with
+    // their ack ids, once connected (the server answers a duplicate from its ledger); while
+    // connected every emit goes out at once, so each pending ack's packet was sent. A
+    // disconnect on purpose ("io client/server disconnect") ends them.
     if (was)
-      for (const done of this.#acks.values()) done(closedError("socket has been disconnected"));
+      for (const done of this.#acks.values())
+        reason[0] === "i"
+          ? done(closedError("socket has been disconnected"))
+          : this.sendBuffer.push(done.p!);
   }
 
   // Inactive now: the connection closes when no socket of it is active.

@@ -13,33 +13,19 @@
  */
 import type { SocketPacket } from "../protocol/socket-packet.js";
 
-/** Constraint for an event map `T`: each key maps to a listener signature. Interfaces qualify. */
-export type EventsMap<T> = { [K in keyof T]: (...args: never[]) => void };
-
-/** The map used when none is given: any event name, `unknown` arguments. */
-export interface DefaultEventsMap {
-  [event: string]: (...args: unknown[]) => void;
-}
-
-/** The event names of a map. */
-export type EventNames<M> = keyof M & string;
-
-/** The argument list of event `E` in map `M`. */
-export type EventParams<M, E extends keyof M> = M[E] extends (...args: infer P) => unknown
-  ? P
-  : never;
+export type {
+  AllButLast,
+  AnyListener,
+  DefaultEventsMap,
+  EventNames,
+  EventParams,
+  EventsMap,
+  Last,
+  ListenerOf,
+} from "../protocol/typed-events.js";
 
 /** Names usable with `on`/`off`: reserved events plus the user's listen events. */
-export type ListenNames<L, R> = EventNames<R> | EventNames<L>;
-
-/** The listener type for event `E`: the reserved signature wins over a user one. */
-export type ListenerOf<L, R, E> = E extends keyof R ? R[E] : E extends keyof L ? L[E] : never;
-
-/** The last element of a tuple (`unknown` for a plain array). */
-export type Last<T extends unknown[]> = T extends [...unknown[], infer L] ? L : unknown;
-
-/** A tuple without its last element. */
-export type AllButLast<T extends unknown[]> = T extends [...infer H, unknown] ? H : unknown[];
+export type ListenNames<L, R> = (keyof R & string) | (keyof L & string);
 
 /**
  * What an ack callback receives as its result: its first parameter, or its second when the

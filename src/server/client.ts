@@ -115,6 +115,12 @@ export class Client {
     if (this.#sockets.delete(socket.id)) this.#byNamespace.delete(socket.nsp.name);
   }
 
+  /** Closes a connection its client has replaced with a new one (`"transport close"`). @internal */
+  abandon(): void {
+    this.#server.log(`closing ${this.conn.id}: its client reconnected on a new connection`);
+    this.#closeEngine("transport close");
+  }
+
   /** Disconnects every namespace, then closes the connection. @internal */
   disconnectAll(): void {
     for (const socket of [...this.#sockets.values()]) socket.disconnect();

@@ -68,6 +68,12 @@ export class Namespace<
   >();
   /** The adapter resolving rooms (in-memory unless configured). */
   readonly adapter: Adapter;
+  // Connected sockets by private session id, and sessions still being persisted.
+  readonly #byPid = new Map<
+    string,
+    Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
+  >();
+  readonly #persisting = new Map<string, Promise<unknown>>();
   readonly #fns: Middleware<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>[] = [];
   #ackId = 0;
 
@@ -246,15 +252,26 @@ export class Namespace<
     );
   }
 
-  #restore(auth: unknown): Promise<RecoveredSession | undefined> {
-    const recovery = this.server.recovery;
-    if (recovery === undefined || typeof auth !== "object" || auth === null)
-      return Promise.resolve(undefined);
+  async #restore(auth: unknown): Promise<RecoveredSession | undefined> {
+    if (this.server.recovery === undefined || typeof auth !== "object" || auth === null)
+      return undefined;
     const { pid, offset } = auth as { pid?: unknown; offset?: unknown };
-    if (typeof pid !== "string" || (offset !== undefined && typeof offset !== "string")) {
-      return Promise.resolve(undefined);
-    }
+    if (typeof pid !== "string" || (offset !== undefined && typeof offset !== "string"))
+      return undefined;
+    // The client may come back before this server noticed its old connection died (a cut
+    // TCP connection, a pending ping timeout): that connection is taken over, so the
+    // session can be restored instead of forked.
+    this.#byPid.get(pid)?.takeOver();
+    await this.#persisting.get(pid);
     return this.adapter.restoreSession(pid, offset);
+  }
+
+  /** Records a session being persisted, so a restore of that pid waits for it. @internal */
+  trackPersist(pid: string, done: Promise<void>): void {
+    const settled = done.finally(() => {
+      if (this.#persisting.get(pid) === settled) this.#persisting.delete(pid);
+    });
+    this.#persisting.set(pid, settled);
   }
 
   #admit(
@@ -277,6 +294,7 @@ export class Namespace<
     const socket = new Socket(this, client, id, handshake, pid, this.adapter.lastOffset());
     const connect = (): void => {
       this.sockets.set(socket.id, socket);
+      if (pid !== undefined) this.#byPid.set(pid, socket);
       socket.onConnect(session);
       onConnected(socket);
       this.emitReserved("connect", socket);
@@ -308,6 +326,8 @@ export class Namespace<
   /** Forgets a disconnected socket. @internal */
   removeSocket(socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
     this.sockets.delete(socket.id);
+    if (socket.pid !== undefined && this.#byPid.get(socket.pid) === socket)
+      this.#byPid.delete(socket.pid);
   }
 
   /** Fires server-side listeners for an event from another node. @internal */

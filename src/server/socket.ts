@@ -366,6 +366,15 @@ export class Socket<
     this.emitReserved("disconnect", reason, description);
   }
 
+  /**
+   * Gives this socket's connection up because its client came back on a new one: the
+   * session is persisted (reason `"transport close"`) so the new connection can restore it.
+   * @internal
+   */
+  takeOver(): void {
+    this.#client.abandon();
+  }
+
   /** Reports an error to `error` listeners, or to the server's logger when there are none. @internal */
   onError(err: Error): void {
     if (this.listenerCount("error") > 0) this.emitReserved("error", err);
@@ -381,9 +390,10 @@ export class Socket<
       startOffset: this.#startOffset,
       acks: this.#ledger,
     };
-    this.nsp.adapter.persistSession(session).catch((err: unknown) => {
+    const done = this.nsp.adapter.persistSession(session).catch((err: unknown) => {
       this.nsp.server.log(`${this.nsp.name} ${this.id}: could not persist session: ${String(err)}`);
     });
+    this.nsp.trackPersist(session.pid, done);
   }
 
   #onEvent(packet: SocketPacket): void {

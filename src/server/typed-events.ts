@@ -13,50 +13,20 @@
  * unknown-typed event may narrow its parameters.
  */
 
-/** A listener whose parameters are checked bivariantly, like a method's. */
-export type AnyListener = {
-  // The method form makes TypeScript compare parameters bivariantly (the "bivariance hack").
-  bivariant(...args: unknown[]): void;
-}["bivariant"];
+import type { AllButLast, EventNames, EventParams, Last } from "../protocol/typed-events.js";
 
-/**
- * The constraint on an events map `T`: every member is a listener. Used F-bounded
- * (`L extends EventsMap<L>`) so that plain interfaces qualify without an index signature
- * and without `any`.
- */
-export type EventsMap<T> = { [K in keyof T]: AnyListener };
-
-/** The map used when none is given: any event, `unknown` arguments. */
-export interface DefaultEventsMap {
-  [event: string]: AnyListener;
-}
-
-/** The event names of a map. */
-export type EventNames<Map> = keyof Map & string;
-
-/** The parameters of one event's listener. */
-export type EventParams<Map, Ev extends EventNames<Map>> = Map[Ev] extends (
-  ...args: infer P
-) => unknown
-  ? P
-  : never;
-
-/** The listener for `Ev`: a reserved event's own signature, else the map's. */
-export type ListenerOf<Map, Reserved, Ev> = Ev extends keyof Reserved
-  ? Reserved[Ev]
-  : Ev extends keyof Map
-    ? Map[Ev]
-    : never;
-
-/** The last parameter of a tuple, when it is a function (an ack callback). */
-type LastParam<T extends unknown[]> = T extends [...unknown[], infer L] ? L : never;
-
-/** The tuple without its last element. */
-type DropLast<T extends unknown[]> = T extends [...infer Head, unknown] ? Head : T;
+export type {
+  AnyListener,
+  DefaultEventsMap,
+  EventNames,
+  EventParams,
+  EventsMap,
+  ListenerOf,
+} from "../protocol/typed-events.js";
 
 /** The arguments an ack callback receives, or `unknown[]` for untyped events. */
 export type AckArgs<Map, Ev extends EventNames<Map>> =
-  LastParam<EventParams<Map, Ev>> extends (...args: infer A) => void ? A : unknown[];
+  Last<EventParams<Map, Ev>> extends (...args: infer A) => void ? A : unknown[];
 
 /** The value `emitWithAck` resolves to: the ack's first argument. */
 export type AckResult<Map, Ev extends EventNames<Map>> =
@@ -64,8 +34,8 @@ export type AckResult<Map, Ev extends EventNames<Map>> =
 
 /** An event's arguments without the trailing ack callback. */
 export type ArgsWithoutAck<Map, Ev extends EventNames<Map>> =
-  LastParam<EventParams<Map, Ev>> extends (...args: never[]) => void
-    ? DropLast<EventParams<Map, Ev>>
+  Last<EventParams<Map, Ev>> extends (...args: never[]) => void
+    ? AllButLast<EventParams<Map, Ev>>
     : EventParams<Map, Ev>;
 
 /**
