@@ -17,6 +17,14 @@
  * await Promise.all([pubClient.connect(), subClient.connect()]);
  * const io = new Server(3000, { adapter: createRedisAdapter(pubClient, subClient) });
  * ```
+ *
+ * Two more modes, same semantics:
+ * - `createShardedRedisAdapter(pub, sub)`: Redis 7 sharded pub/sub (SPUBLISH/SSUBSCRIBE) for
+ *   Redis Cluster, with per-room channels: a node subscribes to a room's channel only while
+ *   the room has a member on it. Wire-compatible with Socket.IO's `createShardedAdapter`.
+ * - `createRedisStreamsAdapter(client)`: messages go through a Redis stream that also keeps
+ *   recent packets, and sessions are kept in Redis, so connection-state recovery works when
+ *   a client comes back to another node, or to its node after a restart.
  */
 export {
   createRedisAdapter,
@@ -31,4 +39,11 @@ export {
   RedisStreamsAdapter,
   type RedisStreamsAdapterOptions,
 } from "./redis-streams-adapter.js";
+export {
+  createShardedRedisAdapter,
+  ShardedRedisAdapter,
+  type ShardedRedisAdapterOptions,
+  type ShardedRedisClient,
+  type SubscriptionMode,
+} from "./sharded-redis-adapter.js";
 export type { RedisStreamsClient } from "./stream-reader.js";
