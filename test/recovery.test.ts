@@ -138,27 +138,46 @@ describe("connection-state recovery", () => {
     const { client, socket } = await setup();
     server!.io.emit("tick", 0);
     await waitFor(client, "tick");
+    const pid = (client as unknown as { _pid: string })._pid;
     const reconnected = waitFor(client, "connect", 3000);
     await cutAndWait(client, socket);
     await reconnected;
     assert.equal(client.recovered, true);
-    // A second client replaying the same pid and offset gets a fresh session.
-    const stolen = ioc(server!.url, {
+    client.disconnect(); // on purpose: nothing is kept
+    await new Promise((r) => setTimeout(r, 20));
+    // Replaying the pid of a session that ended gets a fresh session.
+    const replay = ioc(server!.url, {
       forceNew: true,
       transports: ["websocket"],
       reconnection: false,
-      auth: {},
     });
-    clients.push(stolen);
-    (stolen as unknown as { _pid: string; _lastOffset: string })._pid = (
-      client as unknown as { _pid: string }
-    )._pid;
-    (stolen as unknown as { _lastOffset: string })._lastOffset = (
-      client as unknown as { _lastOffset: string }
-    )._lastOffset;
-    await connected(stolen);
-    assert.equal(stolen.recovered, false);
-    assert.notEqual(stolen.id, client.id);
+    clients.push(replay);
+    (replay as unknown as { _pid: string })._pid = pid;
+    await connected(replay);
+    assert.equal(replay.recovered, false);
+    assert.notEqual(replay.id, client.id);
+  });
+
+  test("a client back before the server saw its old connection die takes that connection over", async () => {
+    const { client, socket } = await setup();
+    server!.io.emit("tick", 0);
+    await waitFor(client, "tick");
+    const pid = (client as unknown as { _pid: string })._pid;
+    const offset = (client as unknown as { _lastOffset: string })._lastOffset;
+    // A second connection presenting the live session (as a reconnect that raced the
+    // server's detection of the cut would): the old one is closed, the session moves over.
+    const oldGone = waitFor(socket, "disconnect");
+    const next = ioc(server!.url, {
+      forceNew: true,
+      transports: ["websocket"],
+      reconnection: false,
+    });
+    clients.push(next);
+    Object.assign(next as unknown as object, { _pid: pid, _lastOffset: offset });
+    await connected(next);
+    assert.equal((await oldGone)[0], "transport close");
+    assert.equal(next.recovered, true);
+    assert.equal(next.id, socket.id);
   });
 
   test("recovery can be turned off", async () => {
