@@ -20,10 +20,17 @@ const LOADGEN = fileURLToPath(new URL("./loadgen.mjs", import.meta.url));
 // whether or not bufferutil / utf-8-validate happen to be installed.
 const CHILD_ENV = { WS_NO_BUFFER_UTIL: "1", WS_NO_UTF_8_VALIDATE: "1" };
 
+// BENCH_CPU_PROF=<dir>: every server host writes a V8 CPU profile (node --cpu-prof) into
+// <dir> when it stops, to explain a figure (open it in Chrome DevTools or summarise it with
+// bench/profile/top-functions.mjs). Profiling slows the server: never publish such a run.
+const CPU_PROF = process.env.BENCH_CPU_PROF
+  ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+  : [];
+
 /** Forks a server host for contestant `name` on `transport`; resolves once it listens. */
 export async function startServer(name, transport = "websocket") {
   return startChild(SERVER_HOST, [name, transport], {
-    execArgv: ["--expose-gc"],
+    execArgv: ["--expose-gc", ...CPU_PROF],
     env: CHILD_ENV,
     label: `server:${name}`,
   });
@@ -76,6 +83,11 @@ async function session(ctx, gens, fn) {
     };
     return result;
   } finally {
+    // A profiled server must exit by itself to write its profile (SIGKILL would lose it).
+    if (CPU_PROF.length > 0) {
+      await server.rpc("stop", {}, 5000).catch(() => {});
+      for (let i = 0; i < 100 && !server.exited; i++) await sleep(50);
+    }
     await server.kill();
     await Promise.all(generators.map((g) => g.kill()));
   }

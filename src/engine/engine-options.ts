@@ -52,6 +52,23 @@ export interface EngineServerOptions {
    * objects one request can make us allocate. Switchboard addition, not in engine.io.
    */
   maxPacketsPerPayload?: number;
+  /**
+   * Most bytes a session may hold back for a client that does not read fast enough: packets
+   * waiting for a poll, plus (WebSocket) bytes queued in the transport and its socket but not
+   * yet taken by the OS. Past it, volatile packets are dropped, then the session closes with
+   * `"slow consumer"`. Default 4 MiB: four times the largest message a client may send
+   * (`maxHttpBufferSize`), several seconds of a slow mobile link, yet bounded; lower it when
+   * many clients may lag at once (10,000 lagging sessions may hold 40 GiB at the default).
+   * Switchboard addition, not in engine.io.
+   */
+  maxBufferedBytes?: number;
+  /**
+   * Most packets a session may hold waiting for the transport (polling: until the next GET;
+   * any transport during an upgrade). Past it, as for `maxBufferedBytes`. Default 10000, as
+   * `maxPacketsPerPayload`: a poll never answers with more than a client may send in one.
+   * Switchboard addition, not in engine.io.
+   */
+  maxBufferedPackets?: number;
 }
 
 /** {@link EngineServerOptions} with every default applied. */
@@ -70,6 +87,8 @@ export interface ResolvedEngineServerOptions {
   readonly httpCompression: false | { readonly threshold: number };
   readonly generateId: (req: IncomingMessage) => string;
   readonly maxPacketsPerPayload: number;
+  readonly maxBufferedBytes: number;
+  readonly maxBufferedPackets: number;
 }
 
 function defaultGenerateId(): string {
@@ -116,5 +135,7 @@ export function resolveOptions(options: EngineServerOptions = {}): ResolvedEngin
     httpCompression: resolveCompression(options.httpCompression),
     generateId: options.generateId ?? defaultGenerateId,
     maxPacketsPerPayload: options.maxPacketsPerPayload ?? 10_000,
+    maxBufferedBytes: options.maxBufferedBytes ?? 4 * 1024 * 1024,
+    maxBufferedPackets: options.maxBufferedPackets ?? 10_000,
   });
 }

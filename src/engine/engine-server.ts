@@ -13,7 +13,7 @@ import { EventEmitter } from "node:events";
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node:http";
 import type { Server as HttpsServer } from "node:https";
 import type { Duplex } from "node:stream";
-import { type WebSocket, WebSocketServer } from "ws";
+import { WebSocketServer, type Server as WsServer } from "ws";
 import { serializeCookie } from "./cookie.js";
 import { handleCors } from "./cors.js";
 import { createDebug } from "./debug.js";
@@ -22,6 +22,7 @@ import {
   type ResolvedEngineServerOptions,
   resolveOptions,
 } from "./engine-options.js";
+import { EngineRequest } from "./engine-request.js";
 import { EngineSocket } from "./engine-socket.js";
 import {
   abortUpgrade,
@@ -33,9 +34,10 @@ import {
 } from "./errors.js";
 import { checkRequest, type EngineQuery, matchesPath, parseQuery } from "./handshake.js";
 import { Heartbeat } from "./heartbeat.js";
+import { type EngineMetrics, SessionContext } from "./session-context.js";
 import { PollingTransport } from "./transports/polling.js";
-import type { Transport } from "./transports/transport.js";
-import { WebSocketTransport } from "./transports/websocket.js";
+import type { Transport, TransportName } from "./transports/transport.js";
+import { EngineWebSocket, WebSocketTransport } from "./transports/websocket.js";
 
 const debug = createDebug("switchboard:engine");
 
@@ -66,8 +68,8 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
   /** The options in use, with defaults applied. */
   readonly options: ResolvedEngineServerOptions;
   readonly #clients = new Map<string, EngineSocket>();
-  readonly #heartbeat: Heartbeat;
-  readonly #wss: WebSocketServer | null;
+  readonly #context: SessionContext;
+  readonly #wss: WsServer<typeof EngineWebSocket> | null;
   /** Session ids chosen for WebSocket handshakes in flight, for the cookie header. */
   readonly #pendingIds = new WeakMap<IncomingMessage, string>();
   #isClosed = false;
@@ -75,9 +77,30 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
   /** Creates a server; it handles nothing until `attach()` or `handleRequest()` is used. */
   constructor(options?: EngineServerOptions) {
     super();
-    this.options = resolveOptions(options);
-    this.#heartbeat = new Heartbeat(this.options.pingInterval, this.options.pingTimeout);
-    this.#wss = this.options.transports.includes("websocket") ? this.#createWss() : null;
+    const resolved = resolveOptions(options);
+    this.options = resolved;
+    const settings = {
+      pingInterval: resolved.pingInterval,
+      pingTimeout: resolved.pingTimeout,
+      maxPayload: resolved.maxHttpBufferSize,
+      upgradeTimeout: resolved.upgradeTimeout,
+      maxBufferedBytes: resolved.maxBufferedBytes,
+      maxBufferedPackets: resolved.maxBufferedPackets,
+    };
+    const heartbeat = new Heartbeat(resolved.pingInterval, resolved.pingTimeout);
+    this.#context = new SessionContext(settings, heartbeat, (socket) => {
+      this.#clients.delete(socket.id);
+    });
+    this.#wss = resolved.transports.includes("websocket") ? this.#createWss() : null;
+  }
+
+  /**
+   * Counters since the server started: `slowConsumerDisconnects` (sessions closed with
+   * `"slow consumer"`) and `droppedVolatilePackets` (volatile packets dropped because their
+   * session's buffer was over its bound).
+   */
+  get metrics(): Readonly<EngineMetrics> {
+    return this.#context.metrics;
   }
 
   /** Open sessions by id. */
@@ -135,8 +158,10 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     debug("upgrade %s", req.url);
     // Node removed its own error listener from this socket when it emitted "upgrade"; a
-    // reset during an asynchronous allowRequest would otherwise be an uncaught error.
-    socket.on("error", (err) => debug("upgrade socket error: %s", err.message));
+    // reset during an asynchronous allowRequest would otherwise be an uncaught error. A
+    // module-level function: a closure here would keep this call's scope (the request and
+    // its head buffer) alive as long as the connection.
+    socket.on("error", onUpgradeSocketError);
     const wss = this.#wss;
     const query = parseQuery(req.url);
     this.#verify(req, query, true, (refusal, session) => {
@@ -154,7 +179,7 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
         }
         this.#pendingIds.set(req, id);
       }
-      wss.handleUpgrade(req, socket, head, (ws) => this.#onWebSocket(req, ws, session));
+      wss.handleUpgrade(req, socket, head, (ws) => this.#onWebSocket(req, ws, socket, session));
     });
   }
 
@@ -166,17 +191,18 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
     if (this.#isClosed) return;
     this.#isClosed = true;
     for (const socket of [...this.#clients.values()]) socket.shutdown();
-    this.#heartbeat.clear();
+    this.#context.heartbeat.clear();
     const wss = this.#wss;
     if (wss !== null) await new Promise<void>((resolve) => wss.close(() => resolve()));
   }
 
-  #createWss(): WebSocketServer {
-    const wss = new WebSocketServer({
+  #createWss(): WsServer<typeof EngineWebSocket> {
+    const wss = new WebSocketServer<typeof EngineWebSocket>({
       noServer: true,
       clientTracking: false,
       perMessageDeflate: this.options.perMessageDeflate,
       maxPayload: this.options.maxHttpBufferSize,
+      WebSocket: EngineWebSocket,
     });
     wss.on("headers", (headers, req) => {
       const id = this.#pendingIds.get(req);
@@ -265,8 +291,13 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
     this.emit("connection", socket);
   }
 
-  #onWebSocket(req: IncomingMessage, ws: WebSocket, session: EngineSocket | undefined): void {
-    const transport = new WebSocketTransport(ws);
+  #onWebSocket(
+    req: IncomingMessage,
+    ws: EngineWebSocket,
+    connection: Duplex,
+    session: EngineSocket | undefined,
+  ): void {
+    const transport = new WebSocketTransport(ws, connection, this.#context.flushQueue);
     if (session !== undefined) {
       session.upgradeTo(transport);
       return;
@@ -289,19 +320,21 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
       options.transports.includes("websocket");
     const socket = new EngineSocket({
       id,
-      request: req,
+      request: new EngineRequest(req),
       transport,
-      heartbeat: this.#heartbeat,
-      upgrades: canUpgrade ? ["websocket"] : [],
-      pingInterval: options.pingInterval,
-      pingTimeout: options.pingTimeout,
-      maxPayload: options.maxHttpBufferSize,
-      upgradeTimeout: options.upgradeTimeout,
+      context: this.#context,
+      upgrades: canUpgrade ? WEBSOCKET_UPGRADE : NO_UPGRADE,
     });
     this.#clients.set(id, socket);
-    socket.once("close", () => this.#clients.delete(id));
     return socket;
   }
+}
+
+const WEBSOCKET_UPGRADE: readonly TransportName[] = Object.freeze(["websocket"]);
+const NO_UPGRADE: readonly TransportName[] = Object.freeze([]);
+
+function onUpgradeSocketError(err: Error): void {
+  debug("upgrade socket error: %s", err.message);
 }
 
 /** engine.io's `destroyUpgrade`: end an upgrade nobody answered within a second. */

@@ -1,20 +1,26 @@
 /**
- * One Engine.IO session (engine.io's `Socket`): the open handshake packet, the write buffer,
- * heartbeats, the polling -> WebSocket upgrade and the close reasons.
+ * One Engine.IO session (engine.io's `Socket`): the open handshake packet, the write buffer
+ * and its bound, heartbeats, the polling -> WebSocket upgrade and the close reasons.
  *
  * ```
  *  opening ──open packet──► open ──close()──► closing ──transport closed──► closed
  *                             │                                              ▲
  *                             └── transport close / error, parse error, ─────┘
- *                                 ping timeout, server shutting down
+ *                                 ping timeout, slow consumer, server shutting down
  * ```
+ *
+ * Outgoing packets wait in the session only while the transport cannot take them (polling
+ * between GETs, an upgrade in progress); a WebSocket takes them at once and writes them at the
+ * end of the event-loop turn. What a session holds back, here and in its transport, is
+ * bounded by `maxBufferedBytes` and `maxBufferedPackets` (see {@link EngineSocket.send}).
  */
-import { EventEmitter } from "node:events";
-import type { IncomingMessage } from "node:http";
-import { ErrorCode, ProtocolError } from "../errors.js";
-import type { EnginePacket } from "../protocol/engine-packet.js";
+import { ErrorCode, ProtocolError, TransportError } from "../errors.js";
+import type { EnginePacket, RawData } from "../protocol/engine-packet.js";
 import { createDebug } from "./debug.js";
-import type { Heartbeat, HeartbeatTarget } from "./heartbeat.js";
+import type { EngineRequest } from "./engine-request.js";
+import type { HeartbeatTarget } from "./heartbeat.js";
+import type { SessionContext } from "./session-context.js";
+import { SessionEmitter } from "./session-emitter.js";
 import {
   IGNORING_LISTENER,
   type OutgoingPacket,
@@ -28,20 +34,24 @@ import { TransportUpgrade, type UpgradeHost } from "./upgrade.js";
 const debug = createDebug("switchboard:engine:socket");
 
 /**
- * Why a session closed. The strings are engine.io's, so the Socket.IO layer can pass them
- * on as `DisconnectReason`s:
+ * Why a session closed. The strings are engine.io's (plus `"slow consumer"`), so the
+ * Socket.IO layer can pass them on as `DisconnectReason`s:
  * - `"transport close"`: the client closed the connection or sent a close packet
  * - `"transport error"`: the transport failed: network error, aborted poll, overlapping
  *   requests, or a body/message over `maxHttpBufferSize` (description code
  *   `SB_ERR_PAYLOAD_TOO_LARGE`)
  * - `"parse error"`: the client sent a malformed packet or payload
  * - `"ping timeout"`: no pong within `pingTimeout` of a ping
+ * - `"slow consumer"`: the client did not read fast enough: what the server had to hold back
+ *   for it exceeded `maxBufferedBytes` or `maxBufferedPackets`, even after dropping its
+ *   volatile packets (Switchboard addition; counted in `engine.metrics`)
  * - `"forced close"`: the server called {@link EngineSocket.close}
  * - `"server shutting down"`: {@link EngineServer.close} was called
  */
 export type EngineCloseReason =
   | TransportCloseReason
   | "ping timeout"
+  | "slow consumer"
   | "forced close"
   | "server shutting down";
 
@@ -61,7 +71,10 @@ export interface EngineSocketEvents {
   upgrading: [transport: Transport];
   /** The session moved to a new transport. */
   upgrade: [transport: Transport];
-  /** A batch of packets was written by the transport; it is writable again. */
+  /**
+   * What was sent has been written out (polling: the response finished; WebSocket: the
+   * socket took the bytes without backing up): `bufferedAmount` is back to (near) zero.
+   */
   drain: [];
   /** Any packet received from the client. */
   packet: [packet: EnginePacket];
@@ -71,26 +84,36 @@ export interface EngineSocketEvents {
   heartbeat: [];
 }
 
+/**
+ * Takes a session's messages and its end in place of `"message"` and `"close"` listeners:
+ * one object per session, called directly (the Socket.IO layer's connection uses it).
+ */
+export interface EngineSocketHandler {
+  /** A message from the client: text as a string, binary as a Buffer. */
+  onMessage(data: string | Buffer): void;
+  /** The session closed; called once, before the `"close"` event. */
+  onClose(reason: EngineCloseReason, description?: Error): void;
+}
+
 /** Options of {@link EngineSocket.send}. */
 export interface SendOptions {
   /** Allow compression of this message (HTTP compression, permessage-deflate). Default true. */
   compress?: boolean;
+  /**
+   * Drop this message rather than queue it when the transport cannot write right now, or
+   * when the session's buffer is over its bound. Default false.
+   */
+  volatile?: boolean;
 }
 
 /** What an {@link EngineSocket} is created with; {@link EngineServer} builds it. */
 export interface EngineSocketInit {
   readonly id: string;
-  readonly request: IncomingMessage;
+  readonly request: EngineRequest;
   readonly transport: Transport;
-  readonly heartbeat: Heartbeat;
+  readonly context: SessionContext;
   readonly upgrades: readonly TransportName[];
-  readonly pingInterval: number;
-  readonly pingTimeout: number;
-  readonly maxPayload: number;
-  readonly upgradeTimeout: number;
 }
-
-type Callbacks = (() => void)[] | null;
 
 /**
  * A server-side Engine.IO session, created by {@link EngineServer} for each handshake.
@@ -101,38 +124,42 @@ type Callbacks = (() => void)[] | null;
  *   socket.on("close", (reason) => console.log(socket.id, reason));
  * });
  */
-export class EngineSocket extends EventEmitter<EngineSocketEvents> {
+export class EngineSocket extends SessionEmitter<EngineSocketEvents> {
   /** The session id (`sid`). */
   readonly id: string;
-  /** The handshake request. */
-  readonly request: IncomingMessage;
-  /** The client's IP address, as seen on the handshake connection. */
-  readonly remoteAddress: string;
-  /** The Engine.IO protocol revision. */
-  readonly protocol = 4 as const;
-  readonly #heartbeat: Heartbeat;
-  readonly #upgradeTimeout: number;
+  /** What is kept of the handshake request: URL, headers, peer address. */
+  readonly request: EngineRequest;
+  readonly #ctx: SessionContext;
   readonly #hooks: TransportListener & HeartbeatTarget & UpgradeHost;
   #transport: Transport;
   #readyState: EngineReadyState = "opening";
   #upgrade: TransportUpgrade | null = null;
   #isUpgraded = false;
-  #writeBuffer: OutgoingPacket[] = [];
-  #pendingCallbacks: Callbacks = null;
-  #sentCallbacks: Callbacks[] = [];
+  #handler: EngineSocketHandler | null = null;
+  // Packets the transport cannot take yet; allocated only while non-empty.
+  #writeBuffer: OutgoingPacket[] | null = null;
+  #writeBufferBytes = 0;
 
   /** Opens a session over `init.transport`; the open packet is queued right away. */
   constructor(init: EngineSocketInit) {
     super();
     this.id = init.id;
     this.request = init.request;
-    this.remoteAddress = init.request.socket.remoteAddress ?? "";
-    this.#heartbeat = init.heartbeat;
-    this.#upgradeTimeout = init.upgradeTimeout;
+    this.#ctx = init.context;
     this.#hooks = new EngineSocket.#Hooks(this);
     this.#transport = init.transport;
     init.transport.setListener(this.#hooks);
-    this.#open(init);
+    this.#open(init.upgrades);
+  }
+
+  /** The Engine.IO protocol revision. */
+  get protocol(): 4 {
+    return 4;
+  }
+
+  /** The client's IP address, as seen on the handshake connection. */
+  get remoteAddress(): string {
+    return this.request.remoteAddress;
   }
 
   /** The session state. */
@@ -156,12 +183,33 @@ export class EngineSocket extends EventEmitter<EngineSocketEvents> {
   }
 
   /**
-   * Sends one Engine.IO `message` packet. It is buffered until the transport can write
-   * (a polling GET is pending, no upgrade is pausing polling) and flushed with the others.
-   * `callback` runs once the transport has written it. Ignored once the session is closing.
+   * Bytes sent but not written out yet: waiting in the session (polling between GETs) or in
+   * the transport and its socket. Compare it with `maxBufferedBytes` to pace a producer, and
+   * wait for `"drain"` when it is high.
+   */
+  get bufferedAmount(): number {
+    return this.#writeBufferBytes + this.#transport.bufferedAmount;
+  }
+
+  /**
+   * Routes messages and the close to `handler` (or back to events only, with null). The
+   * `"message"` and `"close"` events are still emitted for listeners.
+   */
+  setHandler(handler: EngineSocketHandler | null): void {
+    this.#handler = handler;
+  }
+
+  /**
+   * Sends one Engine.IO `message` packet. `callback` runs once the transport has written it.
+   * Ignored once the session is closing.
+   *
+   * What the session holds back for a client is bounded: when a message would take it over
+   * `maxBufferedBytes` (or, waiting for a poll, `maxBufferedPackets`), volatile messages are
+   * dropped first; if that is not enough the session closes with `"slow consumer"`. A single
+   * message larger than the bound still goes out when nothing else is waiting.
    */
   send(data: string | Uint8Array, options?: SendOptions, callback?: () => void): this {
-    this.#sendPacket("message", data, options?.compress, callback);
+    this.trySend(data, options, callback);
     return this;
   }
 
@@ -171,29 +219,69 @@ export class EngineSocket extends EventEmitter<EngineSocketEvents> {
   }
 
   /**
+   * Like {@link EngineSocket.send}, and tells whether the message was taken: false when it
+   * was volatile and dropped, or the session is closing or closed.
+   */
+  trySend(data: string | Uint8Array, options?: SendOptions, callback?: () => void): boolean {
+    // hot path: no packet object or batch when the transport takes single messages.
+    if (this.#readyState !== "open") return false;
+    const compress = options?.compress !== false;
+    const isVolatile = options?.volatile === true;
+    const transport = this.#transport;
+    if (isVolatile && !transport.writable) return false;
+    if (this.hasListeners("packetCreate")) this.#emitCreate(data, compress, isVolatile);
+    if (!this.#admit(sizeOf(data), isVolatile)) return false;
+    if (this.#writeBuffer === null && transport.sendMessage !== undefined) {
+      transport.sendMessage(data, compress, callback);
+      return true;
+    }
+    const packet: OutgoingPacket =
+      callback === undefined
+        ? { type: "message", data, compress, volatile: isVolatile }
+        : { type: "message", data, compress, volatile: isVolatile, callback };
+    this.#buffer(packet);
+    this.#flush();
+    return true;
+  }
+
+  /**
+   * Sends the parts of one packet (a text header, then binary attachments) that the caller
+   * also sends to other sessions: pass the very same array to each, and transports that can
+   * share frames (WebSocket without permessage-deflate) encode them once for all. Returns
+   * whether they were taken (see {@link EngineSocket.trySend}).
+   */
+  sendShared(parts: readonly RawData[], options?: SendOptions): boolean {
+    // hot path: one cache check, one bound check, one queue operation per part.
+    const transport = this.#transport;
+    const encoder = transport.frameEncoder;
+    if (
+      encoder == null ||
+      transport.sendPreEncoded === undefined ||
+      this.#writeBuffer !== null ||
+      this.hasListeners("packetCreate")
+    ) {
+      return this.#sendEach(parts, options);
+    }
+    if (this.#readyState !== "open") return false;
+    const isVolatile = options?.volatile === true;
+    if (isVolatile && !transport.writable) return false;
+    const frames = this.#ctx.framesFor(parts, encoder);
+    if (!this.#admit(this.#ctx.sharedBytes, isVolatile)) return false;
+    for (let i = 0; i < frames.length; i++) transport.sendPreEncoded(frames[i]!, isVolatile);
+    return true;
+  }
+
+  /**
    * Closes the session gracefully: buffered packets are flushed, a close packet is sent
    * (polling) or the WebSocket closed, then `"close"` is emitted with `"forced close"`.
    */
   close(): void {
     if (this.#readyState !== "open") return;
     this.#readyState = "closing";
-    this.#heartbeat.stop(this.#hooks);
+    this.#ctx.heartbeat.stop(this.#hooks);
     // As engine.io does: an upgrade under way finishes first (within upgradeTimeout), since
     // a client that paused polling can only receive the buffered packets on the new transport.
     if (this.#upgrade === null) this.#closeTransport();
-  }
-
-  #closeTransport(): void {
-    this.#flushBeforeClose();
-    this.#transport.close(() => this.#onClose("forced close"));
-  }
-
-  /**
-   * A WebSocket takes the remaining packets before its close frame. Polling needs nothing
-   * here: its close() asks us for them (onReady) and appends the close packet to them.
-   */
-  #flushBeforeClose(): void {
-    if (this.#transport.name === "websocket") this.#flush(true);
   }
 
   /**
@@ -220,20 +308,22 @@ export class EngineSocket extends EventEmitter<EngineSocketEvents> {
       transport.close();
       return;
     }
-    this.#upgrade = new TransportUpgrade(this.#hooks, transport, this.#upgradeTimeout);
+    const timeout = this.#ctx.settings.upgradeTimeout;
+    this.#upgrade = new TransportUpgrade(this.#hooks, transport, timeout);
   }
 
-  #open(init: EngineSocketInit): void {
-    const handshake = {
+  #open(upgrades: readonly TransportName[]): void {
+    const settings = this.#ctx.settings;
+    const handshake = JSON.stringify({
       sid: this.id,
-      upgrades: init.upgrades,
-      pingInterval: init.pingInterval,
-      pingTimeout: init.pingTimeout,
-      maxPayload: init.maxPayload,
-    };
+      upgrades,
+      pingInterval: settings.pingInterval,
+      pingTimeout: settings.pingTimeout,
+      maxPayload: settings.maxPayload,
+    });
     this.#readyState = "open";
-    this.#sendPacket("open", JSON.stringify(handshake));
-    this.#heartbeat.start(this.#hooks);
+    this.#sendControl("open", handshake);
+    this.#ctx.heartbeat.start(this.#hooks);
   }
 
   // Memory per idle session: one small object (a back-reference) routes transport,
@@ -259,7 +349,7 @@ export class EngineSocket extends EventEmitter<EngineSocketEvents> {
       this.#socket.#onClose(reason, description);
     }
     sendPing(): void {
-      this.#socket.#sendPacket("ping");
+      this.#socket.#sendControl("ping");
     }
     onPingTimeout(): void {
       this.#socket.#onClose("ping timeout");
@@ -275,59 +365,116 @@ export class EngineSocket extends EventEmitter<EngineSocketEvents> {
     }
   };
 
-  #onUpgradeFailed(): void {
-    this.#upgrade = null;
-    if (this.#readyState === "closing") this.#closeTransport();
+  #sendEach(parts: readonly RawData[], options: SendOptions | undefined): boolean {
+    let isSent = true;
+    for (let i = 0; i < parts.length && isSent; i++) isSent = this.trySend(parts[i]!, options);
+    return isSent;
   }
 
-  #sendPacket(
-    type: OutgoingPacket["type"],
-    data?: string | Uint8Array,
-    compress?: boolean,
-    callback?: () => void,
-  ): void {
+  #sendControl(type: OutgoingPacket["type"], data?: string): void {
     if (this.#readyState === "closing" || this.#readyState === "closed") return;
-    const packet: OutgoingPacket =
-      compress === false
-        ? { type, data, compress }
-        : data === undefined
-          ? { type }
-          : { type, data };
-    this.emit("packetCreate", packet);
-    this.#writeBuffer.push(packet);
-    if (callback !== undefined) {
-      if (this.#pendingCallbacks === null) this.#pendingCallbacks = [callback];
-      else this.#pendingCallbacks.push(callback);
-    }
-    this.#flush(false);
+    const packet: OutgoingPacket = data === undefined ? { type } : { type, data };
+    if (this.hasListeners("packetCreate")) this.emit("packetCreate", packet);
+    this.#buffer(packet);
+    this.#flush();
   }
 
-  /** Hands the write buffer to the transport; `force` sends over a busy WebSocket too. */
-  #flush(force: boolean): void {
-    if (this.#readyState === "closed" || this.#writeBuffer.length === 0) return;
-    const transport = this.#transport;
-    const canWrite = transport.writable || (force && transport.name === "websocket");
-    if (!canWrite) return;
+  #emitCreate(data: RawData, compress: boolean, isVolatile: boolean): void {
+    const packet: OutgoingPacket = { type: "message", data, compress, volatile: isVolatile };
+    this.emit("packetCreate", packet);
+  }
+
+  #buffer(packet: OutgoingPacket): void {
+    if (this.#writeBuffer === null) this.#writeBuffer = [packet];
+    else this.#writeBuffer.push(packet);
+    this.#writeBufferBytes += packet.data === undefined ? 1 : sizeOf(packet.data) + 1;
+  }
+
+  /**
+   * Whether a message of `size` bytes may be queued: true unless the session's buffer would
+   * go over its bound. Over the bound, volatile messages (this one included) are dropped
+   * first; if that is not enough the session closes with "slow consumer".
+   */
+  #admit(size: number, isVolatile: boolean): boolean {
+    // hot path: two additions and two comparisons when under the bound.
+    const settings = this.#ctx.settings;
+    const buffered = this.bufferedAmount;
+    const waiting = this.#writeBuffer === null ? 0 : this.#writeBuffer.length;
+    const isOverBytes = buffered > 0 && buffered + size > settings.maxBufferedBytes;
+    if (!isOverBytes && waiting < settings.maxBufferedPackets) return true;
+    const metrics = this.#ctx.metrics;
+    if (isVolatile) {
+      metrics.droppedVolatilePackets++;
+      return false;
+    }
+    metrics.droppedVolatilePackets += this.#dropVolatile();
+    const after = this.bufferedAmount;
+    const waitingAfter = this.#writeBuffer === null ? 0 : this.#writeBuffer.length;
+    if (after + size <= settings.maxBufferedBytes && waitingAfter < settings.maxBufferedPackets) {
+      return true;
+    }
+    metrics.slowConsumerDisconnects++;
+    const message = `slow consumer: ${after} bytes and ${waitingAfter} packets held back`;
+    debug("session %s: %s", this.id, message);
+    this.#onClose("slow consumer", new TransportError(ErrorCode.TRANSPORT_ERROR, message));
+    return false;
+  }
+
+  #dropVolatile(): number {
+    let dropped = this.#transport.dropVolatile?.() ?? 0;
+    const buffer = this.#writeBuffer;
+    if (buffer === null) return dropped;
+    const kept = buffer.filter((packet) => packet.volatile !== true);
+    dropped += buffer.length - kept.length;
+    this.#writeBuffer = kept.length === 0 ? null : kept;
+    this.#writeBufferBytes = 0;
+    for (const packet of kept) this.#writeBufferBytes += sizeOf(packet.data ?? "") + 1;
+    return dropped;
+  }
+
+  #closeTransport(): void {
+    this.#flushBeforeClose();
+    this.#transport.close(() => this.#onClose("forced close"));
+  }
+
+  /**
+   * A WebSocket takes the remaining packets before its close frame. Polling needs nothing
+   * here: its close() asks us for them (onReady) and appends the close packet to them.
+   */
+  #flushBeforeClose(): void {
+    if (this.#transport.name === "websocket") this.#flush();
+  }
+
+  /**
+   * Hands the write buffer to the transport when it can take it: polling while a GET is
+   * pending, a transport that takes messages at once (WebSocket) always.
+   */
+  #flush(): void {
     const batch = this.#writeBuffer;
-    this.#writeBuffer = [];
-    this.#sentCallbacks.push(this.#pendingCallbacks);
-    this.#pendingCallbacks = null;
+    if (this.#readyState === "closed" || batch === null) return;
+    const transport = this.#transport;
+    if (!transport.writable && transport.sendMessage === undefined) return;
+    this.#writeBuffer = null;
+    this.#writeBufferBytes = 0;
     transport.send(batch);
   }
 
   #onPacket(packet: EnginePacket): void {
+    // hot path: a message goes straight to the handler; events only when listened to.
     if (this.#readyState !== "open") return;
-    if (packet.type === "message" && packet.data !== undefined && !isNodeData(packet.data)) {
-      packet = { type: "message", data: toBuffer(packet.data) };
+    if (packet.type === "message") {
+      const raw = packet.data ?? "";
+      const data = isNodeData(raw) ? raw : toBuffer(raw);
+      if (this.hasListeners("packet")) this.emit("packet", { type: "message", data });
+      this.#handler?.onMessage(data);
+      if (this.hasListeners("message")) this.emit("message", data);
+      return;
     }
-    this.emit("packet", packet);
+    if (this.hasListeners("packet")) this.emit("packet", packet);
     switch (packet.type) {
       case "pong":
-        this.#heartbeat.onPong(this.#hooks);
+        this.#ctx.heartbeat.onPong(this.#hooks);
         this.emit("heartbeat");
-        break;
-      case "message":
-        this.emit("message", (packet.data as string | Buffer | undefined) ?? "");
         break;
       case "ping": {
         // engine.io-protocol v4 §heartbeat: only the server pings.
@@ -342,24 +489,22 @@ export class EngineSocket extends EventEmitter<EngineSocketEvents> {
 
   #onReady(): void {
     // During an upgrade the client waits for this GET to return before it pauses polling.
-    if (this.#upgrade?.isProbed === true && this.#writeBuffer.length === 0) {
+    if (this.#upgrade?.isProbed === true && this.#writeBuffer === null) {
       this.#transport.send([{ type: "noop" }]);
       return;
     }
-    this.#flush(false);
+    this.#flush();
   }
 
   #onDrain(): void {
-    const callbacks = this.#sentCallbacks.shift();
-    if (callbacks) for (const callback of callbacks) callback();
-    this.emit("drain");
-    this.#flush(false);
+    if (this.hasListeners("drain")) this.emit("drain");
+    this.#flush();
   }
 
   #onUpgradeProbed(transport: Transport): void {
     this.emit("upgrading", transport);
     if (!this.#transport.writable) return;
-    if (this.#writeBuffer.length > 0) this.#flush(false);
+    if (this.#writeBuffer !== null) this.#flush();
     else this.#transport.send([{ type: "noop" }]);
   }
 
@@ -369,34 +514,47 @@ export class EngineSocket extends EventEmitter<EngineSocketEvents> {
     previous.setListener(IGNORING_LISTENER);
     previous.discard();
     previous.close();
-    // Batches written on polling whose "finish" we no longer hear about count as sent.
-    for (const callbacks of this.#sentCallbacks.splice(0)) {
-      if (callbacks) for (const callback of callbacks) callback();
-    }
     this.#transport = transport;
     this.#isUpgraded = true;
     transport.setListener(this.#hooks);
     this.emit("upgrade", transport);
     if (this.#readyState === "closing") this.#closeTransport();
-    else this.#flush(false);
+    else this.#flush();
+  }
+
+  #onUpgradeFailed(): void {
+    this.#upgrade = null;
+    if (this.#readyState === "closing") this.#closeTransport();
   }
 
   #onClose(reason: EngineCloseReason, description?: Error): void {
     if (this.#readyState === "closed") return;
     debug("session %s closed: %s", this.id, reason);
     this.#readyState = "closed";
-    this.#heartbeat.stop(this.#hooks);
+    this.#ctx.heartbeat.stop(this.#hooks);
     this.#upgrade?.abort("session closed");
-    this.#transport.setListener(IGNORING_LISTENER);
-    // Nothing more to say to the client: answer a pending GET with a close packet, but do
-    // not wait for the next one.
-    this.#transport.discard();
-    this.#transport.close();
-    this.#writeBuffer = [];
-    this.#pendingCallbacks = null;
-    this.#sentCallbacks = [];
+    const transport = this.#transport;
+    transport.setListener(IGNORING_LISTENER);
+    this.#writeBuffer = null;
+    this.#writeBufferBytes = 0;
+    if (reason === "slow consumer") {
+      // Do not wait for a client that does not read: free its buffers now.
+      transport.terminate();
+    } else {
+      // Nothing more to say to the client: answer a pending GET with a close packet, but do
+      // not wait for the next one.
+      transport.discard();
+      transport.close();
+    }
+    this.#ctx.closed(this);
+    this.#handler?.onClose(reason, description);
     this.emit("close", reason, description);
   }
+}
+
+/** The size a message counts for in the buffer bound: UTF-16 units for text, bytes for binary. */
+function sizeOf(data: RawData): number {
+  return typeof data === "string" ? data.length : data.byteLength;
 }
 
 function isNodeData(data: string | Uint8Array): data is string | Buffer {

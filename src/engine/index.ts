@@ -28,12 +28,14 @@ export type {
   EngineServerOptions,
   ResolvedEngineServerOptions,
 } from "./engine-options.js";
+export { EngineRequest, type EngineRequestPeer } from "./engine-request.js";
 export { EngineServer, type EngineServerEvents } from "./engine-server.js";
 export {
   type EngineCloseReason,
   type EngineReadyState,
   EngineSocket,
   type EngineSocketEvents,
+  type EngineSocketHandler,
   type SendOptions,
 } from "./engine-socket.js";
 export {
@@ -42,8 +44,10 @@ export {
   type EngineErrorCodeValue,
   EngineErrorMessage,
 } from "./errors.js";
+export type { EngineMetrics } from "./session-context.js";
 export type {
   OutgoingPacket,
+  PreEncodedFrame,
   Transport,
   TransportCloseReason,
   TransportName,

@@ -8,7 +8,7 @@
  * ```
  */
 import type { BroadcastFlags, EncodedPacket } from "../adapter/adapter.js";
-import type { EngineSocket } from "../engine/index.js";
+import type { EngineSocket, EngineSocketHandler, SendOptions } from "../engine/index.js";
 import {
   encodeSocketPacket,
   type SocketDecoderLimits,
@@ -58,61 +58,67 @@ const ENGINE_REASONS: ReadonlySet<string> = new Set([
   "forced close",
   "ping timeout",
   "parse error",
+  "slow consumer",
   "server shutting down",
 ]);
 
-/** A Socket.IO connection: one Engine.IO session and its namespace sockets. */
-export class Client {
+const COMPRESS: SendOptions = { compress: true };
+const NO_COMPRESS: SendOptions = { compress: false };
+const VOLATILE: SendOptions = { compress: true, volatile: true };
+const VOLATILE_NO_COMPRESS: SendOptions = { compress: false, volatile: true };
+
+function sendOptions(flags: BroadcastFlags): SendOptions {
+  if (flags.volatile === true) return flags.compress === false ? VOLATILE_NO_COMPRESS : VOLATILE;
+  return flags.compress === false ? NO_COMPRESS : COMPRESS;
+}
+
+/**
+ * A Socket.IO connection: one Engine.IO session and its namespace sockets. It is the
+ * session's {@link EngineSocketHandler}: messages come to it as direct calls, not events.
+ */
+export class Client implements EngineSocketHandler {
   /** The Engine.IO session. */
   readonly conn: EngineSocket;
   readonly #server: ClientHost;
   readonly #decoder: SocketPacketDecoder;
-  readonly #sockets = new Map<string, NamespaceSocket>();
-  readonly #byNamespace = new Map<string, NamespaceSocket>();
+  // Memory per connection: most clients join one namespace, kept in a field; a map only
+  // for a second one.
+  #main: NamespaceSocket | undefined;
+  #others: Map<string, NamespaceSocket> | undefined;
   #connectTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
-  readonly #onMessage = (data: string | Uint8Array): void => this.#onData(data);
-  readonly #onClose = (reason: string, description?: unknown): void =>
-    this.#onEngineClose(reason, description);
 
   constructor(server: ClientHost, conn: EngineSocket) {
     this.#server = server;
     this.conn = conn;
     this.#decoder = new SocketPacketDecoder(server.decoderLimits);
-    conn.on("message", this.#onMessage);
-    conn.on("close", this.#onClose);
+    conn.setHandler(this);
     // A connection that joins no namespace in time is closed (Socket.IO `connectTimeout`).
-    this.#connectTimer = setTimeout(() => {
-      this.#connectTimer = undefined;
-      if (this.#byNamespace.size === 0) {
-        server.log(`closing ${conn.id}: no namespace joined within connectTimeout`);
-        this.#closeEngine("forced server close");
-      }
-    }, server.connectTimeout);
+    this.#connectTimer = setTimeout(onConnectTimeout, server.connectTimeout, this);
   }
 
   /** Encodes and writes one packet. Returns false when nothing was written. @internal */
   writePacket(packet: SocketPacket, flags: BroadcastFlags): boolean {
-    return this.writeEncoded(encodeSocketPacket(packet), flags);
+    // hot path: a packet without attachments is one string, sent without an array.
+    const encoded = encodeSocketPacket(packet);
+    if (encoded.length === 1) return this.conn.trySend(encoded[0]!, sendOptions(flags));
+    return this.conn.sendShared(encoded, sendOptions(flags));
   }
 
   /**
-   * Writes an already encoded packet (the same frames for every socket of a broadcast).
-   * hot path: no allocation per call beyond the engine's own.
+   * Writes an already encoded packet: a broadcast hands the very same array to each of its
+   * sockets, so the engine builds its frames once for all of them.
+   * hot path: no allocation per call.
    * @internal
    */
   writeEncoded(encoded: EncodedPacket, flags: BroadcastFlags): boolean {
-    const conn = this.conn;
-    if (conn.readyState !== "open") return false;
-    if (flags.volatile === true && !isWritable(conn)) return false;
-    const options = flags.compress === false ? NO_COMPRESS : COMPRESS;
-    for (let i = 0; i < encoded.length; i++) conn.send(encoded[i]!, options);
-    return true;
+    return this.conn.sendShared(encoded, sendOptions(flags));
   }
 
   /** Forgets a socket that left its namespace. @internal */
   removeSocket(socket: NamespaceSocket): void {
-    if (this.#sockets.delete(socket.id)) this.#byNamespace.delete(socket.nsp.name);
+    if (this.#main === socket) this.#main = undefined;
+    else if (this.#others?.get(socket.nsp.name) === socket) this.#others.delete(socket.nsp.name);
   }
 
   /** Closes a connection its client has replaced with a new one (`"transport close"`). @internal */
@@ -123,23 +129,57 @@ export class Client {
 
   /** Disconnects every namespace, then closes the connection. @internal */
   disconnectAll(): void {
-    for (const socket of [...this.#sockets.values()]) socket.disconnect();
+    for (const socket of this.#all()) socket.disconnect();
     this.#closeEngine("forced server close");
   }
 
-  #onData(data: string | Uint8Array): void {
+  /** A message from the Engine.IO session. @internal */
+  onMessage(data: string | Buffer): void {
+    // hot path: decode, route to the namespace socket.
     const result = this.#decoder.add(data);
     if (!result.ok) {
       this.#server.log(`closing ${this.conn.id}: ${result.error.code} ${result.error.message}`);
-      for (const socket of [...this.#sockets.values()]) socket.onError(result.error);
+      for (const socket of this.#all()) socket.onError(result.error);
       this.#closeEngine("parse error", result.error);
       return;
     }
     if (result.value !== undefined) this.#onPacket(result.value);
   }
 
+  /** The Engine.IO session closed. @internal */
+  onClose(reason: string, description?: unknown): void {
+    if (reason === "slow consumer") {
+      const detail = description instanceof Error ? `: ${description.message}` : "";
+      this.#server.log(`closing ${this.conn.id}: slow consumer${detail}`);
+    }
+    this.#shutdown(
+      (ENGINE_REASONS.has(reason) ? reason : "transport close") as DisconnectReason,
+      description,
+    );
+  }
+
+  /** Closes a connection that joined no namespace within `connectTimeout`. @internal */
+  onConnectTimeout(): void {
+    this.#connectTimer = undefined;
+    if (this.#main !== undefined || (this.#others?.size ?? 0) > 0) return;
+    this.#server.log(`closing ${this.conn.id}: no namespace joined within connectTimeout`);
+    this.#closeEngine("forced server close");
+  }
+
+  #socketFor(nsp: string): NamespaceSocket | undefined {
+    const main = this.#main;
+    if (main !== undefined && main.nsp.name === nsp) return main;
+    return this.#others?.get(nsp);
+  }
+
+  #all(): NamespaceSocket[] {
+    const all = this.#others === undefined ? [] : [...this.#others.values()];
+    if (this.#main !== undefined) all.unshift(this.#main);
+    return all;
+  }
+
   #onPacket(packet: SocketPacket): void {
-    const socket = this.#byNamespace.get(packet.nsp);
+    const socket = this.#socketFor(packet.nsp);
     if (packet.type === SocketPacketType.CONNECT) {
       if (socket === undefined) this.#connect(packet.nsp, packet.data);
       else this.#protocolViolation(`duplicate CONNECT for namespace ${packet.nsp}`);
@@ -168,15 +208,20 @@ export class Client {
         );
         return;
       }
-      nsp.addClient(this, auth, (socket) => {
-        this.#sockets.set(socket.id, socket);
-        this.#byNamespace.set(nsp.name, socket);
-        if (this.#connectTimer !== undefined) {
-          clearTimeout(this.#connectTimer);
-          this.#connectTimer = undefined;
-        }
-      });
+      nsp.addClient(this, auth, (socket) => this.#onConnected(nsp.name, socket));
     });
+  }
+
+  #onConnected(name: string, socket: NamespaceSocket): void {
+    if (this.#main === undefined && this.#others?.has(name) !== true) this.#main = socket;
+    else {
+      this.#others ??= new Map();
+      this.#others.set(name, socket);
+    }
+    if (this.#connectTimer !== undefined) {
+      clearTimeout(this.#connectTimer);
+      this.#connectTimer = undefined;
+    }
   }
 
   #protocolViolation(message: string): void {
@@ -190,30 +235,21 @@ export class Client {
     if (this.conn.readyState === "open" || this.conn.readyState === "opening") this.conn.close();
   }
 
-  #onEngineClose(reason: string, description?: unknown): void {
-    this.#shutdown(
-      (ENGINE_REASONS.has(reason) ? reason : "transport close") as DisconnectReason,
-      description,
-    );
-  }
-
   #shutdown(reason: DisconnectReason, description?: unknown): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.conn.off("message", this.#onMessage);
-    this.conn.off("close", this.#onClose);
+    this.conn.setHandler(null);
     if (this.#connectTimer !== undefined) clearTimeout(this.#connectTimer);
     this.#connectTimer = undefined;
     this.#decoder.reset();
-    for (const socket of [...this.#sockets.values()]) socket.onClose(reason, description);
-    this.#sockets.clear();
-    this.#byNamespace.clear();
+    const sockets = this.#all();
+    this.#main = undefined;
+    this.#others = undefined;
+    for (const socket of sockets) socket.onClose(reason, description);
   }
 }
 
-const COMPRESS = { compress: true } as const;
-const NO_COMPRESS = { compress: false } as const;
-
-function isWritable(conn: EngineSocket): boolean {
-  return (conn.transport as { writable?: boolean }).writable !== false;
+// A module-level function: the timer carries the client as its argument, no closure.
+function onConnectTimeout(client: Client): void {
+  client.onConnectTimeout();
 }

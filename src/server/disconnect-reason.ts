@@ -1,6 +1,9 @@
 /**
  * Why a socket disconnected. The strings are Socket.IO's, byte for byte, so apps and
- * dashboards written for Socket.IO keep working.
+ * dashboards written for Socket.IO keep working; `"slow consumer"` is Switchboard's own: the
+ * client did not read fast enough and the server would otherwise have had to buffer more
+ * than `maxBufferedBytes` / `maxBufferedPackets` for it (counted in
+ * `io.engine.metrics.slowConsumerDisconnects`).
  */
 export type DisconnectReason =
   | "transport error"
@@ -8,6 +11,7 @@ export type DisconnectReason =
   | "forced close"
   | "ping timeout"
   | "parse error"
+  | "slow consumer"
   | "server shutting down"
   | "forced server close"
   | "client namespace disconnect"

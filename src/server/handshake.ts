@@ -2,8 +2,8 @@
  * `socket.handshake`: what the client sent when it joined a namespace, captured once so
  * that the HTTP request object need not be retained.
  */
-import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
-import type { TLSSocket } from "node:tls";
+import type { IncomingHttpHeaders } from "node:http";
+import type { EngineRequest } from "../engine/index.js";
 
 /** The details of a socket's handshake, as in Socket.IO. */
 export interface Handshake {
@@ -28,8 +28,8 @@ export interface Handshake {
 }
 
 /** Builds a handshake from the Engine.IO request and the CONNECT packet's auth payload. */
-export function buildHandshake(req: IncomingMessage, address: string, auth: unknown): Handshake {
-  const url = req.url ?? "/";
+export function buildHandshake(req: EngineRequest, address: string, auth: unknown): Handshake {
+  const url = req.url;
   const query: Record<string, string> = {};
   const queryStart = url.indexOf("?");
   if (queryStart !== -1) {
@@ -41,7 +41,7 @@ export function buildHandshake(req: IncomingMessage, address: string, auth: unkn
     time: now.toString(),
     address,
     xdomain: req.headers.origin !== undefined,
-    secure: (req.socket as Partial<TLSSocket>).encrypted === true,
+    secure: req.secure,
     issued: now.getTime(),
     url,
     query,

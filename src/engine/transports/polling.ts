@@ -65,6 +65,14 @@ export class PollingTransport implements Transport {
     return this.#pollRes !== null && !this.#isClosed;
   }
 
+  /**
+   * Always 0: packets wait in the session until a GET takes them, and a response, once
+   * written, is Node's to deliver.
+   */
+  get bufferedAmount(): number {
+    return 0;
+  }
+
   /** @see Transport.setListener */
   setListener(listener: TransportListener): void {
     this.#listener = listener;
@@ -88,7 +96,8 @@ export class PollingTransport implements Transport {
     this.#pendingClose = null;
     const all: readonly EnginePacket[] = closing ? [...packets, { type: "close" }] : packets;
     const shouldCompress = packets.some((packet) => packet.compress !== false);
-    this.#writePayload(req, res, encodePayload(all), shouldCompress);
+    const callbacks = packets.filter((packet) => packet.callback !== undefined);
+    this.#writePayload(req, res, encodePayload(all), shouldCompress, callbacks);
     closing?.();
   }
 
@@ -125,6 +134,12 @@ export class PollingTransport implements Transport {
       this.#pendingClose = finish;
       this.#closeTimer = setTimeout(finish, this.#options.closeTimeout);
     }
+  }
+
+  /** @see Transport.terminate */
+  terminate(): void {
+    this.#isDiscarded = true;
+    this.close();
   }
 
   /** @see Transport.discard */
@@ -250,6 +265,7 @@ export class PollingTransport implements Transport {
     res: ServerResponse,
     payload: string,
     shouldCompress: boolean,
+    withCallbacks: readonly OutgoingPacket[],
   ): void {
     const body = Buffer.from(payload, "utf8");
     const threshold = this.#options.compressionThreshold;
@@ -258,16 +274,21 @@ export class PollingTransport implements Transport {
         ? negotiateEncoding(req.headers["accept-encoding"])
         : undefined;
     if (coding === undefined) {
-      this.#respond(res, body, undefined);
+      this.#respond(res, body, undefined, withCallbacks);
       return;
     }
     compressBody(body, coding, (err, compressed) => {
       if (err) debug("compression failed, sending uncompressed: %s", err.message);
-      this.#respond(res, err ? body : compressed, err ? undefined : coding);
+      this.#respond(res, err ? body : compressed, err ? undefined : coding, withCallbacks);
     });
   }
 
-  #respond(res: ServerResponse, body: Buffer, coding: string | undefined): void {
+  #respond(
+    res: ServerResponse,
+    body: Buffer,
+    coding: string | undefined,
+    withCallbacks: readonly OutgoingPacket[],
+  ): void {
     if (res.destroyed) return;
     const headers: Record<string, string | number> = {
       "Content-Type": "text/plain; charset=UTF-8",
@@ -277,6 +298,8 @@ export class PollingTransport implements Transport {
     if (coding !== undefined) headers["Content-Encoding"] = coding;
     res.writeHead(200, headers);
     res.end(body, () => {
+      // Written, even if the session has moved on (upgraded or closed) meanwhile.
+      for (const packet of withCallbacks) packet.callback?.();
       if (!this.#isClosed && !this.#isClosing) this.#listener.onDrain();
     });
   }

@@ -1,0 +1,50 @@
+/**
+ * What a session keeps of its handshake request. The `IncomingMessage` itself (its stream
+ * state, raw headers, parser leftovers: about a kilobyte) is let go once the handshake is
+ * answered; the headers, URL and peer address are what `socket.handshake` and applications
+ * read afterwards.
+ */
+import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
+
+/** The peer of a handshake, shaped like the `socket` of an `IncomingMessage`. */
+export interface EngineRequestPeer {
+  readonly remoteAddress: string;
+  readonly encrypted: boolean;
+}
+
+/**
+ * A snapshot of the handshake request of a session: `engineSocket.request` and, in the
+ * Socket.IO layer, `socket.request`. The common fields of an `IncomingMessage` are here
+ * under the same names (`method`, `url`, `headers`, `socket.remoteAddress`).
+ */
+export class EngineRequest {
+  /** The HTTP method (`GET` for every handshake). */
+  readonly method: string;
+  /** The request URL, path and query. */
+  readonly url: string;
+  /** The request headers, as Node parsed them. */
+  readonly headers: IncomingHttpHeaders;
+  /** The client's IP address, as seen on the handshake connection. */
+  readonly remoteAddress: string;
+  /** Whether the handshake came over TLS. */
+  readonly secure: boolean;
+
+  /** Takes what is kept from `req`; `req` is not referenced afterwards. */
+  constructor(req: IncomingMessage) {
+    this.method = req.method ?? "GET";
+    this.url = req.url ?? "/";
+    this.headers = req.headers;
+    this.remoteAddress = req.socket.remoteAddress ?? "";
+    this.secure = (req.socket as { encrypted?: unknown }).encrypted === true;
+  }
+
+  /** The peer, as `IncomingMessage#socket` would describe it. */
+  get socket(): EngineRequestPeer {
+    return { remoteAddress: this.remoteAddress, encrypted: this.secure };
+  }
+
+  /** @see EngineRequest.socket */
+  get connection(): EngineRequestPeer {
+    return this.socket;
+  }
+}

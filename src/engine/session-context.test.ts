@@ -1,0 +1,34 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { Heartbeat } from "./heartbeat.js";
+import { SessionContext } from "./session-context.js";
+import { encodeWebSocketFrame } from "./transports/websocket.js";
+
+const SETTINGS = {
+  pingInterval: 25_000,
+  pingTimeout: 20_000,
+  maxPayload: 1e6,
+  upgradeTimeout: 10_000,
+  maxBufferedBytes: 1024,
+  maxBufferedPackets: 10,
+};
+
+describe("SessionContext.framesFor", () => {
+  it("encodes an array once while the same array is passed, again for a new one", () => {
+    const context = new SessionContext(SETTINGS, new Heartbeat(25_000, 20_000), () => {});
+    let calls = 0;
+    const encoder = (data: string | Uint8Array) => {
+      calls++;
+      return encodeWebSocketFrame(data);
+    };
+    const parts = ['2["a"]', new Uint8Array([1])];
+    const first = context.framesFor(parts, encoder);
+    assert.equal(context.framesFor(parts, encoder), first);
+    assert.equal(calls, 2);
+    assert.equal(context.sharedBytes, 2 + 7 + 2 + 1);
+    const other = context.framesFor(['2["a"]'], encoder);
+    assert.notEqual(other, first);
+    assert.equal(calls, 3);
+    assert.equal(context.sharedBytes, 9);
+  });
+});
