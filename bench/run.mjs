@@ -4,7 +4,7 @@
 // and Switchboard against Socket.IO.
 //
 //   node bench/run.mjs [--quick] [--reps 3] [--contestants ws,socketio,switchboard]
-//                      [--scenarios echo,broadcast,memory,connect,latency,polling]
+//                      [--scenarios echo,broadcast,memory,connect,latency,polling,cluster]
 //                      [--set echo.durationMs=2000] [--budget-s 430]
 //                      [--out file.md] [--svg file.svg] [--json file.json]
 //   node bench/run.mjs --from-json bench/results/full.json [--out ...] [--svg ...]
@@ -17,6 +17,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { clusterScenario } from "./lib/cluster-scenario.mjs";
 import {
   BASELINE,
   discoverContestants,
@@ -29,7 +30,7 @@ import { killAllChildren } from "./lib/proc.mjs";
 import { rebuildState } from "./lib/rebuild.mjs";
 import { renderReport } from "./lib/render.mjs";
 import { fmt, resultsTable } from "./lib/report.mjs";
-import { scenarios, smokeTest } from "./lib/scenarios.mjs";
+import { scenarios as singleServerScenarios, smokeTest } from "./lib/scenarios.mjs";
 import { ratioChart } from "./lib/svg.mjs";
 
 const { values: opt } = parseArgs({
@@ -65,6 +66,7 @@ const PARAMS = {
   connect: { n: 1000, concurrency: 100 },
   latency: { n: 2000, warmup: 200, bytes: 100 },
   polling: { clients: 50, window: 10, warmupMs: 500, durationMs: 2500, bytes: 100 },
+  cluster: { nodes: 3, clients: 3000, messages: 50, bytes: 100, timeoutMs: 60_000 },
 };
 const QUICK = {
   echo: { clients: 20, window: 10, warmupMs: 200, durationMs: 700, bytes: 100 },
@@ -84,7 +86,10 @@ const QUICK = {
   connect: { n: 200, concurrency: 50 },
   latency: { n: 200, warmup: 20, bytes: 100 },
   polling: { clients: 10, window: 5, warmupMs: 200, durationMs: 700, bytes: 100 },
+  cluster: { nodes: 3, clients: 300, messages: 10, bytes: 100, timeoutMs: 20_000 },
 };
+/** Every scenario; `cluster` (lib/cluster-scenario.mjs) runs 3 nodes on a redis-server. */
+const scenarios = [...singleServerScenarios, clusterScenario];
 /** Columns compared with Socket.IO in the report's second table (first one gets a verdict). */
 const SWITCHBOARD_COLUMNS = [
   "switchboard-sioc",
@@ -93,7 +98,7 @@ const SWITCHBOARD_COLUMNS = [
   "switchboard:emit",
 ];
 /** Scenarios run cheapest first, so a run cut short by the time budget still has them. */
-const RUN_ORDER = ["latency", "connect", "polling", "echo", "broadcast", "memory"];
+const RUN_ORDER = ["latency", "connect", "polling", "echo", "broadcast", "memory", "cluster"];
 
 const params = structuredClone(opt.quick ? QUICK : PARAMS);
 applySets(params, opt.set ?? []);
@@ -203,6 +208,7 @@ function entriesFor(sc, metas) {
   const transport = sc.transport ?? "websocket";
   return metas
     .filter((m) => m.transports.includes(transport))
+    .filter((m) => !sc.contestants || sc.contestants.includes(m.name)) // e.g. cluster: Redis adapters only
     .flatMap((m) =>
       (sc.perMode ? m.modes : [m.modes[0]]).map((mode) => ({
         name: m.name,
