@@ -4,31 +4,44 @@
  */
 import { readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { createRequire } from "node:module";
-import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Server } from "../server/index.js";
-
-const require = createRequire(import.meta.url);
 
 /** Message shapes of the demo chat. */
 interface ChatMessage {
+  id: string;
   from: string;
   text: string;
 }
 interface ClientToServer {
-  chat(msg: ChatMessage): void;
+  chat(msg: { from: string; text: string }): void;
 }
 interface ServerToClient {
   chat(msg: ChatMessage): void;
+  history(messages: ChatMessage[]): void;
   system(text: string): void;
   online(count: number): void;
 }
 
-/** Where the demo's browser client comes from. */
-async function loadClientBundle(): Promise<string> {
-  // Until switchboard/client ships, the page uses the official client's ESM browser bundle.
-  const main = require.resolve("socket.io-client"); // .../socket.io-client/build/cjs/index.js
-  return readFile(join(main, "../../../dist/socket.io.esm.min.js"), "utf8");
+/** How many recent messages a (re)connecting page is sent, so it can fill any gap. */
+const HISTORY = 100;
+
+/** The demo page's client: `switchboard/client`, bundled for the browser at start-up. */
+async function loadClientBundle(): Promise<Uint8Array> {
+  // esbuild is a devDependency, so the demo runs from a checkout after `npm install`.
+  const { build } = await import("esbuild");
+  const result = await build({
+    entryPoints: [fileURLToPath(new URL("../client/index.ts", import.meta.url))],
+    bundle: true,
+    minify: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    external: ["ws"],
+    write: false,
+    logLevel: "warning",
+  });
+  return result.outputFiles[0]!.contents;
 }
 
 function clean(value: unknown, max: number): string {
@@ -51,15 +64,27 @@ export async function startDemo(
     }
   });
   const io = new Server<ClientToServer, ServerToClient>(http);
+  // Message ids carry this run's epoch, so ids never repeat across restarts; pages drop
+  // messages they already show (history overlaps what they saw live).
+  const epoch = Date.now().toString(36);
+  let seq = 0;
+  const history: ChatMessage[] = [];
   io.on("connection", (socket) => {
     const name = clean(socket.handshake.auth.name, 24) || "guest";
+    // A recovered page got what it missed already; any other one gets the recent history.
+    if (!socket.recovered) socket.emit("history", history);
     io.emit("online", io.sockets.sockets.size);
     socket.broadcast.emit("system", `${name} joined`);
     socket.on("chat", (msg) => {
       const text = clean(msg?.text, 500);
-      if (text !== "") io.emit("chat", { from: clean(msg.from, 24) || name, text });
+      if (text === "") return;
+      const message = { id: `${epoch}-${seq++}`, from: clean(msg.from, 24) || name, text };
+      history.push(message);
+      if (history.length > HISTORY) history.shift();
+      io.emit("chat", message);
     });
-    socket.on("disconnect", () => {
+    socket.on("disconnect", (reason) => {
+      if (reason === "server shutting down") return;
       io.emit("online", io.sockets.sockets.size);
       io.emit("system", `${name} left`);
     });
