@@ -1,7 +1,7 @@
 // Enforces STYLE.md §1: dependencies point one way. Each layer may import only the layers
 // listed for it (plus src/errors.ts, layer zero). Run by `npm run lint`.
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative, dirname, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 
 const SRC = resolve("src");
 const ALLOWED = {
@@ -32,10 +32,13 @@ for (const file of files(SRC)) {
   for (const match of text.matchAll(/from\s+"(\.[^"]+)"/g)) {
     const target = relative(SRC, resolve(dirname(file), match[1]));
     const [targetLayer] = target.split("/");
-    if (target.startsWith("..")) problems.push(`${relative(".", file)}: imports outside src: ${match[1]}`);
+    if (target.startsWith(".."))
+      problems.push(`${relative(".", file)}: imports outside src: ${match[1]}`);
     else if (targetLayer === layer || target === "errors.js") continue;
     else if (!ALLOWED[layer].includes(targetLayer)) {
-      problems.push(`${relative(".", file)}: layer "${layer}" may not import "${targetLayer}" (${match[1]})`);
+      problems.push(
+        `${relative(".", file)}: layer "${layer}" may not import "${targetLayer}" (${match[1]})`,
+      );
     }
   }
 }

@@ -74,11 +74,14 @@ export async function startChaosProxy(opts: ChaosOptions): Promise<ChaosProxy> {
     const min = opts.minLifeMs ?? 0;
     const max = opts.maxLifeMs ?? 0;
     if (max > 0) {
-      const timer = setTimeout(() => {
-        if (calm || !pairs.has(pair)) return;
-        cuts++;
-        cut(pair);
-      }, min + random() * (max - min));
+      const timer = setTimeout(
+        () => {
+          if (calm || !pairs.has(pair)) return;
+          cuts++;
+          cut(pair);
+        },
+        min + random() * (max - min),
+      );
       timer.unref();
     }
   });
