@@ -19,6 +19,12 @@ type Entry = { readonly done: false } | { readonly done: true; readonly response
 
 const PENDING: Entry = { done: false };
 
+/** A ledger as plain data, for stores that serialise sessions: answered ids and responses. */
+export interface AckLedgerSnapshot {
+  readonly capacity: number;
+  readonly answered: readonly (readonly [number, unknown[]])[];
+}
+
 /** Where acks go: the socket currently connected for this session, if any. */
 export type AckWriter = (id: number, response: unknown[]) => void;
 
@@ -72,5 +78,30 @@ export class AckLedger {
   /** How many ack ids are remembered. */
   get size(): number {
     return this.#entries.size;
+  }
+
+  /**
+   * The answered ids as plain data (what `JSON.stringify` and MessagePack keep). Pending ids
+   * are left out: their handlers run in this process, which may be gone when the session is
+   * restored.
+   */
+  toJSON(): AckLedgerSnapshot {
+    const answered: [number, unknown[]][] = [];
+    for (const [id, entry] of this.#entries) if (entry.done) answered.push([id, entry.response]);
+    return { capacity: this.#capacity, answered };
+  }
+
+  /** The ledger a restored session carried: the live one, or one rebuilt from a snapshot. */
+  static revive(value: unknown, capacity: number): AckLedger | undefined {
+    if (value instanceof AckLedger) return value;
+    if (typeof value !== "object" || value === null) return undefined;
+    const answered = (value as { answered?: unknown }).answered;
+    if (!Array.isArray(answered)) return undefined;
+    const ledger = new AckLedger(capacity);
+    for (const pair of answered) {
+      if (!Array.isArray(pair) || !Number.isInteger(pair[0]) || !Array.isArray(pair[1])) continue;
+      ledger.#entries.set(pair[0] as number, { done: true, response: pair[1] as unknown[] });
+    }
+    return ledger;
   }
 }

@@ -319,10 +319,8 @@ export class Socket<
     this.#client.writePacket({ type: SocketPacketType.CONNECT, nsp: this.nsp.name, data }, {});
     if (session === undefined) return;
     this.recovered = true;
-    if (session.acks instanceof AckLedger) {
-      this.#ledger = session.acks;
-      this.#ledger.attach(this.#writeAck);
-    }
+    this.#ledger = AckLedger.revive(session.acks, this.nsp.server.recovery?.maxAcks ?? 1000);
+    this.#ledger?.attach(this.#writeAck);
     this.join(session.rooms);
     this.data = session.data as SocketData;
     for (const missed of session.missedPackets) {
