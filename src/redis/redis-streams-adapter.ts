@@ -31,6 +31,7 @@ import {
   toWireOptions,
   toWirePacket,
 } from "../adapter/cluster-message.js";
+import { LedgerCache } from "../adapter/ledger-cache.js";
 import { AdapterError, ErrorCode } from "../errors.js";
 import { type SocketPacket, SocketPacketType } from "../protocol/socket-packet.js";
 import { RedisAdapter, type RedisAdapterOptions } from "./redis-adapter.js";
@@ -40,7 +41,7 @@ import {
   encodeStoredFields,
   type RawStreamEntry,
 } from "./stream-codec.js";
-import { LedgerCache, StreamLinks } from "./stream-links.js";
+import { StreamLinks } from "./stream-links.js";
 import type { RedisStreamsClient } from "./stream-reader.js";
 import { StreamRecoveryStore } from "./stream-store.js";
 
@@ -204,18 +205,20 @@ export class RedisStreamsAdapter extends RedisAdapter {
     return this.#store === undefined ? undefined : this.#links.reader.lastId;
   }
 
-  /** Writes the session to Redis; its ack ledger stays on this node. */
+  /** Writes the session to Redis (its ack ledger as a snapshot; the live one stays here too). */
   override persistSession(session: PersistedSession): Promise<void> {
     if (this.#store === undefined) return Promise.resolve();
-    const { acks, ...rest } = session;
-    if (acks !== undefined) this.#ledgers.set(session.pid, acks);
+    if (session.acks !== undefined) this.#ledgers.set(session.pid, session.acks);
     if (!this.isConnected()) return Promise.reject(this.#notConnected("persist a session"));
-    const done = this.#store.persist({ ...rest, node: this.uid });
+    const done = this.#store.persist({ ...session, node: this.uid });
     this.#track(done);
     return done;
   }
 
-  /** Reads the session and its missed packets from Redis; this node's ack ledger if it has it. */
+  /**
+   * Reads the session and its missed packets from Redis; with this node's live ack ledger
+   * when the session was persisted here, else the stored snapshot.
+   */
   override async restoreSession(
     pid: string,
     offset: string | undefined,
@@ -223,9 +226,10 @@ export class RedisStreamsAdapter extends RedisAdapter {
     if (this.#store === undefined) return undefined;
     if (!this.isConnected()) throw this.#notConnected("restore a session");
     const restored = await this.#store.restore(pid, offset, this.port.name);
-    const acks = this.#ledgers.take(pid);
+    const live = this.#ledgers.take(pid);
     if (restored === undefined) return undefined;
-    const { node: _, ...session } = restored.session;
+    const { node: _, acks: stored, ...session } = restored.session;
+    const acks = live ?? stored;
     const { missedPackets } = restored;
     return acks === undefined ? { ...session, missedPackets } : { ...session, acks, missedPackets };
   }

@@ -6,12 +6,9 @@ import { type ClusterMessage, ClusterMessageType } from "../adapter/cluster-mess
 import { ErrorCode } from "../errors.js";
 import {
   compareStreamIds,
-  decodeSession,
   decodeStreamEntry,
   encodeMessageFields,
-  encodeSession,
   encodeStoredFields,
-  isForRooms,
   isStreamId,
   parseXRangeReply,
   parseXReadReply,
@@ -157,45 +154,6 @@ describe("malformed stream entries", () => {
   });
 });
 
-describe("sessions in Redis", () => {
-  const session = {
-    sid: "s1",
-    pid: "p1",
-    rooms: ["s1", "room"],
-    data: { user: "ada", avatar: Buffer.from([9]) },
-    startOffset: "12-3",
-    node: "n1",
-  };
-
-  test("encode and decode both ways", () => {
-    const bytes = encodeSession(session);
-    assert.equal(hex(bytes), hex(notepack.encode(session)));
-    assert.deepEqual(decodeSession(bytes), session);
-  });
-
-  test("the ack ledger stays on the node, and a missing start offset stays missing", () => {
-    const bytes = encodeSession({ ...session, startOffset: undefined, acks: { opaque: true } });
-    assert.deepEqual(decodeSession(bytes), { ...session, startOffset: undefined });
-  });
-
-  test("malformed sessions decode to undefined", () => {
-    for (const value of [null, [], { ...session, sid: 1 }, { ...session, rooms: [1] }, "x"]) {
-      assert.equal(decodeSession(notepack.encode(value)), undefined);
-    }
-    assert.equal(decodeSession(Buffer.from([0xc1])), undefined);
-  });
-
-  test("round trip for arbitrary rooms and data", () => {
-    fc.assert(
-      fc.property(fc.array(fc.string()), fc.jsonValue(), (rooms, data) => {
-        const value = { ...session, rooms, data };
-        const decoded = decodeSession(encodeSession(value));
-        assert.deepEqual(decoded?.rooms, rooms);
-      }),
-    );
-  });
-});
-
 describe("stream ids and replies", () => {
   test("ids are compared as numbers, part by part", () => {
     assert.ok(compareStreamIds("9-0", "10-0") < 0);
@@ -234,14 +192,5 @@ describe("stream ids and replies", () => {
   test("XRANGE replies skip what is not an entry", () => {
     assert.deepEqual(parseXRangeReply([...entries, "junk", [1]]), parsed);
     assert.deepEqual(parseXRangeReply("junk"), []);
-  });
-
-  test("a stored broadcast is for a session in one of its rooms and none of its except", () => {
-    const rooms = new Set(["s1", "red"]);
-    assert.equal(isForRooms(rooms, { rooms: [], except: [] }), true);
-    assert.equal(isForRooms(rooms, { rooms: ["red", "blue"], except: [] }), true);
-    assert.equal(isForRooms(rooms, { rooms: ["blue"], except: [] }), false);
-    assert.equal(isForRooms(rooms, { rooms: [], except: ["red"] }), false);
-    assert.equal(isForRooms(rooms, { rooms: ["s1"], except: ["blue"] }), true);
   });
 });

@@ -11,13 +11,12 @@
  * `type` and `data` are the cluster message's (`data` of a BROADCAST is `{ packet, opts }`);
  * `local 1` marks a stored broadcast only its own node delivers (kept for that node's
  * clients' recovery). An entry of `type 0` is a marker that gives an empty stream an id to
- * start from. A disconnected socket's session is one MessagePack value under
- * `<prefix><pid>`, expiring after `maxDisconnectionDuration`.
+ * start from. A disconnected socket's session is one MessagePack value
+ * (`session-codec.ts`) under `<prefix><pid>`, expiring after `maxDisconnectionDuration`.
  *
  * Everything read back comes from the network: decoders return a {@link Result} or
  * undefined, never throw.
  */
-import type { PersistedSession, Room } from "../adapter/adapter.js";
 import {
   type ClusterMessage,
   ClusterMessageType,
@@ -53,12 +52,6 @@ export interface StreamBroadcast {
   readonly isLocal: boolean;
   readonly packet: WirePacket;
   readonly opts: WireOptions;
-}
-
-/** A persisted session as stored in Redis: the node that persisted it travels with it. */
-export interface StoredSession extends PersistedSession {
-  /** The uid of the node the socket was on, whose `local` broadcasts it may recover. */
-  readonly node: string;
 }
 
 /** A stream entry, decoded. */
@@ -129,25 +122,6 @@ export function decodeStreamEntry(entry: RawStreamEntry): Result<StreamEntry, Pr
   return ok({ kind: "stored", broadcast: { id: entry.id, uid, nsp, isLocal, packet, opts } });
 }
 
-/** A session as stored under its key (the ack ledger stays on the node: it is not data). */
-export function encodeSession(session: StoredSession): Buffer {
-  const { sid, pid, rooms, data, startOffset, node } = session;
-  return toBuffer(encodeMsgpack({ sid, pid, rooms, data, startOffset, node }));
-}
-
-/** A session read back, or undefined when the bytes are not one. */
-export function decodeSession(bytes: Uint8Array): StoredSession | undefined {
-  const decoded = decodeMsgpack(bytes, { maxDepth: MAX_DEPTH });
-  if (!decoded.ok || !isRecord(decoded.value)) return undefined;
-  const { sid, pid, rooms, data, startOffset, node } = decoded.value;
-  if (typeof sid !== "string" || typeof pid !== "string" || typeof node !== "string") {
-    return undefined;
-  }
-  if (!Array.isArray(rooms) || !rooms.every((room) => typeof room === "string")) return undefined;
-  const start = typeof startOffset === "string" ? startOffset : undefined;
-  return { sid, pid, rooms: rooms as Room[], data, startOffset: start, node };
-}
-
 /** True for a stream entry id (`<ms>-<seq>`). */
 export function isStreamId(value: unknown): value is string {
   return typeof value === "string" && STREAM_ID.test(value);
@@ -193,12 +167,6 @@ export function parseXRangeReply(reply: unknown): RawStreamEntry[] {
     entries.push({ id, fields });
   }
   return entries;
-}
-
-/** True when a stored broadcast targets a socket in `rooms` (its rooms, minus its except). */
-export function isForRooms(rooms: ReadonlySet<Room>, opts: WireOptions): boolean {
-  if (opts.rooms.length > 0 && !opts.rooms.some((room) => rooms.has(room))) return false;
-  return !opts.except.some((room) => rooms.has(room));
 }
 
 function asBuffer(value: unknown): Buffer {

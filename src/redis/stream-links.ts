@@ -1,6 +1,6 @@
 /**
- * What the namespaces of one server share in the Redis Streams mode (the pub/sub
- * subscriber and the stream reader), and the ack ledgers a node keeps for its sessions.
+ * What the namespaces of one server share in the Redis Streams mode: the pub/sub subscriber
+ * and the stream reader.
  */
 import type { RedisStreamsAdapterOptions } from "./redis-streams-adapter.js";
 import { type RedisStreamsClient, StreamReader } from "./stream-reader.js";
@@ -53,35 +53,5 @@ export class StreamLinks {
     this.#isReleased = true;
     await this.reader.stop();
     if (this.sub.isOpen) await this.sub.disconnect().catch(() => {});
-  }
-}
-
-/**
- * Ack ledgers of sessions persisted by this node, kept for `maxDisconnectionDuration`: a
- * client that comes back to this node keeps its exactly-once window.
- */
-export class LedgerCache {
-  readonly #ttl: number;
-  readonly #entries = new Map<string, { readonly acks: unknown; readonly at: number }>();
-
-  constructor(ttl: number) {
-    this.#ttl = ttl;
-  }
-
-  /** Keeps `acks` for session `pid`, dropping expired entries. */
-  set(pid: string, acks: unknown, now = Date.now()): void {
-    this.#entries.delete(pid);
-    this.#entries.set(pid, { acks, at: now });
-    for (const [key, entry] of this.#entries) {
-      if (entry.at + this.#ttl >= now) break; // insertion order: the rest are newer
-      this.#entries.delete(key);
-    }
-  }
-
-  /** Removes and returns the ledger of `pid`, if it has not expired. */
-  take(pid: string, now = Date.now()): unknown {
-    const entry = this.#entries.get(pid);
-    this.#entries.delete(pid);
-    return entry !== undefined && entry.at + this.#ttl >= now ? entry.acks : undefined;
   }
 }

@@ -11,16 +11,18 @@
  */
 import type { Room } from "../adapter/adapter.js";
 import {
-  compareStreamIds,
   decodeSession,
-  decodeStreamEntry,
   encodeSession,
   isForRooms,
+  type StoredSession,
+} from "../adapter/session-codec.js";
+import {
+  compareStreamIds,
+  decodeStreamEntry,
   isStoredEntry,
   isStreamId,
   parseXRangeReply,
   type RawStreamEntry,
-  type StoredSession,
 } from "./stream-codec.js";
 import { AS_BUFFERS, type RedisStreamsClient, type StreamReader } from "./stream-reader.js";
 
