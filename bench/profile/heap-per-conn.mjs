@@ -79,6 +79,19 @@ function summarize(file, why = [], oldIds = undefined) {
   }
   const retainers = new Map();
   if (why.length > 0 && oldIds !== undefined) {
+    // The first retainer of every node, to name a retainer's own retainer too.
+    const firstParent = new Map();
+    let f = 0;
+    for (let i = 0; i < nodes.length; i += width) {
+      for (let k = 0; k < nodes[i + iEdges]; k++, f += edgeWidth) {
+        const to = edges[f + 2];
+        if (edgeTypes[edges[f]] !== "weak" && !firstParent.has(to)) firstParent.set(to, [i, f]);
+      }
+    }
+    const edgeLabel = (e) => {
+      const edgeType = edgeTypes[edges[e]];
+      return edgeType === "element" || edgeType === "hidden" ? `[${edgeType}]` : strings[edges[e + 1]];
+    };
     let e = 0;
     for (let i = 0; i < nodes.length; i += width) {
       const parent = labelOf(strings, types[nodes[i + iType]], nodes[i + iName]);
@@ -88,10 +101,12 @@ function summarize(file, why = [], oldIds = undefined) {
         const to = edges[e + 2];
         const child = labelOf(strings, types[nodes[to + iType]], nodes[to + iName]);
         if (!why.includes(child) || oldIds.has(nodes[to + iId])) continue;
-        const edgeName =
-          edgeType === "element" || edgeType === "hidden" ? `[${edgeType}]` : strings[edges[e + 1]];
         if (nodes[to + iSize] >= LARGE) continue;
-        const key = `${child} <- ${parent}.${edgeName}`;
+        const grand = firstParent.get(i);
+        const grandLabel = grand
+          ? ` <- ${labelOf(strings, types[nodes[grand[0] + iType]], nodes[grand[0] + iName])}.${edgeLabel(grand[1])}`
+          : "";
+        const key = `${child} <- ${parent}.${edgeLabel(e)}${grandLabel}`;
         const entry = retainers.get(key) ?? { count: 0, bytes: 0 };
         entry.count++;
         entry.bytes += nodes[to + iSize];

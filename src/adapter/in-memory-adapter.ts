@@ -17,10 +17,83 @@ import type {
 } from "./adapter.js";
 import { MemoryRecoveryStore } from "./recovery-store.js";
 
+/**
+ * Memory per socket: a room with one member (every socket's own room) keeps the member's id
+ * itself, and a socket in one room (its own) keeps that room's name, instead of a Set each.
+ * Sets appear from the second entry on.
+ */
+type Entries = ReadonlySet<string> | string;
+
+const NONE: ReadonlySet<string> = new Set();
+
+function* entriesOf(entries: Entries): Generator<string> {
+  if (typeof entries === "string") yield entries;
+  else yield* entries;
+}
+
+/** Adds `value` to `entries`, returning what to store (a Set from the second value on). */
+function withEntry(entries: Entries | undefined, value: string): Entries {
+  if (entries === undefined || entries === NONE) return value;
+  if (typeof entries === "string") return entries === value ? entries : new Set([entries, value]);
+  (entries as Set<string>).add(value);
+  return entries;
+}
+
+/** Removes `value`, returning what to store, or undefined when nothing is left. */
+function withoutEntry(entries: Entries, value: string): Entries | undefined {
+  if (typeof entries === "string") return entries === value ? undefined : entries;
+  (entries as Set<string>).delete(value);
+  return entries.size === 0 ? undefined : entries;
+}
+
+function asSet(entries: Entries): ReadonlySet<string> {
+  return typeof entries === "string" ? new Set([entries]) : entries;
+}
+
+/** The room index seen as `Map<Room, Set<SocketId>>` (single members become a Set on read). */
+class RoomsView implements ReadonlyMap<Room, ReadonlySet<SocketId>> {
+  readonly #rooms: Map<Room, Entries>;
+  constructor(rooms: Map<Room, Entries>) {
+    this.#rooms = rooms;
+  }
+  get size(): number {
+    return this.#rooms.size;
+  }
+  get(room: Room): ReadonlySet<SocketId> | undefined {
+    const members = this.#rooms.get(room);
+    return members === undefined ? undefined : asSet(members);
+  }
+  has(room: Room): boolean {
+    return this.#rooms.has(room);
+  }
+  keys(): MapIterator<Room> {
+    return this.#rooms.keys();
+  }
+  *values(): MapIterator<ReadonlySet<SocketId>> {
+    for (const members of this.#rooms.values()) yield asSet(members);
+  }
+  *entries(): MapIterator<[Room, ReadonlySet<SocketId>]> {
+    for (const [room, members] of this.#rooms) yield [room, asSet(members)];
+  }
+  [Symbol.iterator](): MapIterator<[Room, ReadonlySet<SocketId>]> {
+    return this.entries();
+  }
+  forEach(
+    fn: (
+      members: ReadonlySet<SocketId>,
+      room: Room,
+      map: ReadonlyMap<Room, ReadonlySet<SocketId>>,
+    ) => void,
+  ): void {
+    for (const [room, members] of this.#rooms) fn(asSet(members), room, this);
+  }
+}
+
 /** Room index and local broadcast for one namespace in one process. */
 export class InMemoryAdapter implements Adapter {
-  readonly #rooms = new Map<Room, Set<SocketId>>();
-  readonly #sids = new Map<SocketId, Set<Room>>();
+  readonly #rooms = new Map<Room, Entries>();
+  readonly #sids = new Map<SocketId, Entries>();
+  readonly #view = new RoomsView(this.#rooms);
   /** The namespace this adapter serves. */
   protected readonly port: NamespacePort;
   readonly #store: MemoryRecoveryStore | undefined;
@@ -32,7 +105,7 @@ export class InMemoryAdapter implements Adapter {
 
   /** @see Adapter.rooms */
   get rooms(): ReadonlyMap<Room, ReadonlySet<SocketId>> {
-    return this.#rooms;
+    return this.#view;
   }
 
   init(): Promise<void> {
@@ -44,36 +117,30 @@ export class InMemoryAdapter implements Adapter {
   }
 
   addAll(id: SocketId, rooms: Iterable<Room>): void {
-    let joined = this.#sids.get(id);
-    if (joined === undefined) {
-      joined = new Set();
-      this.#sids.set(id, joined);
-    }
+    let joined = this.#sids.get(id) ?? NONE;
     for (const room of rooms) {
-      joined.add(room);
-      let members = this.#rooms.get(room);
-      if (members === undefined) {
-        members = new Set();
-        this.#rooms.set(room, members);
-      }
-      members.add(id);
+      joined = withEntry(joined, room);
+      this.#rooms.set(room, withEntry(this.#rooms.get(room), id));
     }
+    this.#sids.set(id, joined);
   }
 
   del(id: SocketId, room: Room): void {
-    this.#sids.get(id)?.delete(room);
+    const joined = this.#sids.get(id);
+    if (joined !== undefined) this.#sids.set(id, withoutEntry(joined, room) ?? NONE);
     this.#removeMember(room, id);
   }
 
   delAll(id: SocketId): void {
     const joined = this.#sids.get(id);
     if (joined === undefined) return;
-    for (const room of joined) this.#removeMember(room, id);
+    for (const room of entriesOf(joined)) this.#removeMember(room, id);
     this.#sids.delete(id);
   }
 
   socketRooms(id: SocketId): ReadonlySet<Room> | undefined {
-    return this.#sids.get(id);
+    const joined = this.#sids.get(id);
+    return joined === undefined ? undefined : asSet(joined);
   }
 
   broadcast(packet: SocketPacket, opts: BroadcastOptions): void {
@@ -186,6 +253,10 @@ export class InMemoryAdapter implements Adapter {
       for (const room of opts.rooms) {
         const members = this.#rooms.get(room);
         if (members === undefined) return;
+        if (typeof members === "string") {
+          if (except === undefined || !except.has(members)) fn(members);
+          return;
+        }
         for (const id of members) if (except === undefined || !except.has(id)) fn(id);
       }
       return;
@@ -194,7 +265,7 @@ export class InMemoryAdapter implements Adapter {
     for (const room of opts.rooms) {
       const members = this.#rooms.get(room);
       if (members === undefined) continue;
-      for (const id of members) {
+      for (const id of entriesOf(members)) {
         if (seen.has(id) || except?.has(id)) continue;
         seen.add(id);
         fn(id);
@@ -213,7 +284,7 @@ export class InMemoryAdapter implements Adapter {
     const ids = new Set<SocketId>();
     for (const room of rooms) {
       const members = this.#rooms.get(room);
-      if (members !== undefined) for (const id of members) ids.add(id);
+      if (members !== undefined) for (const id of entriesOf(members)) ids.add(id);
     }
     return ids;
   }
@@ -221,7 +292,8 @@ export class InMemoryAdapter implements Adapter {
   #removeMember(room: Room, id: SocketId): void {
     const members = this.#rooms.get(room);
     if (members === undefined) return;
-    members.delete(id);
-    if (members.size === 0) this.#rooms.delete(room);
+    const left = withoutEntry(members, id);
+    if (left === undefined) this.#rooms.delete(room);
+    else if (left !== members) this.#rooms.set(room, left);
   }
 }

@@ -38,6 +38,7 @@ export {
 } from "./engine-packet.js";
 export { decodeJson, exceedsJsonDepth } from "./json.js";
 export {
+  decodeSocketPacket,
   encodeSocketPacket,
   MAX_ACK_ID,
   RESERVED_EVENTS,

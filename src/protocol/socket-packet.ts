@@ -28,7 +28,7 @@ import {
   reconstructData,
 } from "./binary.js";
 import type { RawData } from "./engine-packet.js";
-import { decodeJson } from "./json.js";
+import { decodeJson, exceedsJsonDepth } from "./json.js";
 
 export { hasBinary };
 
@@ -85,6 +85,8 @@ const DEFAULT_MAX_ATTACHMENTS = 10;
 const DEFAULT_MAX_DEPTH = 32;
 
 const CHAR_0 = 0x30;
+const CHAR_2 = 0x32;
+const CHAR_3 = 0x33;
 const CHAR_9 = 0x39;
 const CHAR_SLASH = 0x2f;
 const CHAR_COMMA = 0x2c;
@@ -248,6 +250,8 @@ export class SocketPacketDecoder {
         `got a text packet while awaiting attachment ${received.length + 1} of ${expected}`,
       );
     }
+    const common = decodeCommonPacket(text, this.#maxDepth);
+    if (common !== undefined) return ok(common);
     const header = decodeHeader(text, this.#maxAttachments);
     if (!header.ok) return header;
     const { type, attachments, nsp, id, dataStart } = header.value;
@@ -284,6 +288,70 @@ export class SocketPacketDecoder {
     if (!data.ok) return data;
     return ok(makePacket(pending.type, pending.nsp, data.value, pending.id));
   }
+}
+
+/**
+ * Decodes one text packet that carries no binary attachments, without a decoder object:
+ * what {@link SocketPacketDecoder.add} does for such a packet, for callers that keep no
+ * decoder until a binary packet shows up. A BINARY_EVENT/BINARY_ACK header is refused
+ * (`INVALID_PACKET`): its attachments need a {@link SocketPacketDecoder}.
+ */
+export function decodeSocketPacket(
+  text: string,
+  limits: SocketDecoderLimits = {},
+): Result<SocketPacket, ProtocolError> {
+  const maxDepth = limits.maxDepth ?? DEFAULT_MAX_DEPTH;
+  const common = decodeCommonPacket(text, maxDepth);
+  if (common !== undefined) return ok(common);
+  const header = decodeHeader(text, limits.maxAttachments ?? DEFAULT_MAX_ATTACHMENTS);
+  if (!header.ok) return header;
+  const { type, attachments, nsp, id, dataStart } = header.value;
+  if (attachments > 0) {
+    return fail(ErrorCode.INVALID_PACKET, "a binary packet needs a SocketPacketDecoder");
+  }
+  const data = decodeJson(text, dataStart, maxDepth);
+  if (!data.ok) return data;
+  const invalid = validatePacket(type, data.value, id);
+  if (invalid !== undefined) return { ok: false, error: invalid };
+  return ok(makePacket(type, nsp, data.value, id));
+}
+
+/**
+ * hot path: an EVENT or ACK on the main namespace without attachments (`2[...]`,
+ * `2<id>[...]`, `3<id>[...]`), the shape of nearly every packet, decoded with one pass over
+ * the ack id and one `JSON.parse`. Anything else, valid or not, gives undefined: the general
+ * path then decodes it, or reports exactly what is wrong.
+ */
+function decodeCommonPacket(text: string, maxDepth: number): SocketPacket | undefined {
+  const typeChar = text.charCodeAt(0);
+  if (typeChar !== CHAR_2 && typeChar !== CHAR_3) return undefined;
+  // At most 15 digits: always a safe integer, so no range check is needed here.
+  const idEnd = Math.min(text.length, 16);
+  let i = 1;
+  let id = 0;
+  for (; i < idEnd; i++) {
+    const c = text.charCodeAt(i);
+    if (c < CHAR_0 || c > CHAR_9) break;
+    id = id * 10 + (c - CHAR_0);
+  }
+  const hasId = i > 1;
+  if (text.charCodeAt(i) !== CHAR_OPEN_BRACKET || (typeChar === CHAR_3 && !hasId)) return undefined;
+  if (exceedsJsonDepth(text, i, maxDepth)) return undefined;
+  let data: unknown;
+  try {
+    data = JSON.parse(text.slice(i));
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(data)) return undefined;
+  if (typeChar === CHAR_2) {
+    const name = data[0];
+    if (typeof name !== "string" || RESERVED_EVENTS.has(name)) return undefined;
+    return hasId
+      ? { type: SocketPacketType.EVENT, nsp: "/", data, id }
+      : { type: SocketPacketType.EVENT, nsp: "/", data };
+  }
+  return { type: SocketPacketType.ACK, nsp: "/", data, id };
 }
 
 function makePacket(

@@ -10,6 +10,7 @@
 import type { BroadcastFlags, EncodedPacket } from "../adapter/adapter.js";
 import type { EngineSocket, EngineSocketHandler, SendOptions } from "../engine/index.js";
 import {
+  decodeSocketPacket,
   encodeSocketPacket,
   type SocketDecoderLimits,
   type SocketPacket,
@@ -80,7 +81,8 @@ export class Client implements EngineSocketHandler {
   /** The Engine.IO session. */
   readonly conn: EngineSocket;
   readonly #server: ClientHost;
-  readonly #decoder: SocketPacketDecoder;
+  // Created with the first binary packet: text packets decode without state.
+  #decoder: SocketPacketDecoder | undefined;
   // Memory per connection: most clients join one namespace, kept in a field; a map only
   // for a second one.
   #main: NamespaceSocket | undefined;
@@ -91,7 +93,6 @@ export class Client implements EngineSocketHandler {
   constructor(server: ClientHost, conn: EngineSocket) {
     this.#server = server;
     this.conn = conn;
-    this.#decoder = new SocketPacketDecoder(server.decoderLimits);
     conn.setHandler(this);
     // A connection that joins no namespace in time is closed (Socket.IO `connectTimeout`).
     this.#connectTimer = setTimeout(onConnectTimeout, server.connectTimeout, this);
@@ -135,8 +136,11 @@ export class Client implements EngineSocketHandler {
 
   /** A message from the Engine.IO session. @internal */
   onMessage(data: string | Buffer): void {
-    // hot path: decode, route to the namespace socket.
-    const result = this.#decoder.add(data);
+    // hot path: decode (statelessly, unless a binary packet was ever seen), route.
+    const result =
+      this.#decoder === undefined && typeof data === "string" && !isBinaryHeader(data)
+        ? decodeSocketPacket(data, this.#server.decoderLimits)
+        : this.#statefulDecoder().add(data);
     if (!result.ok) {
       this.#server.log(`closing ${this.conn.id}: ${result.error.code} ${result.error.message}`);
       for (const socket of this.#all()) socket.onError(result.error);
@@ -164,6 +168,11 @@ export class Client implements EngineSocketHandler {
     if (this.#main !== undefined || (this.#others?.size ?? 0) > 0) return;
     this.#server.log(`closing ${this.conn.id}: no namespace joined within connectTimeout`);
     this.#closeEngine("forced server close");
+  }
+
+  #statefulDecoder(): SocketPacketDecoder {
+    this.#decoder ??= new SocketPacketDecoder(this.#server.decoderLimits);
+    return this.#decoder;
   }
 
   #socketFor(nsp: string): NamespaceSocket | undefined {
@@ -241,12 +250,18 @@ export class Client implements EngineSocketHandler {
     this.conn.setHandler(null);
     if (this.#connectTimer !== undefined) clearTimeout(this.#connectTimer);
     this.#connectTimer = undefined;
-    this.#decoder.reset();
+    this.#decoder?.reset();
     const sockets = this.#all();
     this.#main = undefined;
     this.#others = undefined;
     for (const socket of sockets) socket.onClose(reason, description);
   }
+}
+
+/** Whether a text packet is a BINARY_EVENT (5) or BINARY_ACK (6) header. */
+function isBinaryHeader(text: string): boolean {
+  const type = text.charCodeAt(0);
+  return type === 0x35 || type === 0x36;
 }
 
 // A module-level function: the timer carries the client as its argument, no closure.

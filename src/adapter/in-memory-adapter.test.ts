@@ -1,0 +1,74 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { NamespacePort, SocketId } from "./adapter.js";
+import { InMemoryAdapter } from "./in-memory-adapter.js";
+
+function adapterWithPort(): { adapter: InMemoryAdapter; delivered: SocketId[] } {
+  const delivered: SocketId[] = [];
+  const port: NamespacePort = {
+    name: "/",
+    recovery: undefined,
+    deliver(id) {
+      delivered.push(id);
+      return true;
+    },
+    describe: () => undefined,
+    disconnect() {},
+    receiveServerSideEmit() {},
+    nextAckId: () => 0,
+  };
+  return { adapter: new InMemoryAdapter(port), delivered };
+}
+
+const EVENT = { type: 2, nsp: "/", data: ["e"] } as const;
+const ALL = new Set<string>();
+
+describe("InMemoryAdapter room index", () => {
+  it("reports single-member rooms and single-room sockets as sets", () => {
+    const { adapter } = adapterWithPort();
+    adapter.addAll("a", ["a"]);
+    assert.deepEqual([...(adapter.rooms.get("a") ?? [])], ["a"]);
+    assert.deepEqual([...(adapter.socketRooms("a") ?? [])], ["a"]);
+    assert.equal(adapter.rooms.size, 1);
+    assert.equal(adapter.rooms.has("a"), true);
+    assert.equal(adapter.socketRooms("nobody"), undefined);
+  });
+
+  it("grows to sets and shrinks back as sockets join and leave", () => {
+    const { adapter } = adapterWithPort();
+    adapter.addAll("a", ["a", "red"]);
+    adapter.addAll("b", ["b", "red"]);
+    assert.deepEqual([...(adapter.rooms.get("red") ?? [])], ["a", "b"]);
+    assert.deepEqual([...(adapter.socketRooms("a") ?? [])], ["a", "red"]);
+    adapter.del("a", "red");
+    assert.deepEqual([...(adapter.rooms.get("red") ?? [])], ["b"]);
+    assert.deepEqual([...(adapter.socketRooms("a") ?? [])], ["a"]);
+    adapter.del("a", "a");
+    assert.deepEqual([...(adapter.socketRooms("a") ?? ["missing"])], [], "known, in no room");
+    adapter.delAll("b");
+    assert.equal(adapter.rooms.has("red"), false);
+    assert.deepEqual(
+      [...adapter.rooms.entries()].map(([room, ids]) => [room, [...ids]]),
+      [],
+    );
+  });
+
+  it("matches every socket, one room, several rooms, and exceptions", async () => {
+    const { adapter, delivered } = adapterWithPort();
+    adapter.addAll("a", ["a", "red"]);
+    adapter.addAll("b", ["b", "red", "blue"]);
+    adapter.addAll("c", ["c", "blue"]);
+    const run = (rooms: string[], except: string[] = []): string[] => {
+      delivered.length = 0;
+      adapter.broadcast(EVENT, { rooms: new Set(rooms), except: new Set(except), flags: {} });
+      return [...delivered].sort();
+    };
+    assert.deepEqual(run([]), ["a", "b", "c"]);
+    assert.deepEqual(run(["a"]), ["a"]);
+    assert.deepEqual(run(["red", "blue"]), ["a", "b", "c"]);
+    assert.deepEqual(run(["red"], ["blue"]), ["a"]);
+    assert.deepEqual(run([], ["c"]), ["a", "b"]);
+    assert.deepEqual(run(["a"], ["a"]), []);
+    assert.deepEqual([...(await adapter.sockets(ALL))].sort(), ["a", "b", "c"]);
+  });
+});
