@@ -8,7 +8,10 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
+import { mkdtemp, rm } from "node:fs/promises";
 import { type AddressInfo, connect, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 /** A broker process on 127.0.0.1. */
 export interface Broker {
@@ -48,9 +51,26 @@ export function startRedisServer(): Promise<Broker> {
   ]);
 }
 
-/** Starts `nats-server` on a random loopback port. */
-export function startNatsServer(): Promise<Broker> {
-  return startBroker("nats", (port) => ["nats-server", ["-a", "127.0.0.1", "-p", String(port)]]);
+/**
+ * Starts `nats-server` on a random loopback port; with `jetstream`, JetStream is on, its
+ * file store in a temporary directory that outlives restarts and is removed by `close()`.
+ */
+export async function startNatsServer(opts: { jetstream?: boolean } = {}): Promise<Broker> {
+  if (opts.jetstream !== true) {
+    return startBroker("nats", (port) => ["nats-server", ["-a", "127.0.0.1", "-p", String(port)]]);
+  }
+  const dir = await mkdtemp(join(tmpdir(), "switchboard-js-"));
+  const broker = await startBroker("nats", (port) => [
+    "nats-server",
+    ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", dir],
+  ]);
+  return {
+    ...broker,
+    close: async () => {
+      await broker.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 async function startBroker(
