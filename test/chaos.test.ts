@@ -6,6 +6,7 @@ import { type Socket as ClientSocket, io as ioc } from "socket.io-client";
 import { type Socket as SbSocket, io as sbio } from "../src/client/index.js";
 import { type ChaosProxy, startChaosProxy } from "./support/chaos-proxy.js";
 import { connected, startServer, type TestServer, waitFor } from "./support/harness.js";
+import { Tally } from "./support/tally.js";
 
 const CLIENTS = 20;
 const MESSAGES = 2000;
@@ -22,26 +23,6 @@ afterEach(async () => {
   server = undefined;
   proxy = undefined;
 });
-
-/** Per-client tally of a numbered stream. */
-class Tally {
-  received = 0;
-  duplicates = 0;
-  outOfOrder = 0;
-  #next = 0;
-  #seen = new Set<number>();
-
-  add(seq: number): void {
-    if (this.#seen.has(seq)) {
-      this.duplicates++;
-      return;
-    }
-    this.#seen.add(seq);
-    if (seq !== this.#next) this.outOfOrder++;
-    this.#next = seq + 1;
-    this.received++;
-  }
-}
 
 describe("chaos", () => {
   test(`server to client: ${CLIENTS} official clients x ${MESSAGES} messages through random cuts, recovered`, async () => {
