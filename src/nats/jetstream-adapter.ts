@@ -50,7 +50,11 @@ import {
 export interface NatsJetStreamAdapterOptions extends NatsAdapterOptions {
   /** The stream's name; sessions go to `<name>_SESSIONS`. Default `"SWITCHBOARD"`. */
   readonly streamName?: string;
-  /** Most messages the stream keeps. Default 10000. */
+  /**
+   * Most messages the stream keeps, set when the stream is created. Default: the server's
+   * `connectionStateRecovery.maxPackets` (10000). The stream is shared by every namespace and
+   * also carries the other cluster messages (heartbeats, requests).
+   */
   readonly maxLen?: number;
   /** Where JetStream keeps the streams. Default `"file"` (survives a nats-server restart). */
   readonly storage?: "file" | "memory";
@@ -115,7 +119,7 @@ export class NatsJetStreamAdapter extends NatsAdapter {
       stream: opts.streamName ?? "SWITCHBOARD",
       base: this.#base,
       prefix,
-      maxLen: opts.maxLen ?? 10_000,
+      maxLen: opts.maxLen ?? port.recovery?.maxPackets ?? 10_000,
       storage: opts.storage ?? "file",
       ttl,
       readTimeoutMs: READ_TIMEOUT_MS,

@@ -49,7 +49,11 @@ import { StreamRecoveryStore } from "./stream-store.js";
 export interface RedisStreamsAdapterOptions extends RedisAdapterOptions {
   /** The stream's key. Default `"switchboard:stream"`. */
   readonly streamName?: string;
-  /** About how many entries the stream keeps (`XADD MAXLEN ~`). Default 10000. */
+  /**
+   * About how many entries the stream keeps (`XADD MAXLEN ~`). Default: the server's
+   * `connectionStateRecovery.maxPackets` (10000). The stream is shared by every namespace and
+   * also carries the other cluster messages (heartbeats, requests).
+   */
   readonly maxLen?: number;
   /** Prefix of the keys holding sessions. Default `"switchboard:session:"`. */
   readonly sessionKeyPrefix?: string;
@@ -111,7 +115,7 @@ export class RedisStreamsAdapter extends RedisAdapter {
     this.#client = client;
     this.#links = links;
     this.#streamKey = opts.streamName ?? "switchboard:stream";
-    this.#maxLen = opts.maxLen ?? 10_000;
+    this.#maxLen = opts.maxLen ?? port.recovery?.maxPackets ?? 10_000;
     const recovery = port.recovery;
     this.#ledgers = new LedgerCache(recovery?.maxDisconnectionDuration ?? 0);
     this.#store =
