@@ -1,12 +1,12 @@
 /**
  * Options of {@link EngineServer}, named as engine.io names them, and their defaults.
  */
-import { randomBytes } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { PerMessageDeflateOptions } from "ws";
 import { type CookieOptions, type ResolvedCookieOptions, resolveCookieOptions } from "./cookie.js";
 import type { CorsOptions } from "./cors.js";
 import { normalizePath } from "./handshake.js";
+import { randomId } from "./random-id.js";
 import type { TransportName } from "./transports/transport.js";
 
 /** Decides whether a handshake may proceed: `callback(null, true)` accepts it. */
@@ -92,7 +92,7 @@ export interface ResolvedEngineServerOptions {
 }
 
 function defaultGenerateId(): string {
-  return randomBytes(15).toString("base64url");
+  return randomId();
 }
 
 function resolveCompression(

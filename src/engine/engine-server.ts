@@ -179,7 +179,10 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
         }
         this.#pendingIds.set(req, id);
       }
+      // The 101 response ws writes and our open packet leave in one write (see #onWebSocket).
+      socket.cork();
       wss.handleUpgrade(req, socket, head, (ws) => this.#onWebSocket(req, ws, socket, session));
+      socket.uncork();
     });
   }
 
@@ -310,6 +313,8 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
     }
     const socket = this.#register(id, req, transport);
     this.emit("connection", socket);
+    // Into the corked socket, after ws's 101 response: one write for both.
+    transport.flush();
   }
 
   #register(id: string, req: IncomingMessage, transport: Transport): EngineSocket {

@@ -9,6 +9,10 @@ describe("parseQuery", () => {
     { url: "/e/?sid=&EIO=3", EIO: "3", transport: undefined, sid: undefined },
     { url: "/e/", EIO: undefined, transport: undefined, sid: undefined },
     { url: "/e/?%%%=&&&EIO=%34", EIO: "4", transport: undefined, sid: undefined },
+    { url: "/e/?EIO=4&EIO=3&transport&sid=a=b", EIO: "4", transport: "", sid: "a=b" },
+    { url: "/e/?sid=x+y&EIO=4", EIO: "4", transport: undefined, sid: "x y" },
+    { url: "/e/?", EIO: undefined, transport: undefined, sid: undefined },
+    { url: "/e/?=4&&EIO=&transport=polling", EIO: "", transport: "polling", sid: undefined },
   ];
   for (const row of rows) {
     it(`reads ${row.url}`, () => {
@@ -19,6 +23,16 @@ describe("parseQuery", () => {
       });
     });
   }
+  it("reads plain queries as URLSearchParams does", () => {
+    for (const query of ["EIO=4&sid=&sid=b", "a=1&EIO=4&transport=websocket&t=x", "EIO", "&&"]) {
+      const params = new URLSearchParams(query);
+      assert.deepEqual(parseQuery(`/e/?${query}`), {
+        EIO: params.get("EIO") ?? undefined,
+        transport: params.get("transport") ?? undefined,
+        sid: params.get("sid") || undefined,
+      });
+    }
+  });
   it("never throws on undefined", () => {
     assert.deepEqual(parseQuery(undefined), {
       EIO: undefined,

@@ -44,6 +44,7 @@ export {
   type EngineErrorCodeValue,
   EngineErrorMessage,
 } from "./errors.js";
+export { randomId } from "./random-id.js";
 export type { EngineMetrics } from "./session-context.js";
 export type {
   OutgoingPacket,

@@ -27,26 +27,62 @@ export interface Handshake {
   readonly auth: Record<string, unknown>;
 }
 
+/**
+ * A handshake that computes its derived fields on first read. Memory and time per
+ * connection: `time` (a 60-character date string) and `query` (an object of strings) are
+ * only built for the sockets whose handshake someone reads. Serialised (`JSON.stringify`, the
+ * cluster adapters' msgpack) through `toJSON()`, with every field.
+ */
+class SocketHandshake implements Handshake {
+  readonly headers: IncomingHttpHeaders;
+  readonly address: string;
+  readonly secure: boolean;
+  readonly issued: number;
+  readonly url: string;
+  readonly auth: Record<string, unknown>;
+  #query: Record<string, string> | undefined;
+
+  constructor(req: EngineRequest, address: string, auth: unknown) {
+    this.headers = req.headers;
+    this.address = address;
+    this.secure = req.secure;
+    this.issued = Date.now();
+    this.url = req.url;
+    this.auth = isPlainObject(auth) ? auth : {};
+  }
+
+  get time(): string {
+    return new Date(this.issued).toString();
+  }
+
+  get xdomain(): boolean {
+    return this.headers.origin !== undefined;
+  }
+
+  get query(): Record<string, string> {
+    this.#query ??= parseUrlQuery(this.url);
+    return this.#query;
+  }
+
+  /** Every field, as a plain object. */
+  toJSON(): Handshake {
+    const { headers, time, address, xdomain, secure, issued, url, query, auth } = this;
+    return { headers, time, address, xdomain, secure, issued, url, query, auth };
+  }
+}
+
 /** Builds a handshake from the Engine.IO request and the CONNECT packet's auth payload. */
 export function buildHandshake(req: EngineRequest, address: string, auth: unknown): Handshake {
-  const url = req.url;
+  return new SocketHandshake(req, address, auth);
+}
+
+function parseUrlQuery(url: string): Record<string, string> {
   const query: Record<string, string> = {};
   const queryStart = url.indexOf("?");
   if (queryStart !== -1) {
     for (const [key, value] of new URLSearchParams(url.slice(queryStart + 1))) query[key] = value;
   }
-  const now = new Date();
-  return {
-    headers: req.headers,
-    time: now.toString(),
-    address,
-    xdomain: req.headers.origin !== undefined,
-    secure: req.secure,
-    issued: now.getTime(),
-    url,
-    query,
-    auth: isPlainObject(auth) ? auth : {},
-  };
+  return query;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

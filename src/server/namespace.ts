@@ -2,7 +2,6 @@
  * `Namespace`: a channel of the server (`io.of("/admin")`) with its own sockets, rooms,
  * middleware and adapter. Broadcasting methods delegate to {@link BroadcastOperator}.
  */
-import { randomBytes } from "node:crypto";
 import type {
   Adapter,
   NamespacePort,
@@ -10,6 +9,7 @@ import type {
   Room,
   SocketDetails,
 } from "../adapter/adapter.js";
+import { randomId } from "../engine/index.js";
 import { SocketPacketType } from "../protocol/socket-packet.js";
 import { BroadcastOperator, type RoomTarget } from "./broadcast-operator.js";
 import type { Client } from "./client.js";
@@ -286,11 +286,8 @@ export class Namespace<
       client.conn.remoteAddress,
       stripRecovery(auth),
     );
-    const id = session?.sid ?? randomBytes(15).toString("base64url");
-    const pid =
-      this.server.recovery === undefined
-        ? undefined
-        : (session?.pid ?? randomBytes(15).toString("base64url"));
+    const id = session?.sid ?? randomId();
+    const pid = this.server.recovery === undefined ? undefined : (session?.pid ?? randomId());
     const socket = new Socket(this, client, id, handshake, pid, this.adapter.lastOffset());
     const connect = (): void => {
       this.sockets.set(socket.id, socket);
