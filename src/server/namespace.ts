@@ -74,6 +74,7 @@ export class Namespace<
     Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
   >();
   readonly #persisting = new Map<string, Promise<unknown>>();
+  readonly #ready: Promise<void>;
   readonly #fns: Middleware<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>[] = [];
   #ackId = 0;
 
@@ -86,6 +87,10 @@ export class Namespace<
     this.server = server;
     this.name = name;
     this.adapter = createAdapter(this.#port());
+    this.#ready = this.adapter.init().catch((err: unknown) => {
+      // Joins still proceed: local delivery works, and the adapter reports its own errors.
+      server.log(`${name}: adapter init failed: ${String(err)}`);
+    });
   }
 
   /** Registers connection middleware, run in order before `connection`. */
@@ -242,14 +247,18 @@ export class Namespace<
     auth: unknown,
     onConnected: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
   ): void {
-    this.#restore(auth).then(
-      (session) => this.#admit(client, auth, session, onConnected),
-      (err: unknown) => {
-        // A failing store must not block the connection: the client simply is not recovered.
-        this.server.log(`${this.name}: session restore failed: ${String(err)}`);
-        this.#admit(client, auth, undefined, onConnected);
-      },
-    );
+    // Joins wait for the adapter to be ready (a cluster adapter subscribing, a stream
+    // reader starting), so a first socket gets a start offset and its broadcasts.
+    this.#ready
+      .then(() => this.#restore(auth))
+      .then(
+        (session) => this.#admit(client, auth, session, onConnected),
+        (err: unknown) => {
+          // A failing store must not block the connection: the client simply is not recovered.
+          this.server.log(`${this.name}: session restore failed: ${String(err)}`);
+          this.#admit(client, auth, undefined, onConnected);
+        },
+      );
   }
 
   async #restore(auth: unknown): Promise<RecoveredSession | undefined> {

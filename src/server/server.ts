@@ -157,9 +157,6 @@ export class Server<
   createNamespace(name: string): Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData> {
     const nsp = new Namespace(this, name, this.#createAdapter);
     this.#nsps.set(name, nsp);
-    nsp.adapter
-      .init()
-      .catch((err: unknown) => this.log(`adapter init failed for ${name}: ${String(err)}`));
     return nsp;
   }
 
