@@ -37,6 +37,8 @@ export interface ServerOptions extends EngineServerOptions {
   maxAttachments?: number;
   /** Deepest nesting of arrays/objects in one packet. Default 32. */
   maxDepth?: number;
+  /** Queued bytes from which `socket.congested` is true. Default 65536. */
+  congestionThreshold?: number;
   /** Timeout for `serverSideEmit` acks. Default 5000 ms. */
   serverSideEmitTimeout?: number;
   /**
@@ -79,6 +81,8 @@ export class Server<
   readonly connectTimeout: number;
   /** @internal */
   readonly serverSideEmitTimeout: number;
+  /** @internal */
+  readonly congestionThreshold: number;
   /** Connection-state recovery settings, undefined when off. @internal */
   readonly recovery: RecoverySettings | undefined;
   readonly #nsps = new Map<
@@ -96,6 +100,7 @@ export class Server<
     const options = typeof srv === "object" && !isHttpServer(srv) ? srv : opts;
     this.connectTimeout = options.connectTimeout ?? 45_000;
     this.serverSideEmitTimeout = options.serverSideEmitTimeout ?? 5000;
+    this.congestionThreshold = options.congestionThreshold ?? 65_536;
     this.recovery = resolveRecovery(options.connectionStateRecovery);
     this.decoderLimits = {
       maxAttachments: options.maxAttachments ?? 10,

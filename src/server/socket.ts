@@ -124,6 +124,42 @@ export class Socket<
     return this.#client.conn.request;
   }
 
+  /** Bytes emitted to this client but not yet written to its connection. */
+  get bufferedAmount(): number {
+    return this.#client.conn.bufferedAmount;
+  }
+
+  /**
+   * Whether this client is falling behind: at least `congestionThreshold` bytes (64 KiB by
+   * default) wait to be written. A producer should pause and `await socket.drained()`; past
+   * `maxBufferedBytes` the connection is closed with `"slow consumer"`.
+   * @example
+   * for (const chunk of chunks) {
+   *   socket.emit("chunk", chunk);
+   *   if (socket.congested) await socket.drained();
+   * }
+   */
+  get congested(): boolean {
+    return this.bufferedAmount >= this.nsp.server.congestionThreshold;
+  }
+
+  /**
+   * Resolves once what was queued for this client has been written (or at once when
+   * nothing waits), or when the socket disconnects.
+   */
+  drained(): Promise<void> {
+    if (!this.connected || this.bufferedAmount === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.#client.conn.off("drain", done);
+        this.off("disconnect", done);
+        resolve();
+      };
+      this.#client.conn.on("drain", done);
+      this.once("disconnect", done);
+    });
+  }
+
   /** Whether the socket is disconnected. */
   get disconnected(): boolean {
     return !this.connected;
