@@ -19,8 +19,17 @@ import type { EnginePacket, RawData } from "../protocol/engine-packet.js";
 import { createDebug } from "./debug.js";
 import type { EngineRequest } from "./engine-request.js";
 import type { HeartbeatTarget } from "./heartbeat.js";
+import { isWithinBounds, OutgoingBuffer, sizeOf } from "./outgoing-buffer.js";
 import type { SessionContext } from "./session-context.js";
 import { SessionEmitter } from "./session-emitter.js";
+import type {
+  EngineCloseReason,
+  EngineReadyState,
+  EngineSocketEvents,
+  EngineSocketHandler,
+  EngineSocketInit,
+  SendOptions,
+} from "./session-types.js";
 import {
   IGNORING_LISTENER,
   type OutgoingPacket,
@@ -32,88 +41,6 @@ import {
 import { TransportUpgrade, type UpgradeHost } from "./upgrade.js";
 
 const debug = createDebug("switchboard:engine:socket");
-
-/**
- * Why a session closed. The strings are engine.io's (plus `"slow consumer"`), so the
- * Socket.IO layer can pass them on as `DisconnectReason`s:
- * - `"transport close"`: the client closed the connection or sent a close packet
- * - `"transport error"`: the transport failed: network error, aborted poll, overlapping
- *   requests, or a body/message over `maxHttpBufferSize` (description code
- *   `SB_ERR_PAYLOAD_TOO_LARGE`)
- * - `"parse error"`: the client sent a malformed packet or payload
- * - `"ping timeout"`: no pong within `pingTimeout` of a ping
- * - `"slow consumer"`: the client did not read fast enough: what the server had to hold back
- *   for it exceeded `maxBufferedBytes` or `maxBufferedPackets`, even after dropping its
- *   volatile packets (Switchboard addition; counted in `engine.metrics`)
- * - `"forced close"`: the server called {@link EngineSocket.close}
- * - `"server shutting down"`: {@link EngineServer.close} was called
- */
-export type EngineCloseReason =
-  | TransportCloseReason
-  | "ping timeout"
-  | "slow consumer"
-  | "forced close"
-  | "server shutting down";
-
-/** The state of a session. */
-export type EngineReadyState = "opening" | "open" | "closing" | "closed";
-
-/**
- * Events of an {@link EngineSocket}. There is no `"error"` event: every failure closes the
- * session, and `"close"` carries the reason and an error describing it.
- */
-export interface EngineSocketEvents {
-  /** A message from the client: text as a string, binary as a Buffer. */
-  message: [data: string | Buffer];
-  /** The session closed; emitted once. */
-  close: [reason: EngineCloseReason, description?: Error];
-  /** The client probed a WebSocket; the upgrade is under way. */
-  upgrading: [transport: Transport];
-  /** The session moved to a new transport. */
-  upgrade: [transport: Transport];
-  /**
-   * What was sent has been written out (polling: the response finished; WebSocket: the
-   * socket took the bytes without backing up): `bufferedAmount` is back to (near) zero.
-   */
-  drain: [];
-  /** Any packet received from the client. */
-  packet: [packet: EnginePacket];
-  /** Any packet queued for the client. */
-  packetCreate: [packet: OutgoingPacket];
-  /** A pong arrived in time. */
-  heartbeat: [];
-}
-
-/**
- * Takes a session's messages and its end in place of `"message"` and `"close"` listeners:
- * one object per session, called directly (the Socket.IO layer's connection uses it).
- */
-export interface EngineSocketHandler {
-  /** A message from the client: text as a string, binary as a Buffer. */
-  onMessage(data: string | Buffer): void;
-  /** The session closed; called once, before the `"close"` event. */
-  onClose(reason: EngineCloseReason, description?: Error): void;
-}
-
-/** Options of {@link EngineSocket.send}. */
-export interface SendOptions {
-  /** Allow compression of this message (HTTP compression, permessage-deflate). Default true. */
-  compress?: boolean;
-  /**
-   * Drop this message rather than queue it when the transport cannot write right now, or
-   * when the session's buffer is over its bound. Default false.
-   */
-  volatile?: boolean;
-}
-
-/** What an {@link EngineSocket} is created with; {@link EngineServer} builds it. */
-export interface EngineSocketInit {
-  readonly id: string;
-  readonly request: EngineRequest;
-  readonly transport: Transport;
-  readonly context: SessionContext;
-  readonly upgrades: readonly TransportName[];
-}
 
 /**
  * A server-side Engine.IO session, created by {@link EngineServer} for each handshake.
@@ -137,8 +64,7 @@ export class EngineSocket extends SessionEmitter<EngineSocketEvents> {
   #isUpgraded = false;
   #handler: EngineSocketHandler | null = null;
   // Packets the transport cannot take yet; allocated only while non-empty.
-  #writeBuffer: OutgoingPacket[] | null = null;
-  #writeBufferBytes = 0;
+  #writeBuffer: OutgoingBuffer | null = null;
 
   /** Opens a session over `init.transport`; the open packet is queued right away. */
   constructor(init: EngineSocketInit) {
@@ -188,7 +114,8 @@ export class EngineSocket extends SessionEmitter<EngineSocketEvents> {
    * wait for `"drain"` when it is high.
    */
   get bufferedAmount(): number {
-    return this.#writeBufferBytes + this.#transport.bufferedAmount;
+    const waiting = this.#writeBuffer === null ? 0 : this.#writeBuffer.bytes;
+    return waiting + this.#transport.bufferedAmount;
   }
 
   /**
@@ -385,9 +312,8 @@ export class EngineSocket extends SessionEmitter<EngineSocketEvents> {
   }
 
   #buffer(packet: OutgoingPacket): void {
-    if (this.#writeBuffer === null) this.#writeBuffer = [packet];
+    if (this.#writeBuffer === null) this.#writeBuffer = new OutgoingBuffer(packet);
     else this.#writeBuffer.push(packet);
-    this.#writeBufferBytes += packet.data === undefined ? 1 : sizeOf(packet.data) + 1;
   }
 
   /**
@@ -396,39 +322,35 @@ export class EngineSocket extends SessionEmitter<EngineSocketEvents> {
    * first; if that is not enough the session closes with "slow consumer".
    */
   #admit(size: number, isVolatile: boolean): boolean {
-    // hot path: two additions and two comparisons when under the bound.
+    // hot path: one bound check when under the bound.
     const settings = this.#ctx.settings;
-    const buffered = this.bufferedAmount;
-    const waiting = this.#writeBuffer === null ? 0 : this.#writeBuffer.length;
-    const isOverBytes = buffered > 0 && buffered + size > settings.maxBufferedBytes;
-    if (!isOverBytes && waiting < settings.maxBufferedPackets) return true;
+    if (isWithinBounds(this.bufferedAmount, this.#waitingPackets(), size, settings)) return true;
     const metrics = this.#ctx.metrics;
     if (isVolatile) {
       metrics.droppedVolatilePackets++;
       return false;
     }
     metrics.droppedVolatilePackets += this.#dropVolatile();
-    const after = this.bufferedAmount;
-    const waitingAfter = this.#writeBuffer === null ? 0 : this.#writeBuffer.length;
-    if (after + size <= settings.maxBufferedBytes && waitingAfter < settings.maxBufferedPackets) {
-      return true;
-    }
+    const buffered = this.bufferedAmount;
+    const waiting = this.#waitingPackets();
+    if (isWithinBounds(buffered, waiting, size, settings)) return true;
     metrics.slowConsumerDisconnects++;
-    const message = `slow consumer: ${after} bytes and ${waitingAfter} packets held back`;
+    const message = `slow consumer: ${buffered} bytes and ${waiting} packets held back`;
     debug("session %s: %s", this.id, message);
     this.#onClose("slow consumer", new TransportError(ErrorCode.TRANSPORT_ERROR, message));
     return false;
+  }
+
+  #waitingPackets(): number {
+    return this.#writeBuffer === null ? 0 : this.#writeBuffer.packets.length;
   }
 
   #dropVolatile(): number {
     let dropped = this.#transport.dropVolatile?.() ?? 0;
     const buffer = this.#writeBuffer;
     if (buffer === null) return dropped;
-    const kept = buffer.filter((packet) => packet.volatile !== true);
-    dropped += buffer.length - kept.length;
-    this.#writeBuffer = kept.length === 0 ? null : kept;
-    this.#writeBufferBytes = 0;
-    for (const packet of kept) this.#writeBufferBytes += sizeOf(packet.data ?? "") + 1;
+    dropped += buffer.dropVolatile();
+    if (buffer.packets.length === 0) this.#writeBuffer = null;
     return dropped;
   }
 
@@ -450,13 +372,12 @@ export class EngineSocket extends SessionEmitter<EngineSocketEvents> {
    * pending, a transport that takes messages at once (WebSocket) always.
    */
   #flush(): void {
-    const batch = this.#writeBuffer;
-    if (this.#readyState === "closed" || batch === null) return;
+    const buffer = this.#writeBuffer;
+    if (this.#readyState === "closed" || buffer === null) return;
     const transport = this.#transport;
     if (!transport.writable && transport.sendMessage === undefined) return;
     this.#writeBuffer = null;
-    this.#writeBufferBytes = 0;
-    transport.send(batch);
+    transport.send(buffer.packets);
   }
 
   #onPacket(packet: EnginePacket): void {
@@ -536,7 +457,6 @@ export class EngineSocket extends SessionEmitter<EngineSocketEvents> {
     const transport = this.#transport;
     transport.setListener(IGNORING_LISTENER);
     this.#writeBuffer = null;
-    this.#writeBufferBytes = 0;
     if (reason === "slow consumer") {
       // Do not wait for a client that does not read: free its buffers now.
       transport.terminate();
@@ -550,11 +470,6 @@ export class EngineSocket extends SessionEmitter<EngineSocketEvents> {
     this.#handler?.onClose(reason, description);
     this.emit("close", reason, description);
   }
-}
-
-/** The size a message counts for in the buffer bound: UTF-16 units for text, bytes for binary. */
-function sizeOf(data: RawData): number {
-  return typeof data === "string" ? data.length : data.byteLength;
 }
 
 function isNodeData(data: string | Uint8Array): data is string | Buffer {

@@ -30,14 +30,7 @@ export type {
 } from "./engine-options.js";
 export { EngineRequest, type EngineRequestPeer } from "./engine-request.js";
 export { EngineServer, type EngineServerEvents } from "./engine-server.js";
-export {
-  type EngineCloseReason,
-  type EngineReadyState,
-  EngineSocket,
-  type EngineSocketEvents,
-  type EngineSocketHandler,
-  type SendOptions,
-} from "./engine-socket.js";
+export { EngineSocket } from "./engine-socket.js";
 export {
   type EngineConnectionError,
   EngineErrorCode,
@@ -46,6 +39,13 @@ export {
 } from "./errors.js";
 export { randomId } from "./random-id.js";
 export type { EngineMetrics } from "./session-context.js";
+export type {
+  EngineCloseReason,
+  EngineReadyState,
+  EngineSocketEvents,
+  EngineSocketHandler,
+  SendOptions,
+} from "./session-types.js";
 export type {
   OutgoingPacket,
   PreEncodedFrame,

@@ -29,8 +29,8 @@ export interface Handshake {
 
 /**
  * A handshake that computes its derived fields on first read. Memory and time per
- * connection: `time` (a 60-character date string) and `query` (an object of strings) are
- * only built for the sockets whose handshake someone reads. Serialised (`JSON.stringify`, the
+ * connection: `time` (a 60-character date string), `query` (an object of strings) and an
+ * empty `auth` are only built for the sockets whose handshake someone reads. Serialised (`JSON.stringify`, the
  * cluster adapters' msgpack) through `toJSON()`, with every field.
  */
 class SocketHandshake implements Handshake {
@@ -39,7 +39,8 @@ class SocketHandshake implements Handshake {
   readonly secure: boolean;
   readonly issued: number;
   readonly url: string;
-  readonly auth: Record<string, unknown>;
+  // Created on first read when the client sent no auth object (most clients).
+  #auth: Record<string, unknown> | undefined;
   #query: Record<string, string> | undefined;
 
   constructor(req: EngineRequest, address: string, auth: unknown) {
@@ -48,7 +49,12 @@ class SocketHandshake implements Handshake {
     this.secure = req.secure;
     this.issued = Date.now();
     this.url = req.url;
-    this.auth = isPlainObject(auth) ? auth : {};
+    this.#auth = isPlainObject(auth) ? auth : undefined;
+  }
+
+  get auth(): Record<string, unknown> {
+    this.#auth ??= {};
+    return this.#auth;
   }
 
   get time(): string {

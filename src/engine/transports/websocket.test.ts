@@ -1,6 +1,18 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { encodeWebSocketFrame } from "./websocket.js";
+import fc from "fast-check";
+import * as wsModule from "ws";
+import { encodeWebSocketFrame, frameText } from "./websocket.js";
+
+const { Sender } = wsModule as unknown as {
+  Sender: { frame(data: Buffer, options: Record<string, unknown>): Buffer[] };
+};
+
+/** What ws itself builds for a server text frame. */
+function wsTextFrame(text: string): Buffer {
+  const options = { fin: true, rsv1: false, opcode: 1, mask: false, readOnly: false };
+  return Buffer.concat(Sender.frame(Buffer.from(text, "utf8"), options));
+}
 
 // RFC 6455 §5.2: FIN + opcode, then the payload length (7 bits, or 126 + 16 bits, or
 // 127 + 64 bits), unmasked from a server; Engine.IO text messages carry the "4" prefix.
@@ -40,4 +52,21 @@ describe("encodeWebSocketFrame", () => {
       assert.ok(bytes.subarray(row.header.length).equals(row.payload));
     });
   }
+});
+
+describe("frameText", () => {
+  it("builds exactly the bytes of ws's Sender.frame, with or without a prefix", () => {
+    const text = fc.oneof(
+      fc.string({ unit: "grapheme", maxLength: 200 }),
+      fc.integer({ min: 0, max: 70_000 }).map((n) => "é".repeat(n >> 1)),
+      fc.constantFrom("", "a".repeat(124), "a".repeat(125), "a".repeat(65_535), "☃".repeat(42)),
+    );
+    fc.assert(
+      fc.property(text, fc.boolean(), (value, withPrefix) => {
+        const framed = frameText(withPrefix ? 0x34 : -1, value);
+        assert.ok(framed.equals(wsTextFrame(withPrefix ? `4${value}` : value)));
+      }),
+      { numRuns: 300 },
+    );
+  });
 });

@@ -63,13 +63,6 @@ const { Sender } = wsModule as unknown as {
   Sender: { frame(data: Buffer, options: FrameOptions): Buffer[] };
 };
 
-const TEXT_FRAME: FrameOptions = {
-  fin: true,
-  rsv1: false,
-  opcode: 1,
-  mask: false,
-  readOnly: false,
-};
 const BINARY_FRAME: FrameOptions = {
   fin: true,
   rsv1: false,
@@ -78,9 +71,36 @@ const BINARY_FRAME: FrameOptions = {
   readOnly: false,
 };
 
-/** The frame header and payload of one message, as `ws` builds them (unmasked, server side). */
-function framePieces(data: RawData): Buffer[] {
-  if (typeof data === "string") return Sender.frame(Buffer.from(data, "utf8"), TEXT_FRAME);
+/**
+ * A complete text frame (RFC 6455 §5.2: FIN, opcode 1, unmasked from a server) of
+ * `prefix` (one ASCII character code, or -1 for none) followed by `text`, in one buffer.
+ * hot path: one allocation and one UTF-8 encoding per message, where building it with
+ * `Sender.frame` takes a payload buffer, a header buffer and a copy to join them. The bytes
+ * are exactly `Sender.frame`'s (a property test compares them).
+ */
+export function frameText(prefix: number, text: string): Buffer {
+  const prefixLength = prefix === -1 ? 0 : 1;
+  const length = prefixLength + Buffer.byteLength(text, "utf8");
+  const header = length < 126 ? 2 : length < 65_536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(header + length);
+  frame[0] = 0x81;
+  if (header === 2) {
+    frame[1] = length;
+  } else if (header === 4) {
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeUInt16BE(0, 2);
+    frame.writeUIntBE(length, 4, 6);
+  }
+  if (prefixLength === 1) frame[header] = prefix;
+  frame.write(text, header + prefixLength, "utf8");
+  return frame;
+}
+
+/** A binary frame's header and payload, as `ws` builds them (the payload is not copied). */
+function binaryFramePieces(data: Uint8Array): Buffer[] {
   return Sender.frame(toNodeBuffer(data), BINARY_FRAME);
 }
 
@@ -89,14 +109,12 @@ function framePieces(data: RawData): Buffer[] {
  * connection of a broadcast (text data gets the `4` prefix; binary data is sent as it is).
  */
 export function encodeWebSocketFrame(data: RawData): PreEncodedFrame {
-  const pieces = framePieces(typeof data === "string" ? `4${data}` : data);
-  return { bytes: pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces) };
+  if (typeof data === "string") return { bytes: frameText(CHAR_MESSAGE, data) };
+  return { bytes: Buffer.concat(binaryFramePieces(data)) };
 }
 
 /** A {@link Transport} over one `ws` WebSocket. */
 export class WebSocketTransport implements Transport {
-  /** Always `"websocket"`. */
-  readonly name = "websocket" as const;
   readonly #ws: WebSocket;
   /** The connection's socket, written to directly; null when `ws` must write (deflate). */
   readonly #socket: Duplex | null;
@@ -129,6 +147,11 @@ export class WebSocketTransport implements Transport {
     }
   }
 
+  /** Always `"websocket"`. */
+  get name(): "websocket" {
+    return "websocket";
+  }
+
   /** True while open and not backed up: earlier writes have reached the OS. */
   get writable(): boolean {
     return !this.#isClosed && !this.#isBackedUp && this.#ws.bufferedAmount === 0;
@@ -158,7 +181,8 @@ export class WebSocketTransport implements Transport {
         this.#sendWithWs(data, packet.compress !== false, packet.callback);
         continue;
       }
-      this.#queuePieces(framePieces(data), packet.volatile === true);
+      if (typeof data === "string") this.#queue(frameText(-1, data), packet.volatile === true);
+      else this.#queuePieces(binaryFramePieces(data), packet.volatile === true);
       if (packet.callback !== undefined) this.#addCallback(packet.callback);
     }
   }
@@ -166,12 +190,12 @@ export class WebSocketTransport implements Transport {
   /** @see Transport.sendMessage */
   sendMessage(data: RawData, compress: boolean, callback?: () => void): void {
     // hot path: one frame, no packet object, written at the end of the turn.
-    const encoded = typeof data === "string" ? `4${data}` : data;
     if (this.#socket === null) {
-      this.#sendWithWs(encoded, compress, callback);
+      this.#sendWithWs(typeof data === "string" ? `4${data}` : data, compress, callback);
       return;
     }
-    this.#queuePieces(framePieces(encoded), false);
+    if (typeof data === "string") this.#queue(frameText(CHAR_MESSAGE, data), false);
+    else this.#queuePieces(binaryFramePieces(data), false);
     if (callback !== undefined) this.#addCallback(callback);
   }
 
