@@ -136,20 +136,27 @@ describe("engine write coalescing", () => {
     harness = undefined;
   });
 
-  it("delivers, in order, many messages sent in one turn", async () => {
-    harness = await startEngine({ transports: ["websocket"] });
-    const serverSide = harness.nextConnection();
-    const client = harness.rawWebSocket("&transport=websocket");
-    await client.opened();
-    const session = await serverSide;
-    await client.next(); // open packet
-    for (let i = 0; i < 100; i++) session.send(`m${i}`);
-    session.send(Buffer.from([7, 7]));
-    assert.ok(session.sendShared(["shared", Buffer.from([9])]));
-    for (let i = 0; i < 100; i++) assert.equal(await client.next(), `4m${i}`);
-    assert.deepEqual([...((await client.next()) as Buffer)], [7, 7]);
-    assert.equal(await client.next(), "4shared");
-    assert.deepEqual([...((await client.next()) as Buffer)], [9]);
-    await until(() => session.bufferedAmount === 0, 3000, "the buffer to empty");
-  });
+  for (const perMessageDeflate of [false, true]) {
+    it(`delivers, in order, many messages sent in one turn (permessage-deflate ${perMessageDeflate})`, async () => {
+      harness = await startEngine({ transports: ["websocket"], perMessageDeflate });
+      await deliversInOrder(harness);
+    });
+  }
 });
+
+/** Many messages sent in one turn, text, binary and shared, arrive whole and in order. */
+async function deliversInOrder(harness: EngineHarness): Promise<void> {
+  const serverSide = harness.nextConnection();
+  const client = harness.rawWebSocket("&transport=websocket");
+  await client.opened();
+  const session = await serverSide;
+  await client.next(); // open packet
+  for (let i = 0; i < 100; i++) session.send(`m${i}`);
+  session.send(Buffer.from([7, 7]));
+  assert.ok(session.sendShared(["shared", Buffer.from([9])]));
+  for (let i = 0; i < 100; i++) assert.equal(await client.next(), `4m${i}`);
+  assert.deepEqual([...((await client.next()) as Buffer)], [7, 7]);
+  assert.equal(await client.next(), "4shared");
+  assert.deepEqual([...((await client.next()) as Buffer)], [9]);
+  await until(() => session.bufferedAmount === 0, 3000, "the buffer to empty");
+}

@@ -10,6 +10,14 @@
  * closes only the session it came on; refused requests get engine.io's HTTP error codes
  * 0-5 and a `"connection_error"` event.
  *
+ * Writing is cheap and bounded. Over WebSocket, everything sent to a session in one turn of
+ * the event loop leaves in one `write()`, and `sendShared()` builds a broadcast's frame once
+ * for every session. What a session holds back for a slow client is bounded by
+ * `maxBufferedBytes` / `maxBufferedPackets`: volatile messages are dropped first, then the
+ * session closes with `"slow consumer"` (counted in `engine.metrics`). Layers above pace
+ * themselves with `socket.bufferedAmount` and the `"drain"` event, and may take messages
+ * through one {@link EngineSocketHandler} (`setHandler`) instead of listeners.
+ *
  * @example
  * import { createServer } from "node:http";
  * import { EngineServer } from "switchboard/engine";
