@@ -2,6 +2,7 @@
 
 import { rawTable, resultsTable, versusTable } from "./report.mjs";
 import { median } from "./stats.mjs";
+import { targetsSection } from "./targets.mjs";
 
 /** Median CPU (in cores) used on the box by processes other than the benchmark's, per scenario. */
 function backgroundSummary(runs) {
@@ -81,7 +82,15 @@ other processes during each scenario is listed below the tables.
 Columns:
 ${columnsSection(s.columns, s.excluded)}
 
-${chart}## Against raw ws
+${chart}## Targets (issue 5)
+
+The goals of issue 5, each a ratio to \`ws\` in this run, judged on the medians above for our
+server alone (\`switchboard-sioc\`, the official socket.io-client driving it) and for our
+server with our client (\`switchboard\`). Default echo mode (ack); connection-state recovery
+on, as by default.
+
+${targetsSection(s.rows, s.columns, s.params, s.baseline)}
+## Against raw ws
 
 ${table}
 
