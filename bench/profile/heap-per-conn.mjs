@@ -90,7 +90,9 @@ function summarize(file, why = [], oldIds = undefined) {
     }
     const edgeLabel = (e) => {
       const edgeType = edgeTypes[edges[e]];
-      return edgeType === "element" || edgeType === "hidden" ? `[${edgeType}]` : strings[edges[e + 1]];
+      return edgeType === "element" || edgeType === "hidden"
+        ? `[${edgeType}]`
+        : strings[edges[e + 1]];
     };
     let e = 0;
     for (let i = 0; i < nodes.length; i += width) {
