@@ -31,3 +31,47 @@ test("the window forgets the oldest ids, and a late answer for a forgotten id is
   assert.deepEqual(sent, [1]);
   assert.equal(ledger.admit(1), true);
 });
+
+test("the ring behaves like a map with a FIFO window (model-based)", async () => {
+  const fc = await import("fast-check");
+  const op = fc.oneof(
+    fc.record({ kind: fc.constant("admit" as const), id: fc.integer({ min: 0, max: 40 }) }),
+    fc.record({ kind: fc.constant("complete" as const), id: fc.integer({ min: 0, max: 40 }) }),
+    fc.record({ kind: fc.constant("forget" as const), id: fc.integer({ min: 0, max: 40 }) }),
+  );
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 8 }),
+      fc.array(op, { maxLength: 200 }),
+      (capacity, ops) => {
+        const ledger = new AckLedger(capacity);
+        const got: string[] = [];
+        ledger.attach((id, response) => got.push(`${id}:${response[0]}`));
+        // Reference: a FIFO list of at most `capacity` slots; a forgotten slot keeps its place.
+        const model: { id: number; response: string | null }[] = [];
+        const expected: string[] = [];
+        for (const { kind, id } of ops) {
+          const entry = model.find((e) => e.id === id);
+          if (kind === "admit") {
+            const runs = ledger.admit(id);
+            assert.equal(runs, entry === undefined);
+            if (entry === undefined) {
+              model.push({ id, response: null });
+              if (model.length > capacity) model.shift();
+            } else if (entry.response !== null) expected.push(`${id}:${entry.response}`);
+          } else if (kind === "complete") {
+            ledger.complete(id, [`r${id}`]);
+            if (entry?.response !== null && entry !== undefined) continue; // answered already
+            if (entry !== undefined) entry.response = `r${id}`;
+            expected.push(`${id}:r${id}`);
+          } else {
+            ledger.forget(id);
+            if (entry !== undefined && entry.response === null) entry.id = Number.NaN;
+          }
+        }
+        assert.deepEqual(got, expected);
+      },
+    ),
+    { numRuns: 300 },
+  );
+});

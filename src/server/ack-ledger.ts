@@ -15,10 +15,6 @@
  * that answers is always the one currently connected.
  */
 
-type Entry = { readonly done: false } | { readonly done: true; readonly response: unknown[] };
-
-const PENDING: Entry = { done: false };
-
 /** A ledger as plain data, for stores that serialise sessions: answered ids and responses. */
 export interface AckLedgerSnapshot {
   readonly capacity: number;
@@ -28,14 +24,24 @@ export interface AckLedgerSnapshot {
 /** Where acks go: the socket currently connected for this session, if any. */
 export type AckWriter = (id: number, response: unknown[]) => void;
 
-/** The ack ids one session has seen, bounded, oldest forgotten first. */
+/**
+ * The ack ids one session has seen, bounded, oldest forgotten first.
+ *
+ * hot path: every acked emit passes through `admit` and `complete`, so the ledger is a ring
+ * of two parallel arrays (ids, responses; `undefined` while pending) grown on demand up to
+ * `capacity`: no object per entry, no map churn. Clients number acks upwards, so an id above
+ * the highest seen is new without a search; only a resend scans, newest first.
+ */
 export class AckLedger {
-  readonly #entries = new Map<number, Entry>();
   readonly #capacity: number;
+  readonly #ids: number[] = [];
+  readonly #responses: (unknown[] | undefined)[] = [];
+  #next = 0; // the slot written next once the ring is full
+  #highest = -1;
   #writer: AckWriter | undefined;
 
   constructor(capacity: number) {
-    this.#capacity = capacity;
+    this.#capacity = Math.max(1, capacity);
   }
 
   /** Sets the socket that delivers acks from now on (undefined while disconnected). */
@@ -48,36 +54,62 @@ export class AckLedger {
    * duplicate, whose recorded response (if any) has been re-sent.
    */
   admit(id: number): boolean {
-    const entry = this.#entries.get(id);
-    if (entry === undefined) {
-      this.#entries.set(id, PENDING);
-      if (this.#entries.size > this.#capacity) {
-        const oldest = this.#entries.keys().next().value as number;
-        this.#entries.delete(oldest);
-      }
+    const slot = this.#find(id);
+    if (slot === -1) {
+      this.#insert(id, undefined);
       return true;
     }
-    if (entry.done) this.#writer?.(id, entry.response);
+    const response = this.#responses[slot];
+    if (response !== undefined) this.#writer?.(id, response);
     return false;
   }
 
   /** Forgets an emit that never reached its handler (refused by middleware). */
   forget(id: number): void {
-    if (this.#entries.get(id) === PENDING) this.#entries.delete(id);
+    const slot = this.#find(id);
+    if (slot !== -1 && this.#responses[slot] === undefined) this.#ids[slot] = Number.NaN;
   }
 
   /** Records the handler's response and sends it through the current socket. */
   complete(id: number, response: unknown[]): void {
-    const entry = this.#entries.get(id);
-    if (entry?.done === true) return; // an ack is sent at most once
-    // An entry pushed out of the window while its handler ran is answered, not recorded.
-    if (entry === PENDING) this.#entries.set(id, { done: true, response });
+    const slot = this.#find(id);
+    if (slot !== -1) {
+      if (this.#responses[slot] !== undefined) return; // an ack is sent at most once
+      this.#responses[slot] = response;
+    }
+    // An id pushed out of the window while its handler ran is answered, not recorded.
     this.#writer?.(id, response);
   }
 
   /** How many ack ids are remembered. */
   get size(): number {
-    return this.#entries.size;
+    return this.#ids.length;
+  }
+
+  #insert(id: number, response: unknown[] | undefined): void {
+    if (this.#ids.length < this.#capacity) {
+      this.#ids.push(id);
+      this.#responses.push(response);
+    } else {
+      this.#ids[this.#next] = id;
+      this.#responses[this.#next] = response;
+      this.#next = (this.#next + 1) % this.#capacity;
+    }
+    if (id > this.#highest) this.#highest = id;
+  }
+
+  /** The slot holding `id`, or -1. */
+  #find(id: number): number {
+    if (id > this.#highest) return -1;
+    const ids = this.#ids;
+    const length = ids.length;
+    // Newest first: the slot before `#next` (or the last pushed one), walking backwards.
+    let slot = length < this.#capacity ? length - 1 : (this.#next - 1 + length) % length;
+    for (let i = 0; i < length; i++) {
+      if (ids[slot] === id) return slot;
+      slot = slot === 0 ? length - 1 : slot - 1;
+    }
+    return -1;
   }
 
   /**
@@ -87,7 +119,15 @@ export class AckLedger {
    */
   toJSON(): AckLedgerSnapshot {
     const answered: [number, unknown[]][] = [];
-    for (const [id, entry] of this.#entries) if (entry.done) answered.push([id, entry.response]);
+    const length = this.#ids.length;
+    // Oldest first, so a revived ledger evicts in the same order.
+    let slot = length < this.#capacity ? 0 : this.#next;
+    for (let i = 0; i < length; i++) {
+      const response = this.#responses[slot];
+      if (response !== undefined && !Number.isNaN(this.#ids[slot]))
+        answered.push([this.#ids[slot]!, response]);
+      slot = slot + 1 === length ? 0 : slot + 1;
+    }
     return { capacity: this.#capacity, answered };
   }
 
@@ -100,7 +140,7 @@ export class AckLedger {
     const ledger = new AckLedger(capacity);
     for (const pair of answered) {
       if (!Array.isArray(pair) || !Number.isInteger(pair[0]) || !Array.isArray(pair[1])) continue;
-      ledger.#entries.set(pair[0] as number, { done: true, response: pair[1] as unknown[] });
+      ledger.#insert(pair[0] as number, pair[1] as unknown[]);
     }
     return ledger;
   }
