@@ -8,14 +8,18 @@
  * order. A packet the recovery store keeps (an EVENT without ack, not volatile) is not
  * delivered when it is sent, but when it is read back, by every node, this one included:
  * so all nodes deliver stored packets in stream order, and the offset appended to each one
- * is its entry id, from which any node can resume. Sessions of disconnected sockets are
- * written to Redis with a time to live of `maxDisconnectionDuration`. Responses to requests
- * go through pub/sub, to the requester's own channel (see {@link RedisAdapter}).
+ * is its entry id, from which any node can resume. Each node also keeps the stored packets
+ * it read back in memory (bounded by `maxPackets` and `maxDisconnectionDuration`), so a
+ * restore is one GETDEL, and XRANGE only reads what came before this node's reader started
+ * (once, for every restore that needs it). Sessions of disconnected sockets are written to
+ * Redis with a time to live of `maxDisconnectionDuration`. Responses to requests go through
+ * pub/sub, to the requester's own channel (see {@link RedisAdapter}).
  *
  * ```
  *   broadcast, request, heartbeat ─XADD─> stream ─XREAD (each node)─> local sockets / handlers
  *   response ─PUBLISH─> <key>-response#<nsp>#<uid># ─> the requesting node
- *   disconnect ─SET PX─> session key    reconnect (any node) ─GETDEL + XRANGE─> missed packets
+ *   disconnect ─SET PX─> session key    reconnect (any node) ─GETDEL─> session
+ *   missed packets <─ memory of what the reader read <─ XRANGE for older ones (after a restart)
  * ```
  */
 import type {
@@ -123,6 +127,8 @@ export class RedisStreamsAdapter extends RedisAdapter {
         ? undefined
         : new StreamRecoveryStore(client, links.reader, {
             streamKey: this.#streamKey,
+            nsp: port.name,
+            maxPackets: recovery.maxPackets,
             sessionKeyPrefix: opts.sessionKeyPrefix ?? "switchboard:session:",
             sessionTtl: recovery.maxDisconnectionDuration,
             catchUpMs: CATCH_UP_MS,
@@ -134,16 +140,24 @@ export class RedisStreamsAdapter extends RedisAdapter {
     this.#unregister = this.#links.reader.register(this.port.name, (entry) => this.#onEntry(entry));
     this.#ready = this.#links.open().then(() => {
       this.#isReady = true;
+      // Every entry after the reader's last id reaches this namespace's handler from now on.
+      this.#store?.start(this.#links.reader.lastId);
     });
     await this.#ready;
     await super.init();
   }
 
-  /** Waits for sessions being persisted (a closing server persists them), then closes. */
+  /**
+   * Waits for sessions being persisted (a closing server persists them) and restored (a
+   * restore whose client left meanwhile puts its session back), then closes.
+   */
   override async close(): Promise<void> {
     if (this.#isClosed) return;
     this.#isClosed = true;
-    await Promise.allSettled([...this.#pending]);
+    while (this.#pending.size > 0) {
+      await Promise.allSettled([...this.#pending]);
+      await new Promise((resolve) => setImmediate(resolve)); // for the put-backs to start
+    }
     this.#unregister?.();
     await super.close();
     await this.#links.release();
@@ -160,7 +174,8 @@ export class RedisStreamsAdapter extends RedisAdapter {
       return;
     }
     const ready = this.#ready;
-    if (!this.isConnected() || ready === undefined) {
+    // Before the links are open (init under way), the append waits for them below.
+    if (ready === undefined || (this.#isReady && !this.isConnected())) {
       this.reportError(this.#notConnected("store a broadcast"));
       this.#deliver(this.#withNewestOffset(packet), opts);
       return;
@@ -223,13 +238,19 @@ export class RedisStreamsAdapter extends RedisAdapter {
    * Reads the session and its missed packets from Redis; with this node's live ack ledger
    * when the session was persisted here, else the stored snapshot.
    */
-  override async restoreSession(
+  override restoreSession(
     pid: string,
     offset: string | undefined,
   ): Promise<RecoveredSession | undefined> {
+    const restoring = this.#restore(pid, offset);
+    this.#track(restoring);
+    return restoring;
+  }
+
+  async #restore(pid: string, offset: string | undefined): Promise<RecoveredSession | undefined> {
     if (this.#store === undefined) return undefined;
     if (!this.isConnected()) throw this.#notConnected("restore a session");
-    const restored = await this.#store.restore(pid, offset, this.port.name);
+    const restored = await this.#store.restore(pid, offset);
     const live = this.#ledgers.take(pid);
     if (restored === undefined) return undefined;
     const { node: _, acks: stored, ...session } = restored.session;
@@ -252,6 +273,7 @@ export class RedisStreamsAdapter extends RedisAdapter {
     }
     if (value.kind !== "stored" || this.#store === undefined) return;
     const { broadcast } = value;
+    this.#store.onStored(broadcast);
     if (broadcast.isLocal && broadcast.uid !== this.uid) return;
     const data = [...broadcast.packet.data, broadcast.id];
     const packet: SocketPacket = { type: SocketPacketType.EVENT, nsp: this.port.name, data };

@@ -4,18 +4,21 @@
  * time to live. Any node can restore any session, so a client recovers on another node, or
  * on its own node after a restart.
  *
+ * Missed packets are read from memory: the {@link StreamCache} of recent stored broadcasts
+ * the reader delivered. A restore from an offset older than the cache first extends the
+ * cache back to that offset with XRANGE (one read at a time, shared by concurrent
+ * restores), so that when a server restarts and every client comes back with an offset
+ * from before, the stream is read once, not once per client (and again on each retry of a
+ * client whose new connection was cut while its restore ran).
+ *
  * A restore is honest: it returns undefined (the client is told `recovered === false`) when
  * the session expired or was already restored, or when the entry at the client's offset is
  * gone (trimmed by `MAXLEN`, or lost with a Redis restart), since entries after it may be
  * gone too.
  */
-import type { Room } from "../adapter/adapter.js";
-import {
-  decodeSession,
-  encodeSession,
-  isForRooms,
-  type StoredSession,
-} from "../adapter/session-codec.js";
+import type { StoredSession } from "../adapter/session-codec.js";
+import { decodeSession, encodeSession } from "../adapter/session-codec.js";
+import { StreamCache } from "./stream-cache.js";
 import {
   compareStreamIds,
   decodeStreamEntry,
@@ -23,18 +26,23 @@ import {
   isStreamId,
   parseXRangeReply,
   type RawStreamEntry,
+  type StreamBroadcast,
 } from "./stream-codec.js";
 import { AS_BUFFERS, type RedisStreamsClient, type StreamReader } from "./stream-reader.js";
 
-/** Entries read per XRANGE while collecting a session's missed packets. */
+/** Entries read per XRANGE while extending the cache back. */
 const PAGE = 500;
 
 /** Settings of the store. */
 export interface StreamStoreOptions {
   readonly streamKey: string;
+  /** The namespace whose stored broadcasts the store restores. */
+  readonly nsp: string;
   readonly sessionKeyPrefix: string;
-  /** How long a session is kept, in ms (`maxDisconnectionDuration`). */
+  /** How long a session is kept, in ms (`maxDisconnectionDuration`); also the cache's max age. */
   readonly sessionTtl: number;
+  /** How many stored broadcasts the cache keeps (`maxPackets`). */
+  readonly maxPackets: number;
   /** How long a restore waits for this node's reader to reach the client's offset, in ms. */
   readonly catchUpMs: number;
 }
@@ -45,16 +53,33 @@ export interface RestoredFromStream {
   readonly missedPackets: unknown[][];
 }
 
-/** Stored broadcasts and sessions in Redis, for one Redis client. */
+/** Stored broadcasts and sessions of one namespace in Redis, for one Redis client. */
 export class StreamRecoveryStore {
   readonly #client: RedisStreamsClient;
   readonly #reader: StreamReader;
   readonly #options: StreamStoreOptions;
+  readonly #cache: StreamCache;
+  // The reading that extends the cache back, while one runs (one at a time).
+  #extending: Promise<boolean> | undefined;
 
   constructor(client: RedisStreamsClient, reader: StreamReader, options: StreamStoreOptions) {
     this.#client = client;
     this.#reader = reader;
     this.#options = options;
+    this.#cache = new StreamCache({ maxPackets: options.maxPackets, maxAge: options.sessionTtl });
+  }
+
+  /**
+   * Starts caching: the reader's last id, at a moment when every entry after it reaches
+   * {@link StreamRecoveryStore.onStored}.
+   */
+  start(lastId: string | undefined): void {
+    this.#cache.start(lastId);
+  }
+
+  /** Records a stored broadcast of the namespace the reader delivered. */
+  onStored(broadcast: StreamBroadcast): void {
+    this.#cache.add(broadcast);
   }
 
   /** Keeps a session for `sessionTtl` ms. */
@@ -65,15 +90,13 @@ export class StreamRecoveryStore {
   }
 
   /**
-   * Takes the session (at most once: GETDEL) and reads what it missed in namespace `nsp`
-   * after `offset` (or after its start when the client got no packet), up to the last entry
-   * this node's reader delivered: later entries reach the socket live.
+   * Takes the session (at most once: GETDEL) and what it missed after `offset` (or after
+   * its start when the client got no packet), up to the last entry this node's reader
+   * delivered: later entries reach the socket live. The list is read from the cache in the
+   * turn of the event loop that ends the restore, so no entry falls between replay and
+   * live delivery.
    */
-  async restore(
-    pid: string,
-    offset: string | undefined,
-    nsp: string,
-  ): Promise<RestoredFromStream | undefined> {
+  async restore(pid: string, offset: string | undefined): Promise<RestoredFromStream | undefined> {
     const key = this.#options.sessionKeyPrefix + pid;
     const raw = await this.#client.sendCommand(["GETDEL", key], AS_BUFFERS);
     if (!(raw instanceof Uint8Array)) return undefined;
@@ -83,58 +106,64 @@ export class StreamRecoveryStore {
     if (!isStreamId(from)) return undefined;
     // The client may have read entries (on another node) this node's reader has not reached.
     if (!(await this.#reader.waitFor(from, this.#options.catchUpMs))) return undefined;
-    const missedPackets = await this.#readAfter(from, nsp, session);
-    return missedPackets === undefined ? undefined : { session, missedPackets };
+    let isExtended = false;
+    for (;;) {
+      const cached = this.#cache.from;
+      if (cached !== undefined && compareStreamIds(from, cached) >= 0) {
+        const missedPackets = this.#cache.collect(from, session);
+        return missedPackets === undefined ? undefined : { session, missedPackets };
+      }
+      // Extended, and still not covered: the cache is too small for what was missed.
+      if (cached === undefined || isExtended) return undefined;
+      if (this.#extending !== undefined) {
+        await this.#extending; // another restore's reading: it may cover this one too
+        continue;
+      }
+      isExtended = true;
+      const extending = this.#readBack(from, cached);
+      this.#extending = extending;
+      const isRead = await extending.finally(() => {
+        if (this.#extending === extending) this.#extending = undefined;
+      });
+      if (!isRead) return undefined;
+    }
   }
 
   /**
-   * The session's packets after `from`, up to the reader's last id. Pages until it reaches
-   * the reader, which may move on meanwhile; the last check and the caller's restore run
-   * in one turn of the event loop, so no entry falls between replay and live delivery.
+   * Reads the stored broadcasts of the namespace from entry `id` to where the cache starts
+   * and prepends them. False when entry `id` is gone (trimmed, or lost with a Redis restart).
    */
-  async #readAfter(
-    from: string,
-    nsp: string,
-    session: StoredSession,
-  ): Promise<unknown[][] | undefined> {
-    const rooms = new Set<Room>(session.rooms);
-    const missed: unknown[][] = [];
-    let start = from;
-    let isFirst = true;
+  async #readBack(id: string, end: string): Promise<boolean> {
+    const older: StreamBroadcast[] = [];
+    let first: string | undefined;
+    let start = id;
     for (;;) {
-      const end = this.#reader.lastId;
-      if (end === undefined) return undefined;
-      if (!isFirst && compareStreamIds(start, end) >= 0) return missed;
-      const page = await this.#range(isFirst ? start : `(${start}`, end);
-      if (isFirst) {
-        // The offset's own entry must still be there: if it was trimmed, so may later ones.
-        if (page[0]?.id !== from) return undefined;
-        page.shift();
-        isFirst = false;
+      const page = await this.#range(start, end);
+      first ??= page[0]?.id;
+      for (const entry of page) {
+        const broadcast = this.#storedOf(entry);
+        if (broadcast !== undefined) older.push(broadcast);
       }
-      for (const entry of page) collectMissed(entry, nsp, session, rooms, missed);
       const last = page[page.length - 1];
-      start = last !== undefined && page.length >= PAGE - 1 ? last.id : end;
+      if (last === undefined || page.length < PAGE || last.id === end) break;
+      start = `(${last.id}`;
     }
+    if (first === undefined) return false;
+    // Everything after the oldest entry left is there: the cache may start at it anyway.
+    return this.#cache.prepend(older, first, end) && first === id;
+  }
+
+  #storedOf(entry: RawStreamEntry): StreamBroadcast | undefined {
+    if (!isStoredEntry(entry) || entry.fields.get("nsp")?.toString() !== this.#options.nsp) {
+      return undefined;
+    }
+    const decoded = decodeStreamEntry(entry);
+    // A malformed entry is never delivered either.
+    return decoded.ok && decoded.value.kind === "stored" ? decoded.value.broadcast : undefined;
   }
 
   async #range(start: string, end: string): Promise<RawStreamEntry[]> {
     const args = ["XRANGE", this.#options.streamKey, start, end, "COUNT", String(PAGE)];
     return parseXRangeReply(await this.#client.sendCommand(args, AS_BUFFERS));
   }
-}
-
-function collectMissed(
-  entry: RawStreamEntry,
-  nsp: string,
-  session: StoredSession,
-  rooms: ReadonlySet<Room>,
-  missed: unknown[][],
-): void {
-  if (!isStoredEntry(entry) || entry.fields.get("nsp")?.toString() !== nsp) return;
-  const decoded = decodeStreamEntry(entry);
-  if (!decoded.ok || decoded.value.kind !== "stored") return; // malformed: never delivered either
-  const { broadcast } = decoded.value;
-  if (broadcast.isLocal && broadcast.uid !== session.node) return;
-  if (isForRooms(rooms, broadcast.opts)) missed.push([...broadcast.packet.data, broadcast.id]);
 }

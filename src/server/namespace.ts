@@ -74,6 +74,8 @@ export class Namespace<
     Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
   >();
   readonly #persisting = new Map<string, Promise<unknown>>();
+  // Sessions being restored: one restore per session at a time.
+  readonly #restoring = new Map<string, Promise<void>>();
   readonly #ready: Promise<void>;
   readonly #fns: Middleware<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>[] = [];
   #ackId = 0;
@@ -247,10 +249,14 @@ export class Namespace<
     auth: unknown,
     onConnected: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
   ): void {
+    const recovery = this.server.recovery === undefined ? undefined : recoveryAuth(auth);
     // Joins wait for the adapter to be ready (a cluster adapter subscribing, a stream
-    // reader starting), so a first socket gets a start offset and its broadcasts.
-    this.#ready
-      .then(() => this.#restore(auth))
+    // reader starting), so a first socket gets a start offset and its broadcasts. A restore
+    // also waits for an earlier one of the same session: a client whose connection was cut
+    // while its session was restored comes back at once, and finds the session put back.
+    const previous = recovery === undefined ? undefined : this.#restoring.get(recovery.pid);
+    const admitted = Promise.all([this.#ready, previous])
+      .then(() => this.#restore(recovery))
       .then(
         (session) => this.#admit(client, auth, session, onConnected),
         (err: unknown) => {
@@ -259,20 +265,24 @@ export class Namespace<
           this.#admit(client, auth, undefined, onConnected);
         },
       );
+    if (recovery === undefined) return;
+    const done = (): void => {
+      if (this.#restoring.get(recovery.pid) === settled) this.#restoring.delete(recovery.pid);
+    };
+    const settled = admitted.then(done, done);
+    this.#restoring.set(recovery.pid, settled);
   }
 
-  async #restore(auth: unknown): Promise<RecoveredSession | undefined> {
-    if (this.server.recovery === undefined || typeof auth !== "object" || auth === null)
-      return undefined;
-    const { pid, offset } = auth as { pid?: unknown; offset?: unknown };
-    if (typeof pid !== "string" || (offset !== undefined && typeof offset !== "string"))
-      return undefined;
+  async #restore(
+    recovery: { pid: string; offset: string | undefined } | undefined,
+  ): Promise<RecoveredSession | undefined> {
+    if (recovery === undefined) return undefined;
     // The client may come back before this server noticed its old connection died (a cut
     // TCP connection, a pending ping timeout): that connection is taken over, so the
     // session can be restored instead of forked.
-    this.#byPid.get(pid)?.takeOver();
-    await this.#persisting.get(pid);
-    return this.adapter.restoreSession(pid, offset);
+    this.#byPid.get(recovery.pid)?.takeOver();
+    await this.#persisting.get(recovery.pid);
+    return this.adapter.restoreSession(recovery.pid, recovery.offset);
   }
 
   /** Records a session being persisted, so a restore of that pid waits for it. @internal */
@@ -289,7 +299,10 @@ export class Namespace<
     session: RecoveredSession | undefined,
     onConnected: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
   ): void {
-    if (client.conn.readyState !== "open") return; // the client left meanwhile
+    if (client.conn.readyState !== "open") {
+      this.#putBack(session); // the client left meanwhile: its next try restores the session
+      return;
+    }
     const handshake = buildHandshake(
       client.conn.request,
       client.conn.remoteAddress,
@@ -297,7 +310,10 @@ export class Namespace<
     );
     const id = session?.sid ?? randomId();
     const pid = this.server.recovery === undefined ? undefined : (session?.pid ?? randomId());
-    const socket = new Socket(this, client, id, handshake, pid, this.adapter.lastOffset());
+    // A restored session keeps its start: a client that got no packet yet (its missed ones
+    // may never reach it) must find them all again on its next recovery.
+    const start = session === undefined ? this.adapter.lastOffset() : session.startOffset;
+    const socket = new Socket(this, client, id, handshake, pid, start);
     const connect = (): void => {
       this.sockets.set(socket.id, socket);
       if (pid !== undefined) this.#byPid.set(pid, socket);
@@ -311,7 +327,10 @@ export class Namespace<
       return;
     }
     runMiddlewares(this.#fns, socket, (err) => {
-      if (client.conn.readyState !== "open") return; // the client left while middleware ran
+      if (client.conn.readyState !== "open") {
+        this.#putBack(session); // the client left while middleware ran
+        return;
+      }
       if (err === undefined) {
         connect();
         return;
@@ -327,6 +346,16 @@ export class Namespace<
         {},
       );
     });
+  }
+
+  /** Persists again a restored session that no socket took (a restore is at most once). */
+  #putBack(session: RecoveredSession | undefined): void {
+    if (session === undefined) return;
+    const { missedPackets: _, ...persisted } = session;
+    const done = this.adapter.persistSession(persisted).catch((err: unknown) => {
+      this.server.log(`${this.name}: could not persist session ${session.pid}: ${String(err)}`);
+    });
+    this.trackPersist(session.pid, done);
   }
 
   /** Forgets a disconnected socket. @internal */
@@ -375,6 +404,15 @@ export class Namespace<
       nextAckId: () => this.nextAckId(),
     };
   }
+}
+
+/** The recovery fields of a CONNECT's auth payload, when it has valid ones. */
+function recoveryAuth(auth: unknown): { pid: string; offset: string | undefined } | undefined {
+  if (typeof auth !== "object" || auth === null) return undefined;
+  const { pid, offset } = auth as { pid?: unknown; offset?: unknown };
+  if (typeof pid !== "string" || (offset !== undefined && typeof offset !== "string"))
+    return undefined;
+  return { pid, offset };
 }
 
 /** The auth payload without the recovery fields the client adds (`pid`, `offset`). */

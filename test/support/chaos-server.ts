@@ -1,0 +1,51 @@
+// A Switchboard server process for the restart chaos test: Redis Streams adapter (so
+// sessions and missed packets outlive the process), handler runs reported to the parent.
+import { createServer } from "node:http";
+import { createRedisStreamsAdapter } from "../../src/redis/index.js";
+import { Server } from "../../src/server/index.js";
+import { redisClient } from "../cluster/redis-fixture.js";
+
+const port = Number(process.env.PORT);
+const client = await redisClient(process.env.REDIS_URL!);
+const http = createServer();
+const io = new Server(http, {
+  // CHAOS_ADAPTER=memory runs the same scenario on the default adapter (no restart then).
+  ...(process.env.CHAOS_ADAPTER === "memory" ? {} : { adapter: createRedisStreamsAdapter(client) }),
+  connectionStateRecovery: { maxPackets: 100_000, maxDisconnectionDuration: 60_000 },
+  pingInterval: 1000,
+  pingTimeout: 1000,
+});
+
+// Handler runs go to the parent in batches: [clientKey, seq] pairs.
+let handled: [number, number][] = [];
+const flush = setInterval(() => {
+  if (handled.length === 0) return;
+  process.send?.({ type: "handled", runs: handled });
+  handled = [];
+}, 10);
+
+io.on("connection", (socket) => {
+  const key = Number(socket.handshake.auth.key);
+  if (!socket.recovered) socket.join(`user:${key}`);
+  socket.on("m", (seq: number, ack: (n: number) => void) => {
+    handled.push([key, seq]);
+    ack(seq);
+  });
+});
+
+process.on("message", async (msg: { type: string; batch?: [number, number][] }) => {
+  if (msg.type === "emit") {
+    for (const [key, seq] of msg.batch!) io.to(`user:${key}`).emit("m", seq);
+  } else if (msg.type === "stop") {
+    // A graceful restart: sockets are closed with "server shutting down" and their sessions
+    // persisted in Redis before the process exits.
+    await io.close();
+    clearInterval(flush);
+    if (handled.length > 0) process.send?.({ type: "handled", runs: handled });
+    await client.close();
+    process.send?.({ type: "stopped" });
+    process.exit(0);
+  }
+});
+process.on("disconnect", () => process.exit(0));
+http.listen(port, "127.0.0.1", () => process.send?.({ type: "ready" }));
