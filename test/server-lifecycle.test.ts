@@ -46,6 +46,12 @@ describe("disconnect reasons", () => {
     const clientSide = waitFor(client, "disconnect");
     socket.disconnect(true);
     assert.equal((await clientSide)[0], "io server disconnect");
+    // The close is graceful (buffered packets flush first, an upgrade in flight may finish),
+    // so the session goes a moment after the client saw the DISCONNECT.
+    const deadline = Date.now() + 2000;
+    while (server.io.engine.clientsCount > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
     assert.equal(server.io.engine.clientsCount, 0);
   });
 
