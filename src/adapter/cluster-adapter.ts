@@ -138,7 +138,7 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
   }
 
   override broadcast(packet: SocketPacket, opts: BroadcastOptions): void {
-    if (opts.flags.local !== true && !this.#isLocalSocket(opts)) {
+    if (opts.flags.local !== true && !this.isLocalSocket(opts)) {
       this.#publish({
         type: ClusterMessageType.BROADCAST,
         data: { packet: toWirePacket(packet), opts: toWireOptions(opts) },
@@ -366,7 +366,7 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
    * on another node joining a room named after this socket's id would be missed; Socket.IO
    * code does not do that.)
    */
-  #isLocalSocket(opts: BroadcastOptions): boolean {
+  protected isLocalSocket(opts: BroadcastOptions): boolean {
     if (opts.rooms.size !== 1 || opts.except.size !== 0) return false;
     for (const room of opts.rooms) return this.socketRooms(room) !== undefined;
     return false;

@@ -158,7 +158,7 @@ export class NatsJetStreamAdapter extends NatsAdapter {
       this.#deliver(this.#withNewestOffset(packet), opts);
       return;
     }
-    const kind = opts.flags.local === true || this.#isLocalSocket(opts) ? "l" : "s";
+    const kind = opts.flags.local === true || this.isLocalSocket(opts) ? "l" : "s";
     const message = {
       uid: this.uid,
       nsp: this.port.name,
@@ -340,13 +340,6 @@ export class NatsJetStreamAdapter extends NatsAdapter {
   /** Delivers to this node's sockets only (through the base adapters' local path). */
   #deliver(packet: SocketPacket, opts: BroadcastOptions): void {
     super.broadcast(packet, { ...opts, flags: { ...opts.flags, local: true } });
-  }
-
-  /** A packet for one socket of this node (a `socket.emit`): other nodes skip it. */
-  #isLocalSocket(opts: BroadcastOptions): boolean {
-    if (opts.rooms.size !== 1 || opts.except.size !== 0) return false;
-    for (const room of opts.rooms) return this.socketRooms(room) !== undefined;
-    return false;
   }
 
   #track(promise: Promise<unknown>): void {

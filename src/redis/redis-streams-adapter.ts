@@ -180,7 +180,7 @@ export class RedisStreamsAdapter extends RedisAdapter {
       this.#deliver(this.#withNewestOffset(packet), opts);
       return;
     }
-    const isLocal = opts.flags.local === true || this.#isLocalSocket(opts);
+    const isLocal = opts.flags.local === true || this.isLocalSocket(opts);
     const fields = encodeStoredFields(
       this.uid,
       this.port.name,
@@ -294,13 +294,6 @@ export class RedisStreamsAdapter extends RedisAdapter {
   /** Delivers to this node's sockets only (through the base adapters' local path). */
   #deliver(packet: SocketPacket, opts: BroadcastOptions): void {
     super.broadcast(packet, { ...opts, flags: { ...opts.flags, local: true } });
-  }
-
-  /** A packet for one socket of this node (a `socket.emit`): other nodes skip its entry. */
-  #isLocalSocket(opts: BroadcastOptions): boolean {
-    if (opts.rooms.size !== 1 || opts.except.size !== 0) return false;
-    for (const room of opts.rooms) return this.socketRooms(room) !== undefined;
-    return false;
   }
 
   #track(promise: Promise<unknown>): void {
