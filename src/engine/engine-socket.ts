@@ -22,6 +22,7 @@ import type { HeartbeatTarget } from "./heartbeat.js";
 import { isWithinBounds, OutgoingBuffer, sizeOf } from "./outgoing-buffer.js";
 import type { SessionContext } from "./session-context.js";
 import { SessionEmitter } from "./session-emitter.js";
+import { shareHeaderValues } from "./session-headers.js";
 import type {
   EngineCloseReason,
   EngineReadyState,
@@ -71,6 +72,7 @@ export class EngineSocket extends SessionEmitter<EngineSocketEvents> {
     super();
     this.id = init.id;
     this.request = init.request;
+    shareHeaderValues(init.request.headers);
     this.#ctx = init.context;
     this.#hooks = new EngineSocket.#Hooks(this);
     this.#transport = init.transport;

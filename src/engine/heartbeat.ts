@@ -41,7 +41,9 @@ export class DeadlineQueue<T> {
   /** Schedules `item` (again) for `delay` ms from now. */
   add(item: T): void {
     this.#due.delete(item);
-    this.#due.set(item, performance.now() + this.#delay);
+    // Memory per idle session: a whole number of ms is stored in the map entry itself; a
+    // fractional one would be a 16-byte heap number per session.
+    this.#due.set(item, Math.ceil(performance.now() + this.#delay));
     if (this.#timer === undefined) this.#arm(this.#delay);
   }
 

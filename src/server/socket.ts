@@ -80,8 +80,6 @@ export class Socket<
   readonly handshake: Handshake;
   /** The namespace this socket belongs to. */
   readonly nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
-  /** Application data; visible to `fetchSockets()` on every node. */
-  data: SocketData = {} as SocketData;
   /** Whether the socket is connected to its namespace. */
   connected = false;
   /** Whether this socket's state was recovered after a reconnection. */
@@ -89,6 +87,8 @@ export class Socket<
   /** The private session id a client presents to recover this socket; undefined when recovery is off. */
   readonly pid: string | undefined;
   readonly #startOffset: string | undefined;
+  // Memory per idle connection: `data` is created on first read (most apps never use it).
+  #data: SocketData | undefined;
   #ownRoom: ReadonlySet<Room> | undefined;
   #ledger: AckLedger | undefined;
   readonly #client: Client;
@@ -112,6 +112,16 @@ export class Socket<
     this.handshake = handshake;
     this.pid = pid;
     this.#startOffset = startOffset;
+  }
+
+  /** Application data; visible to `fetchSockets()` on every node. */
+  get data(): SocketData {
+    this.#data ??= {} as SocketData;
+    return this.#data;
+  }
+
+  set data(value: SocketData) {
+    this.#data = value;
   }
 
   /** The underlying Engine.IO connection. */
@@ -356,7 +366,7 @@ export class Socket<
     if (session === undefined) return;
     this.recovered = true;
     this.#ledger = AckLedger.revive(session.acks, this.nsp.server.recovery?.maxAcks ?? 1000);
-    this.#ledger?.attach(this.#writeAck);
+    this.#ledger?.attach(this.#ackWriter());
     this.join(session.rooms);
     this.data = session.data as SocketData;
     for (const missed of session.missedPackets) {
@@ -456,18 +466,23 @@ export class Socket<
     if (this.pid === undefined) return undefined;
     if (this.#ledger === undefined) {
       this.#ledger = new AckLedger(this.nsp.server.recovery?.maxAcks ?? 1000);
-      this.#ledger.attach(this.#writeAck);
+      this.#ledger.attach(this.#ackWriter());
     }
     return this.#ledger;
   }
 
-  readonly #writeAck = (id: number, response: unknown[]): void => {
+  /** The ledger's way to this socket; made only for sessions that have a ledger. */
+  #ackWriter(): (id: number, response: unknown[]) => void {
+    return (id, response) => this.#writeAck(id, response);
+  }
+
+  #writeAck(id: number, response: unknown[]): void {
     if (!this.connected) return; // the client will resend, and get it from the ledger
     this.#client.writePacket(
       { type: SocketPacketType.ACK, nsp: this.nsp.name, id, data: response },
       {},
     );
-  };
+  }
 
   #dispatch(args: unknown[]): void {
     if (!this.connected) return; // a packet that raced a disconnect is dropped
