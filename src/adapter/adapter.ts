@@ -107,6 +107,30 @@ export interface NamespacePort {
   nextAckId(): number;
 }
 
+/** Answers a request from another node; `signal` aborts when the requester gives up. */
+export type NodeRequestHandler = (body: unknown, signal: AbortSignal) => Promise<unknown>;
+
+/**
+ * Optional capability of an adapter spanning several nodes: a request to ONE node, answered
+ * by the handler that node registered. The server uses it so that polling works without
+ * sticky sessions: a node that receives a polling request for a session it does not hold
+ * forwards it to the node that does (see the README, "No sticky sessions").
+ */
+export interface NodeChannel {
+  /** This node's id, as the other nodes address it. */
+  readonly uid: string;
+  /** Whether `uid` is another node that is alive right now. */
+  isLiveNode(uid: string): boolean;
+  /**
+   * Sends `body` (anything MessagePack carries) to node `uid` and resolves with its
+   * handler's answer. Rejects at once when that node is gone or the broker is down, after
+   * `timeout` ms without an answer, or when `signal` aborts; the node is told it can stop.
+   */
+  requestNode(uid: string, body: unknown, timeout: number, signal?: AbortSignal): Promise<unknown>;
+  /** Sets (or removes, with undefined) what answers the other nodes' requests. */
+  setNodeRequestHandler(handler: NodeRequestHandler | undefined): void;
+}
+
 /** The adapter contract. One instance serves one namespace. */
 export interface Adapter {
   /** Connects to the backing service, if any. */
@@ -169,6 +193,9 @@ export interface Adapter {
    * is unknown, expired, or its packets are no longer stored.
    */
   restoreSession(pid: string, offset: string | undefined): Promise<RecoveredSession | undefined>;
+
+  /** Requests to one node, when the adapter spans several (optional capability). */
+  readonly nodeChannel?: NodeChannel;
 }
 
 /** Builds an adapter for a namespace; pass one as the `adapter` server option. */

@@ -18,7 +18,15 @@
 import { randomBytes } from "node:crypto";
 import { AdapterError, ErrorCode, TimeoutError } from "../errors.js";
 import type { SocketPacket } from "../protocol/socket-packet.js";
-import type { BroadcastOptions, NamespacePort, Room, SocketDetails, SocketId } from "./adapter.js";
+import type {
+  BroadcastOptions,
+  NamespacePort,
+  NodeChannel,
+  NodeRequestHandler,
+  Room,
+  SocketDetails,
+  SocketId,
+} from "./adapter.js";
 import {
   type ClusterMessage,
   ClusterMessageType,
@@ -28,6 +36,7 @@ import {
   fromWireSocket,
   isClusterResponse,
   type LivenessMessage,
+  type TargetedMessage,
   toWireOptions,
   toWirePacket,
   type Unsent,
@@ -35,6 +44,7 @@ import {
 import { PendingRequests } from "./cluster-requests.js";
 import { answerRequest, type LocalOperations } from "./cluster-responder.js";
 import { InMemoryAdapter } from "./in-memory-adapter.js";
+import { NodeRequests } from "./node-requests.js";
 
 /** Options shared by every cluster adapter (names as in Socket.IO's adapters). */
 export interface ClusterAdapterOptions {
@@ -59,9 +69,11 @@ type MessageWithoutSender = Unsent<ClusterRequest | LivenessMessage>;
  * {@link ClusterAdapter.unsubscribe} and {@link ClusterAdapter.isConnected}, and hand every
  * message they receive to {@link ClusterAdapter.onMessage}.
  */
-export abstract class ClusterAdapter extends InMemoryAdapter {
+export abstract class ClusterAdapter extends InMemoryAdapter implements NodeChannel {
   /** This node's id in the cluster. */
   readonly uid: string;
+  /** Requests to one node (this adapter is its own {@link NodeChannel}). */
+  readonly nodeChannel: NodeChannel = this;
   /** Live nodes (not this one), with when each was last heard from. */
   readonly #nodes = new Map<string, number>();
   readonly #requests = new PendingRequests();
@@ -70,6 +82,7 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
   readonly #heartbeatTimeout: number;
   readonly #onError: (error: AdapterError) => void;
   readonly #local: LocalOperations;
+  readonly #nodeRequests: NodeRequests;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #isClosed = false;
   #wasConnected = false;
@@ -81,6 +94,7 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
     this.#heartbeatInterval = opts.heartbeatInterval ?? 5000;
     this.#heartbeatTimeout = opts.heartbeatTimeout ?? 10_000;
     this.#onError = opts.onError ?? warnOncePerError();
+    this.#nodeRequests = new NodeRequests(this.uid, (uid, message) => this.#sendTo(uid, message));
     this.#local = {
       broadcast: (packet, o) => super.broadcast(packet, o),
       broadcastWithAck: (packet, o, onExpected, onAck) =>
@@ -94,11 +108,11 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
 
   /** Publishes a message to every node (this one may receive it too; it is ignored). */
   protected abstract doPublish(message: ClusterMessage): Promise<void>;
-  /** Publishes a response to the node that sent a request. */
-  protected abstract doPublishResponse(
-    requesterUid: string,
-    message: ClusterResponse,
-  ): Promise<void>;
+  /**
+   * Publishes a message to one node: a response to the node that sent a request, or a
+   * Switchboard node request (NODE_*), which must go to that node's own channel.
+   */
+  protected abstract doPublishResponse(uid: string, message: TargetedMessage): Promise<void>;
   /** Starts receiving this namespace's messages. */
   protected abstract subscribe(): Promise<void>;
   /** Stops receiving this namespace's messages. */
@@ -129,6 +143,7 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
     }
     this.#nodes.clear();
     this.#requests.completeAll();
+    this.#nodeRequests.close();
     await this.unsubscribe();
   }
 
@@ -189,6 +204,24 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
       },
       () => this.#requests.cancel(requestId),
     );
+  }
+
+  /** @see NodeChannel.isLiveNode */
+  isLiveNode(uid: string): boolean {
+    return this.#nodes.has(uid);
+  }
+
+  /** @see NodeChannel.requestNode */
+  requestNode(uid: string, body: unknown, timeout: number, signal?: AbortSignal): Promise<unknown> {
+    if (!this.#nodes.has(uid)) {
+      return Promise.reject(new AdapterError(ErrorCode.ADAPTER_ERROR, `node ${uid} is not alive`));
+    }
+    return this.#nodeRequests.request(uid, body, timeout, signal);
+  }
+
+  /** @see NodeChannel.setNodeRequestHandler */
+  setNodeRequestHandler(handler: NodeRequestHandler | undefined): void {
+    this.#nodeRequests.setHandler(handler);
   }
 
   /** Ids of the matching sockets on every node. */
@@ -331,7 +364,13 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
         return;
     }
     if (this.#nodes.has(message.uid)) this.#nodes.set(message.uid, Date.now());
-    if (isClusterResponse(message)) this.#requests.onResponse(message);
+    if (
+      message.type === ClusterMessageType.NODE_REQUEST ||
+      message.type === ClusterMessageType.NODE_RESPONSE ||
+      message.type === ClusterMessageType.NODE_ABORT
+    ) {
+      this.#nodeRequests.onMessage(message);
+    } else if (isClusterResponse(message)) this.#requests.onResponse(message);
     else
       answerRequest(message, this.#local, this.port, (uid, response) =>
         this.#respond(uid, response),
@@ -380,7 +419,9 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
   }
 
   #forget(uid: string): void {
-    if (this.#nodes.delete(uid)) this.#requests.onNodeGone(uid);
+    if (!this.#nodes.delete(uid)) return;
+    this.#requests.onNodeGone(uid);
+    this.#nodeRequests.onNodeGone(uid);
   }
 
   #envelope(message: MessageWithoutSender): ClusterMessage {
@@ -411,13 +452,17 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
   }
 
   #respond(requesterUid: string, message: Unsent<ClusterResponse>): void {
-    if (!this.isConnected()) return; // the requester will time out, or forget this node
-    const response = { ...message, uid: this.uid, nsp: this.port.name } as ClusterResponse;
-    this.doPublishResponse(requesterUid, response).catch((cause: unknown) =>
-      this.reportError(
-        new AdapterError(ErrorCode.ADAPTER_ERROR, `response failed: ${String(cause)}`, { cause }),
-      ),
-    );
+    this.#sendTo(requesterUid, message).catch((cause: unknown) => {
+      // Broker down: the requester will time out, or forget this node.
+      if (this.isConnected()) this.reportError(asAdapterError("response failed", cause));
+    });
+  }
+
+  /** Publishes to one node's own channel; rejects when the broker is down or publish fails. */
+  async #sendTo(uid: string, message: Unsent<TargetedMessage>): Promise<void> {
+    if (!this.isConnected()) throw this.#notConnected(`send message type ${message.type}`);
+    const stamped = { ...message, uid: this.uid, nsp: this.port.name } as TargetedMessage;
+    await this.doPublishResponse(uid, stamped);
   }
 
   #assertConnected(action: string): void {
@@ -430,6 +475,10 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
       `cannot ${action} on namespace "${this.port.name}": the broker is not connected`,
     );
   }
+}
+
+function asAdapterError(what: string, cause: unknown): AdapterError {
+  return new AdapterError(ErrorCode.ADAPTER_ERROR, `${what}: ${String(cause)}`, { cause });
 }
 
 function newRequestId(): string {

@@ -7,7 +7,8 @@
  * SERVER_SIDE_EMIT) go to every node; responses (FETCH_SOCKETS_RESPONSE,
  * SERVER_SIDE_EMIT_RESPONSE, BROADCAST_CLIENT_COUNT, BROADCAST_ACK) go back to the requester
  * and carry its `requestId`; INITIAL_HEARTBEAT, HEARTBEAT and ADAPTER_CLOSE tell which nodes
- * are alive. Messages arrive from the network, so {@link parseClusterMessage} checks every
+ * are alive. NODE_REQUEST, NODE_RESPONSE and NODE_ABORT are Switchboard's own: a request to
+ * one node and its answer, always published on that node's own channel. Messages arrive from the network, so {@link parseClusterMessage} checks every
  * field and returns a {@link Result}.
  */
 import { ErrorCode, fail, ok, type ProtocolError, type Result } from "../errors.js";
@@ -31,6 +32,13 @@ export const ClusterMessageType = {
   BROADCAST_CLIENT_COUNT: 11,
   BROADCAST_ACK: 12,
   ADAPTER_CLOSE: 13,
+  // Switchboard's own, between Switchboard nodes only (never on a channel Socket.IO nodes read):
+  /** A request to one node (e.g. a polling request for a session it holds). */
+  NODE_REQUEST: 100,
+  /** The answer to a NODE_REQUEST. */
+  NODE_RESPONSE: 101,
+  /** The requester of a NODE_REQUEST gave up (its client went away, or it timed out). */
+  NODE_ABORT: 102,
 } as const;
 
 /** A cluster message type number. */
@@ -87,10 +95,19 @@ export type ClusterResponse =
   | Envelope<T["FETCH_SOCKETS_RESPONSE"], { requestId: string; sockets: WireSocket[] }>
   | Envelope<T["SERVER_SIDE_EMIT_RESPONSE"], { requestId: string; packet: unknown }>
   | Envelope<T["BROADCAST_CLIENT_COUNT"], { requestId: string; clientCount: number }>
-  | Envelope<T["BROADCAST_ACK"], { requestId: string; packet: unknown }>;
+  | Envelope<T["BROADCAST_ACK"], { requestId: string; packet: unknown }>
+  | Envelope<T["NODE_RESPONSE"], { requestId: string; body?: unknown; error?: string }>;
+
+/** A request to one node, or its requester giving up on it. */
+export type NodeMessage =
+  | Envelope<T["NODE_REQUEST"], { requestId: string; body: unknown }>
+  | Envelope<T["NODE_ABORT"], { requestId: string }>;
+
+/** A message published to one node's own channel: a response, or a {@link NodeMessage}. */
+export type TargetedMessage = ClusterResponse | NodeMessage;
 
 /** Any message between nodes. */
-export type ClusterMessage = LivenessMessage | ClusterRequest | ClusterResponse;
+export type ClusterMessage = LivenessMessage | ClusterRequest | ClusterResponse | NodeMessage;
 
 /** A message before the adapter stamps its `uid` and `nsp` on it (one per union member). */
 export type Unsent<M extends ClusterMessage> = M extends unknown ? Omit<M, "uid" | "nsp"> : never;
@@ -100,11 +117,21 @@ const RESPONSE_TYPES: ReadonlySet<number> = new Set([
   ClusterMessageType.SERVER_SIDE_EMIT_RESPONSE,
   ClusterMessageType.BROADCAST_CLIENT_COUNT,
   ClusterMessageType.BROADCAST_ACK,
+  ClusterMessageType.NODE_RESPONSE,
 ]);
 
-/** True for the four response types. */
+/** True for the response types. */
 export function isClusterResponse(message: ClusterMessage): message is ClusterResponse {
   return RESPONSE_TYPES.has(message.type);
+}
+
+/** True for NODE_REQUEST, NODE_RESPONSE and NODE_ABORT (by type number, before parsing). */
+export function isNodeMessageType(type: unknown): boolean {
+  return (
+    type === ClusterMessageType.NODE_REQUEST ||
+    type === ClusterMessageType.NODE_RESPONSE ||
+    type === ClusterMessageType.NODE_ABORT
+  );
 }
 
 /** Broadcast options as they travel: sets become arrays, and `local` is dropped. */
@@ -192,6 +219,19 @@ function parseData(type: number, data: unknown): { data: unknown } | undefined {
     case ClusterMessageType.BROADCAST_CLIENT_COUNT:
       return isRecord(data) && typeof data.requestId === "string" && isCount(data.clientCount)
         ? { data: { requestId: data.requestId, clientCount: data.clientCount } }
+        : undefined;
+    case ClusterMessageType.NODE_REQUEST:
+      return isRecord(data) && typeof data.requestId === "string"
+        ? { data: { requestId: data.requestId, body: data.body } }
+        : undefined;
+    case ClusterMessageType.NODE_RESPONSE:
+      if (!isRecord(data) || typeof data.requestId !== "string") return undefined;
+      return typeof data.error === "string"
+        ? { data: { requestId: data.requestId, error: data.error } }
+        : { data: { requestId: data.requestId, body: data.body } };
+    case ClusterMessageType.NODE_ABORT:
+      return isRecord(data) && typeof data.requestId === "string"
+        ? { data: { requestId: data.requestId } }
         : undefined;
     default:
       return wrap(parseRequestData(type, data));

@@ -32,6 +32,14 @@ import {
   type RequestRefusal,
   writeHttpError,
 } from "./errors.js";
+import {
+  type ForwardedPoll,
+  type ForwardedPollReply,
+  ForwardedRequest,
+  ForwardedResponse,
+  forwardPoll,
+  type SessionRouter,
+} from "./forwarded-poll.js";
 import { checkRequest, type EngineQuery, matchesPath, parseQuery } from "./handshake.js";
 import { Heartbeat } from "./heartbeat.js";
 import { type EngineMetrics, SessionContext } from "./session-context.js";
@@ -72,6 +80,7 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
   readonly #wss: WsServer<typeof EngineWebSocket> | null;
   /** Session ids chosen for WebSocket handshakes in flight, for the cookie header. */
   readonly #pendingIds = new WeakMap<IncomingMessage, string>();
+  #router: SessionRouter | undefined;
   #isClosed = false;
 
   /** Creates a server; it handles nothing until `attach()` or `handleRequest()` is used. */
@@ -141,6 +150,10 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
     debug("%s %s", req.method, req.url);
     const query = parseQuery(req.url);
     const proceed = (): void => {
+      if (this.#isForwardable(query)) {
+        forwardPoll(req, res, query.sid, this.#router!, this.options.maxHttpBufferSize);
+        return;
+      }
       this.#verify(req, query, false, (refusal, session) => {
         if (refusal !== null) this.#refuse(req, refusal, () => writeHttpError(res, refusal.code));
         else if (session === undefined) this.#handshakePolling(req, res);
@@ -184,6 +197,40 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
       wss.handleUpgrade(req, socket, head, (ws) => this.#onWebSocket(req, ws, socket, session));
       socket.uncork();
     });
+  }
+
+  /**
+   * Routes polling requests for sessions this server does not hold to the node that does
+   * (no sticky sessions needed); `undefined` turns that off. The Socket.IO server sets it
+   * when its adapter spans several nodes.
+   */
+  setSessionRouter(router: SessionRouter | undefined): void {
+    this.#router = router;
+  }
+
+  /**
+   * Serves a polling request that another node received for a session of this server, and
+   * resolves with the reply to write to the client: the session's polling transport handles
+   * it as any GET or POST. `signal` aborts when the client went away before the reply (the
+   * session then ends as after a closed GET). Unknown session: engine.io's 400 "Session ID
+   * unknown".
+   */
+  handleForwardedPoll(
+    sid: string,
+    poll: ForwardedPoll,
+    signal?: AbortSignal,
+  ): Promise<ForwardedPollReply> {
+    const res = new ForwardedResponse(signal);
+    const transport = this.#clients.get(sid)?.transport;
+    if (this.#isClosed || transport === undefined) {
+      writeHttpError(res, EngineErrorCode.UNKNOWN_SID);
+    } else if (transport instanceof PollingTransport) {
+      debug("forwarded %s for %s", poll.method, sid);
+      transport.onRequest(new ForwardedRequest(poll), res);
+    } else {
+      writeHttpError(res, EngineErrorCode.BAD_REQUEST); // upgraded: as a direct late poll
+    }
+    return res.reply;
   }
 
   /**
@@ -253,6 +300,20 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
       debug("allowRequest threw: %o", err);
       answer({ code: EngineErrorCode.BAD_REQUEST, context: { name: "ALLOW_REQUEST_ERROR", err } });
     }
+  }
+
+  /** A polling request for a session another live node holds. */
+  #isForwardable(query: EngineQuery): query is EngineQuery & { sid: string } {
+    const sid = query.sid;
+    return (
+      this.#router !== undefined &&
+      sid !== undefined &&
+      !this.#isClosed &&
+      query.transport === "polling" &&
+      query.EIO === "4" &&
+      !this.#clients.has(sid) &&
+      this.#router.canForward(sid)
+    );
   }
 
   #refuse(req: IncomingMessage, refusal: RequestRefusal, answer: () => void): void {

@@ -3,9 +3,10 @@
  * (engine.io-protocol v4 §handshake, engine.io `Server.errors`). The JSON bodies are
  * byte-exact with engine.io: `{"code":1,"message":"Session ID unknown"}`.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { ErrorCode, type ErrorCodeValue, HandshakeError } from "../errors.js";
+import type { PollResponse } from "./forwarded-poll.js";
 
 /** Engine.IO HTTP error codes, as numbered by engine.io's `Server.errors`. */
 export const EngineErrorCode = {
@@ -73,7 +74,7 @@ export function errorBody(code: EngineErrorCodeValue): string {
 }
 
 /** Answers an HTTP request with an Engine.IO error (status 400 or 403, JSON body). */
-export function writeHttpError(res: ServerResponse, code: EngineErrorCodeValue): void {
+export function writeHttpError(res: PollResponse, code: EngineErrorCodeValue): void {
   if (res.headersSent) {
     res.end();
     return;

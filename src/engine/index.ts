@@ -45,6 +45,13 @@ export {
   type EngineErrorCodeValue,
   EngineErrorMessage,
 } from "./errors.js";
+export type {
+  ForwardedPoll,
+  ForwardedPollReply,
+  PollRequest,
+  PollResponse,
+  SessionRouter,
+} from "./forwarded-poll.js";
 export { randomId } from "./random-id.js";
 export type { EngineMetrics } from "./session-context.js";
 export type {

@@ -18,8 +18,8 @@ import type { AdapterConstructor, NamespacePort } from "../adapter/adapter.js";
 import { ClusterAdapter, type ClusterAdapterOptions } from "../adapter/cluster-adapter.js";
 import {
   type ClusterMessage,
-  type ClusterResponse,
   encodeClusterMessage,
+  type TargetedMessage,
 } from "../adapter/cluster-message.js";
 import { AdapterError, ErrorCode } from "../errors.js";
 
@@ -111,7 +111,7 @@ export class NatsAdapter extends ClusterAdapter {
     return Promise.resolve();
   }
 
-  protected override doPublishResponse(uid: string, message: ClusterResponse): Promise<void> {
+  protected override doPublishResponse(uid: string, message: TargetedMessage): Promise<void> {
     this.#nc.publish(`${this.#subject}.${uid}`, encodeClusterMessage(message));
     return Promise.resolve();
   }

@@ -11,7 +11,11 @@
  */
 import type { AdapterConstructor, NamespacePort } from "../adapter/adapter.js";
 import { ClusterAdapter, type ClusterAdapterOptions } from "../adapter/cluster-adapter.js";
-import type { ClusterMessage, ClusterResponse } from "../adapter/cluster-message.js";
+import {
+  type ClusterMessage,
+  isNodeMessageType,
+  type TargetedMessage,
+} from "../adapter/cluster-message.js";
 import { AdapterError, ErrorCode } from "../errors.js";
 import {
   decodeRedisBroadcast,
@@ -150,14 +154,21 @@ export class RedisAdapter extends ClusterAdapter {
     await this.#pub.publish(channel, toBuffer(payload));
   }
 
-  protected override async doPublishResponse(uid: string, message: ClusterResponse): Promise<void> {
-    await this.#publishResponse(uid, encodeRedisResponse(message));
+  protected override async doPublishResponse(uid: string, message: TargetedMessage): Promise<void> {
+    // Node requests go to the node's own channel: Socket.IO nodes never see them.
+    const isOwnChannel = isNodeMessageType(message.type);
+    await this.#publishResponse(uid, encodeRedisResponse(message), isOwnChannel);
   }
 
-  #publishResponse(requesterUid: string, payload: Uint8Array): Promise<unknown> {
-    const channel = this.#isSpecific
-      ? this.#channels.specificResponse(requesterUid)
-      : this.#channels.response;
+  #publishResponse(
+    requesterUid: string,
+    payload: Uint8Array,
+    isOwnChannel = false,
+  ): Promise<unknown> {
+    const channel =
+      isOwnChannel || this.#isSpecific
+        ? this.#channels.specificResponse(requesterUid)
+        : this.#channels.response;
     return this.#pub.publish(channel, toBuffer(payload));
   }
 

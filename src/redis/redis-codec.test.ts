@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import notepack from "notepack.io";
-import { ClusterMessageType } from "../adapter/cluster-message.js";
+import { ClusterMessageType, type TargetedMessage } from "../adapter/cluster-message.js";
 import {
   decodeRedisBroadcast,
   decodeRedisRequest,
@@ -158,4 +158,18 @@ describe("malformed redis messages", () => {
   for (const row of rows) {
     test(row.name, () => assert.equal(row.decode().ok, false));
   }
+});
+
+describe("Switchboard node messages on a response channel", () => {
+  test("they travel through the Redis response codec unchanged", () => {
+    const message: TargetedMessage = {
+      uid: "a",
+      nsp: "/",
+      type: ClusterMessageType.NODE_REQUEST,
+      data: { requestId: "a-1", body: { sid: "x", b: Buffer.from("4h") } },
+    };
+    const decoded = decodeRedisResponse(encodeRedisResponse(message), "/");
+    assert.ok(decoded.ok);
+    assert.deepEqual(decoded.value, message);
+  });
 });

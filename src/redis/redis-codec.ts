@@ -20,11 +20,14 @@ import {
   type ClusterMessage,
   ClusterMessageType,
   type ClusterResponse,
+  encodeClusterMessage,
+  isNodeMessageType,
   isRecord,
   parseClusterMessage,
   parseWireOptions,
   parseWirePacket,
   parseWireSockets,
+  type TargetedMessage,
 } from "../adapter/cluster-message.js";
 import { decodeMsgpack, encodeMsgpack } from "../adapter/msgpack.js";
 import { ErrorCode, fail, ok, type ProtocolError, type Result } from "../errors.js";
@@ -129,9 +132,14 @@ function request(channels: RedisChannels, body: object): { channel: string; payl
 }
 
 /** The payload of a response, in Socket.IO's shape plus the responder's `uid`. */
-export function encodeRedisResponse(message: ClusterResponse): Uint8Array {
+export function encodeRedisResponse(message: TargetedMessage): Uint8Array {
   const { uid, data } = message;
   switch (message.type) {
+    case ClusterMessageType.NODE_REQUEST:
+    case ClusterMessageType.NODE_RESPONSE:
+    case ClusterMessageType.NODE_ABORT:
+      // Switchboard's own, to one Switchboard node: the whole message as it is.
+      return encodeClusterMessage(message);
     case ClusterMessageType.FETCH_SOCKETS_RESPONSE:
       return encodeMsgpack({ requestId: data.requestId, sockets: message.data.sockets, uid });
     case ClusterMessageType.SERVER_SIDE_EMIT_RESPONSE:
@@ -247,10 +255,13 @@ function toClusterRequest(
 export function decodeRedisResponse(
   bytes: Uint8Array,
   nsp: string,
-): Result<ClusterResponse, ProtocolError> {
+): Result<TargetedMessage, ProtocolError> {
   const decoded = decodePayload(bytes);
   if (!decoded.ok) return decoded;
   const value = decoded.value;
+  if (isRecord(value) && isNodeMessageType(value.type)) {
+    return parseClusterMessage(value) as Result<TargetedMessage, ProtocolError>;
+  }
   if (!isRecord(value) || typeof value.requestId !== "string")
     return invalid("response without requestId");
   const uid = typeof value.uid === "string" ? value.uid : "";

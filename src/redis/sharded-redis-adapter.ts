@@ -29,9 +29,9 @@ import { ClusterAdapter, type ClusterAdapterOptions } from "../adapter/cluster-a
 import {
   type ClusterMessage,
   ClusterMessageType,
-  type ClusterResponse,
   encodeClusterMessage,
   parseClusterMessage,
+  type TargetedMessage,
 } from "../adapter/cluster-message.js";
 import { decodeMsgpack } from "../adapter/msgpack.js";
 import { AdapterError, ErrorCode, type ProtocolError, type Result } from "../errors.js";
@@ -199,7 +199,7 @@ export class ShardedRedisAdapter extends ClusterAdapter {
     await this.#pub.sPublish(this.#channelFor(message), toBuffer(encodeClusterMessage(message)));
   }
 
-  protected override async doPublishResponse(uid: string, message: ClusterResponse): Promise<void> {
+  protected override async doPublishResponse(uid: string, message: TargetedMessage): Promise<void> {
     await this.#pub.sPublish(this.#responseChannel(uid), toBuffer(encodeClusterMessage(message)));
   }
 

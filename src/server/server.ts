@@ -13,6 +13,7 @@ import type { BroadcastOperator, RoomTarget } from "./broadcast-operator.js";
 import { Client } from "./client.js";
 import { type Middleware, Namespace, type NamespaceReservedEvents } from "./namespace.js";
 import { type NamespaceMatcher, ParentNamespace } from "./parent-namespace.js";
+import { nodeSessionId, routePolling } from "./polling-router.js";
 import type { RemoteSocket } from "./remote-socket.js";
 import type { Socket } from "./socket.js";
 import type {
@@ -109,11 +110,18 @@ export class Server<
     this.#createAdapter = options.adapter ?? ((port) => new InMemoryAdapter(port));
     this.#logger =
       options.logger ?? ((message) => DEBUG_ENABLED && console.error(`switchboard: ${message}`));
-    this.engine = new EngineServer({ ...options, path: options.path ?? "/socket.io" });
+    this.engine = new EngineServer({
+      ...options,
+      path: options.path ?? "/socket.io",
+      // Session ids name their node, so polling needs no sticky sessions (polling-router.ts).
+      generateId: options.generateId ?? (() => nodeSessionId(this.sockets.adapter.nodeChannel)),
+    });
     this.engine.on("connection", (conn: EngineSocket) => {
       new Client(this, conn);
     });
     this.sockets = this.of("/");
+    const channel = this.sockets.adapter.nodeChannel;
+    if (channel !== undefined) routePolling(this.engine, channel);
     if (typeof srv === "number") this.listen(srv);
     else if (srv !== undefined && isHttpServer(srv)) this.attach(srv);
   }

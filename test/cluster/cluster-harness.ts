@@ -6,7 +6,7 @@
 import type { Socket as ClientSocket } from "socket.io-client";
 import type { AdapterConstructor } from "../../src/adapter/adapter.js";
 import type { ClusterAdapterOptions } from "../../src/adapter/cluster-adapter.js";
-import type { AdapterError, Server } from "../../src/server/index.js";
+import type { AdapterError, Server, ServerOptions } from "../../src/server/index.js";
 import { connected, startServer, type TestServer } from "../support/harness.js";
 
 /** One node's adapter and what a test may do to its broker connection. */
@@ -53,8 +53,11 @@ export async function startCluster(
   fixture: AdapterFixture,
   names: readonly string[] = ["n0", "n1", "n2"],
   timing: ClusterAdapterOptions = TIMING,
+  serverOptions: ServerOptions = {},
 ): Promise<ClusterNode[]> {
-  const nodes = await Promise.all(names.map((name) => startNode(fixture, name, timing)));
+  const nodes = await Promise.all(
+    names.map((name) => startNode(fixture, name, timing, serverOptions)),
+  );
   await waitForServerCount(nodes, nodes.length);
   return nodes;
 }
@@ -63,10 +66,11 @@ async function startNode(
   fixture: AdapterFixture,
   name: string,
   timing: ClusterAdapterOptions,
+  serverOptions: ServerOptions,
 ): Promise<ClusterNode> {
   const errors: AdapterError[] = [];
   const nodeAdapter = await fixture.node({ ...timing, onError: (err) => errors.push(err) });
-  const server = await startServer({ adapter: nodeAdapter.adapter });
+  const server = await startServer({ ...serverOptions, adapter: nodeAdapter.adapter });
   server.io.on("connection", (socket) => {
     const auth = socket.handshake.auth as { name?: string; rooms?: string[] };
     socket.data = { name: auth.name };

@@ -12,11 +12,11 @@
  *    └── close(): answered with a close packet now (pending) or on the next GET (idle)
  * ```
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { ErrorCode, ProtocolError, TransportError } from "../../errors.js";
 import { decodePayload, type EnginePacket, encodePayload } from "../../protocol/engine-packet.js";
 import { createDebug } from "../debug.js";
 import { EngineErrorCode, writeHttpError } from "../errors.js";
+import type { PollRequest, PollResponse } from "../forwarded-poll.js";
 import { compressBody, negotiateEncoding } from "./http-compression.js";
 import {
   IGNORING_LISTENER,
@@ -46,9 +46,9 @@ export class PollingTransport implements Transport {
   readonly name = "polling" as const;
   readonly #options: PollingOptions;
   #listener: TransportListener = IGNORING_LISTENER;
-  #pollReq: IncomingMessage | null = null;
-  #pollRes: ServerResponse | null = null;
-  #dataReq: IncomingMessage | null = null;
+  #pollReq: PollRequest | null = null;
+  #pollRes: PollResponse | null = null;
+  #dataReq: PollRequest | null = null;
   #pendingClose: (() => void) | null = null;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
   #isClosing = false;
@@ -78,8 +78,11 @@ export class PollingTransport implements Transport {
     this.#listener = listener;
   }
 
-  /** Serves one HTTP request of this session: GET polls, POST carries packets. */
-  onRequest(req: IncomingMessage, res: ServerResponse): void {
+  /**
+   * Serves one HTTP request of this session: GET polls, POST carries packets. The request
+   * may come straight from the client or be forwarded from another node (forwarded-poll.ts).
+   */
+  onRequest(req: PollRequest, res: PollResponse): void {
     if (req.method === "GET") this.#onPollRequest(req, res);
     else if (req.method === "POST") this.#onDataRequest(req, res);
     else writeHttpError(res, EngineErrorCode.BAD_REQUEST);
@@ -147,7 +150,7 @@ export class PollingTransport implements Transport {
     this.#isDiscarded = true;
   }
 
-  #onPollRequest(req: IncomingMessage, res: ServerResponse): void {
+  #onPollRequest(req: PollRequest, res: PollResponse): void {
     if (this.#pollRes !== null || this.#isClosed) {
       // engine.io-protocol v4: a second concurrent GET is a protocol violation.
       debug("overlapping GET");
@@ -171,7 +174,7 @@ export class PollingTransport implements Transport {
     if (this.#pollRes === res && this.#pendingClose !== null) this.send([]);
   }
 
-  #onDataRequest(req: IncomingMessage, res: ServerResponse): void {
+  #onDataRequest(req: PollRequest, res: PollResponse): void {
     if (this.#dataReq !== null) {
       debug("overlapping POST");
       writeHttpError(res, EngineErrorCode.BAD_REQUEST);
@@ -211,7 +214,7 @@ export class PollingTransport implements Transport {
     });
   }
 
-  #onPayload(payload: string, res: ServerResponse): void {
+  #onPayload(payload: string, res: PollResponse): void {
     const decoded = decodePayload(payload, this.#options.maxPacketsPerPayload);
     if (!decoded.ok) {
       debug("parse error: %s", decoded.error.message);
@@ -233,7 +236,7 @@ export class PollingTransport implements Transport {
     }
   }
 
-  #refuseTooLarge(req: IncomingMessage, res: ServerResponse): void {
+  #refuseTooLarge(req: PollRequest, res: PollResponse): void {
     debug("POST body larger than %d bytes", this.#options.maxHttpBufferSize);
     req.pause();
     res.writeHead(413, { Connection: "close", "Content-Length": 0 });
@@ -261,8 +264,8 @@ export class PollingTransport implements Transport {
   }
 
   #writePayload(
-    req: IncomingMessage,
-    res: ServerResponse,
+    req: PollRequest,
+    res: PollResponse,
     payload: string,
     shouldCompress: boolean,
     withCallbacks: readonly OutgoingPacket[],
@@ -284,7 +287,7 @@ export class PollingTransport implements Transport {
   }
 
   #respond(
-    res: ServerResponse,
+    res: PollResponse,
     body: Buffer,
     coding: string | undefined,
     withCallbacks: readonly OutgoingPacket[],
