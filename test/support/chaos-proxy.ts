@@ -59,8 +59,11 @@ export async function startChaosProxy(opts: ChaosOptions): Promise<ChaosProxy> {
     pair[0].destroy();
     pair[1].destroy();
   };
-  const server: Server = createServer((client) => {
+  // No Nagle: the proxy's split writes would otherwise wait for delayed TCP ACKs (~40 ms
+  // each), which turns a one-emit-at-a-time client into a crawl.
+  const server: Server = createServer({ noDelay: true }, (client) => {
     const upstream = new Socket();
+    upstream.setNoDelay(true);
     const pair: [Socket, Socket] = [client, upstream];
     pairs.add(pair);
     upstream.connect(opts.targetPort, "127.0.0.1");

@@ -1,5 +1,6 @@
-// A Switchboard server process for the restart chaos test: Redis Streams adapter (so
+// A Switchboard server process for the restart chaos tests: Redis Streams adapter (so
 // sessions and missed packets outlive the process), handler runs reported to the parent.
+// Driven by test/support/chaos-node.ts.
 import { createServer } from "node:http";
 import { createRedisStreamsAdapter } from "../../src/redis/index.js";
 import { Server } from "../../src/server/index.js";
@@ -11,7 +12,11 @@ const http = createServer();
 const io = new Server(http, {
   // CHAOS_ADAPTER=memory runs the same scenario on the default adapter (no restart then).
   ...(process.env.CHAOS_ADAPTER === "memory" ? {} : { adapter: createRedisStreamsAdapter(client) }),
-  connectionStateRecovery: { maxPackets: 100_000, maxDisconnectionDuration: 60_000 },
+  // CHAOS_RECOVERY=off shows the tests can fail: without recovery, messages are lost.
+  connectionStateRecovery:
+    process.env.CHAOS_RECOVERY === "off"
+      ? false
+      : { maxPackets: 100_000, maxDisconnectionDuration: 60_000 },
   pingInterval: 1000,
   pingTimeout: 1000,
 });
@@ -33,9 +38,19 @@ io.on("connection", (socket) => {
   });
 });
 
-process.on("message", async (msg: { type: string; batch?: [number, number][] }) => {
+interface Command {
+  type: "emit" | "stop";
+  /** For "emit": sequence numbers [from, to) to each of clients 0..clients-1. */
+  from?: number;
+  to?: number;
+  clients?: number;
+}
+
+process.on("message", async (msg: Command) => {
   if (msg.type === "emit") {
-    for (const [key, seq] of msg.batch!) io.to(`user:${key}`).emit("m", seq);
+    for (let key = 0; key < msg.clients!; key++) {
+      for (let seq = msg.from!; seq < msg.to!; seq++) io.to(`user:${key}`).emit("m", seq);
+    }
   } else if (msg.type === "stop") {
     // A graceful restart: sockets are closed with "server shutting down" and their sessions
     // persisted in Redis before the process exits.
