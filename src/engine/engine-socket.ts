@@ -35,7 +35,6 @@ import {
   IGNORING_LISTENER,
   type OutgoingPacket,
   type Transport,
-  type TransportCloseReason,
   type TransportListener,
   type TransportName,
 } from "./transports/transport.js";
@@ -52,13 +51,15 @@ const debug = createDebug("switchboard:engine:socket");
  *   socket.on("close", (reason) => console.log(socket.id, reason));
  * });
  */
-export class EngineSocket extends SessionEmitter<EngineSocketEvents> {
+export class EngineSocket
+  extends SessionEmitter<EngineSocketEvents>
+  implements TransportListener, HeartbeatTarget, UpgradeHost
+{
   /** The session id (`sid`). */
   readonly id: string;
   /** What is kept of the handshake request: URL, headers, peer address. */
   readonly request: EngineRequest;
   readonly #ctx: SessionContext;
-  readonly #hooks: TransportListener & HeartbeatTarget & UpgradeHost;
   #transport: Transport;
   #readyState: EngineReadyState = "opening";
   #upgrade: TransportUpgrade | null = null;
@@ -74,10 +75,9 @@ export class EngineSocket extends SessionEmitter<EngineSocketEvents> {
     this.request = init.request;
     shareHeaderValues(init.request.headers);
     this.#ctx = init.context;
-    this.#hooks = new EngineSocket.#Hooks(this);
     this.#transport = init.transport;
-    init.transport.setListener(this.#hooks);
-    this.#open(init.upgrades);
+    init.transport.setListener(this);
+    this.sendOpen(init.upgrades);
   }
 
   /** The Engine.IO protocol revision. */
@@ -158,8 +158,8 @@ export class EngineSocket extends SessionEmitter<EngineSocketEvents> {
     const isVolatile = options?.volatile === true;
     const transport = this.#transport;
     if (isVolatile && !transport.writable) return false;
-    if (this.hasListeners("packetCreate")) this.#emitCreate(data, compress, isVolatile);
-    if (!this.#admit(sizeOf(data), isVolatile)) return false;
+    if (this.hasListeners("packetCreate")) this.emitCreate(data, compress, isVolatile);
+    if (!this.admit(sizeOf(data), isVolatile)) return false;
     if (this.#writeBuffer === null && transport.sendMessage !== undefined) {
       transport.sendMessage(data, compress, callback);
       return true;
@@ -168,8 +168,8 @@ export class EngineSocket extends SessionEmitter<EngineSocketEvents> {
       callback === undefined
         ? { type: "message", data, compress, volatile: isVolatile }
         : { type: "message", data, compress, volatile: isVolatile, callback };
-    this.#buffer(packet);
-    this.#flush();
+    this.bufferPacket(packet);
+    this.flush();
     return true;
   }
 
@@ -189,13 +189,13 @@ export class EngineSocket extends SessionEmitter<EngineSocketEvents> {
       this.#writeBuffer !== null ||
       this.hasListeners("packetCreate")
     ) {
-      return this.#sendEach(parts, options);
+      return this.sendEach(parts, options);
     }
     if (this.#readyState !== "open") return false;
     const isVolatile = options?.volatile === true;
     if (isVolatile && !transport.writable) return false;
     const frames = this.#ctx.framesFor(parts, encoder);
-    if (!this.#admit(this.#ctx.sharedBytes, isVolatile)) return false;
+    if (!this.admit(this.#ctx.sharedBytes, isVolatile)) return false;
     for (let i = 0; i < frames.length; i++) transport.sendPreEncoded(frames[i]!, isVolatile);
     return true;
   }
@@ -207,10 +207,10 @@ export class EngineSocket extends SessionEmitter<EngineSocketEvents> {
   close(): void {
     if (this.#readyState !== "open") return;
     this.#readyState = "closing";
-    this.#ctx.heartbeat.stop(this.#hooks);
+    this.#ctx.heartbeat.stop(this);
     // As engine.io does: an upgrade under way finishes first (within upgradeTimeout), since
     // a client that paused polling can only receive the buffered packets on the new transport.
-    if (this.#upgrade === null) this.#closeTransport();
+    if (this.#upgrade === null) this.closeTransport();
   }
 
   /**
@@ -221,10 +221,10 @@ export class EngineSocket extends SessionEmitter<EngineSocketEvents> {
   shutdown(): void {
     if (this.#readyState === "closed") return;
     this.#readyState = "closing";
-    this.#flushBeforeClose();
+    this.flushBeforeClose();
     this.#transport.discard();
     this.#transport.close();
-    this.#onClose("server shutting down");
+    this.onClose("server shutting down");
   }
 
   /**
@@ -238,151 +238,23 @@ export class EngineSocket extends SessionEmitter<EngineSocketEvents> {
       return;
     }
     const timeout = this.#ctx.settings.upgradeTimeout;
-    this.#upgrade = new TransportUpgrade(this.#hooks, transport, timeout);
+    this.#upgrade = new TransportUpgrade(this, transport, timeout);
   }
 
-  #open(upgrades: readonly TransportName[]): void {
-    const settings = this.#ctx.settings;
-    const handshake = JSON.stringify({
-      sid: this.id,
-      upgrades,
-      pingInterval: settings.pingInterval,
-      pingTimeout: settings.pingTimeout,
-      maxPayload: settings.maxPayload,
-    });
+  // Memory per idle session: helpers are `private` methods, not `#` ones. A class with `#`
+  // methods stores a brand in each instance (8 bytes); its state stays in `#` fields.
+  private sendOpen(upgrades: readonly TransportName[]): void {
     this.#readyState = "open";
-    this.#sendControl("open", handshake);
-    this.#ctx.heartbeat.start(this.#hooks);
+    this.sendControl("open", this.#ctx.openPacketData(this.id, upgrades));
+    this.#ctx.heartbeat.start(this);
   }
 
-  // Memory per idle session: one small object (a back-reference) routes transport,
-  // heartbeat and upgrade reports to the session, instead of nine closures. It is nested in
-  // the class body so it may call the session's private methods.
-  static readonly #Hooks = class SessionHooks
-    implements TransportListener, HeartbeatTarget, UpgradeHost
-  {
-    readonly #socket: EngineSocket;
-    constructor(socket: EngineSocket) {
-      this.#socket = socket;
-    }
-    onPacket(packet: EnginePacket): void {
-      this.#socket.#onPacket(packet);
-    }
-    onReady(): void {
-      this.#socket.#onReady();
-    }
-    onDrain(): void {
-      this.#socket.#onDrain();
-    }
-    onClose(reason: TransportCloseReason, description?: Error): void {
-      this.#socket.#onClose(reason, description);
-    }
-    sendPing(): void {
-      this.#socket.#sendControl("ping");
-    }
-    onPingTimeout(): void {
-      this.#socket.#onClose("ping timeout");
-    }
-    onUpgradeProbed(transport: Transport): void {
-      this.#socket.#onUpgradeProbed(transport);
-    }
-    onUpgradeCompleted(transport: Transport): void {
-      this.#socket.#onUpgradeCompleted(transport);
-    }
-    onUpgradeFailed(): void {
-      this.#socket.#onUpgradeFailed();
-    }
-  };
+  // Memory per idle session: the session itself is its transport's listener, its heartbeat
+  // target and its upgrade's host (no object or closure per session for them); these
+  // methods are called by the engine only.
 
-  #sendEach(parts: readonly RawData[], options: SendOptions | undefined): boolean {
-    let isSent = true;
-    for (let i = 0; i < parts.length && isSent; i++) isSent = this.trySend(parts[i]!, options);
-    return isSent;
-  }
-
-  #sendControl(type: OutgoingPacket["type"], data?: string): void {
-    if (this.#readyState === "closing" || this.#readyState === "closed") return;
-    const packet: OutgoingPacket = data === undefined ? { type } : { type, data };
-    if (this.hasListeners("packetCreate")) this.emit("packetCreate", packet);
-    this.#buffer(packet);
-    this.#flush();
-  }
-
-  #emitCreate(data: RawData, compress: boolean, isVolatile: boolean): void {
-    const packet: OutgoingPacket = { type: "message", data, compress, volatile: isVolatile };
-    this.emit("packetCreate", packet);
-  }
-
-  #buffer(packet: OutgoingPacket): void {
-    if (this.#writeBuffer === null) this.#writeBuffer = new OutgoingBuffer(packet);
-    else this.#writeBuffer.push(packet);
-  }
-
-  /**
-   * Whether a message of `size` bytes may be queued: true unless the session's buffer would
-   * go over its bound. Over the bound, volatile messages (this one included) are dropped
-   * first; if that is not enough the session closes with "slow consumer".
-   */
-  #admit(size: number, isVolatile: boolean): boolean {
-    // hot path: one bound check when under the bound.
-    const settings = this.#ctx.settings;
-    if (isWithinBounds(this.bufferedAmount, this.#waitingPackets(), size, settings)) return true;
-    const metrics = this.#ctx.metrics;
-    if (isVolatile) {
-      metrics.droppedVolatilePackets++;
-      return false;
-    }
-    metrics.droppedVolatilePackets += this.#dropVolatile();
-    const buffered = this.bufferedAmount;
-    const waiting = this.#waitingPackets();
-    if (isWithinBounds(buffered, waiting, size, settings)) return true;
-    metrics.slowConsumerDisconnects++;
-    const message = `slow consumer: ${buffered} bytes and ${waiting} packets held back`;
-    debug("session %s: %s", this.id, message);
-    this.#onClose("slow consumer", new TransportError(ErrorCode.TRANSPORT_ERROR, message));
-    return false;
-  }
-
-  #waitingPackets(): number {
-    return this.#writeBuffer === null ? 0 : this.#writeBuffer.packets.length;
-  }
-
-  #dropVolatile(): number {
-    let dropped = this.#transport.dropVolatile?.() ?? 0;
-    const buffer = this.#writeBuffer;
-    if (buffer === null) return dropped;
-    dropped += buffer.dropVolatile();
-    if (buffer.packets.length === 0) this.#writeBuffer = null;
-    return dropped;
-  }
-
-  #closeTransport(): void {
-    this.#flushBeforeClose();
-    this.#transport.close(() => this.#onClose("forced close"));
-  }
-
-  /**
-   * A WebSocket takes the remaining packets before its close frame. Polling needs nothing
-   * here: its close() asks us for them (onReady) and appends the close packet to them.
-   */
-  #flushBeforeClose(): void {
-    if (this.#transport.name === "websocket") this.#flush();
-  }
-
-  /**
-   * Hands the write buffer to the transport when it can take it: polling while a GET is
-   * pending, a transport that takes messages at once (WebSocket) always.
-   */
-  #flush(): void {
-    const buffer = this.#writeBuffer;
-    if (this.#readyState === "closed" || buffer === null) return;
-    const transport = this.#transport;
-    if (!transport.writable && transport.sendMessage === undefined) return;
-    this.#writeBuffer = null;
-    transport.send(buffer.packets);
-  }
-
-  #onPacket(packet: EnginePacket): void {
+  /** A packet from the transport. @internal */
+  onPacket(packet: EnginePacket): void {
     // hot path: a message goes straight to the handler; events only when listened to.
     if (this.#readyState !== "open") return;
     if (packet.type === "message") {
@@ -396,13 +268,13 @@ export class EngineSocket extends SessionEmitter<EngineSocketEvents> {
     if (this.hasListeners("packet")) this.emit("packet", packet);
     switch (packet.type) {
       case "pong":
-        this.#ctx.heartbeat.onPong(this.#hooks);
+        this.#ctx.heartbeat.onPong(this);
         this.emit("heartbeat");
         break;
       case "ping": {
         // engine.io-protocol v4 §heartbeat: only the server pings.
         const error = new ProtocolError(ErrorCode.INVALID_PACKET, "ping from client");
-        this.#onClose("transport error", error);
+        this.onClose("transport error", error);
         break;
       }
       default:
@@ -410,28 +282,42 @@ export class EngineSocket extends SessionEmitter<EngineSocketEvents> {
     }
   }
 
-  #onReady(): void {
+  /** The transport became writable. @internal */
+  onReady(): void {
     // During an upgrade the client waits for this GET to return before it pauses polling.
     if (this.#upgrade?.isProbed === true && this.#writeBuffer === null) {
       this.#transport.send([{ type: "noop" }]);
       return;
     }
-    this.#flush();
+    this.flush();
   }
 
-  #onDrain(): void {
+  /** The transport wrote what it was given. @internal */
+  onDrain(): void {
     if (this.hasListeners("drain")) this.emit("drain");
-    this.#flush();
+    this.flush();
   }
 
-  #onUpgradeProbed(transport: Transport): void {
+  /** The heartbeat's turn to ping. @internal */
+  sendPing(): void {
+    this.sendControl("ping");
+  }
+
+  /** No pong came back in time. @internal */
+  onPingTimeout(): void {
+    this.onClose("ping timeout");
+  }
+
+  /** @see UpgradeHost.onUpgradeProbed @internal */
+  onUpgradeProbed(transport: Transport): void {
     this.emit("upgrading", transport);
     if (!this.#transport.writable) return;
-    if (this.#writeBuffer !== null) this.#flush();
+    if (this.#writeBuffer !== null) this.flush();
     else this.#transport.send([{ type: "noop" }]);
   }
 
-  #onUpgradeCompleted(transport: Transport): void {
+  /** @see UpgradeHost.onUpgradeCompleted @internal */
+  onUpgradeCompleted(transport: Transport): void {
     this.#upgrade = null;
     const previous = this.#transport;
     previous.setListener(IGNORING_LISTENER);
@@ -439,22 +325,24 @@ export class EngineSocket extends SessionEmitter<EngineSocketEvents> {
     previous.close();
     this.#transport = transport;
     this.#isUpgraded = true;
-    transport.setListener(this.#hooks);
+    transport.setListener(this);
     this.emit("upgrade", transport);
-    if (this.#readyState === "closing") this.#closeTransport();
-    else this.#flush();
+    if (this.#readyState === "closing") this.closeTransport();
+    else this.flush();
   }
 
-  #onUpgradeFailed(): void {
+  /** @see UpgradeHost.onUpgradeFailed @internal */
+  onUpgradeFailed(): void {
     this.#upgrade = null;
-    if (this.#readyState === "closing") this.#closeTransport();
+    if (this.#readyState === "closing") this.closeTransport();
   }
 
-  #onClose(reason: EngineCloseReason, description?: Error): void {
+  /** Closes the session at once (transport gone, ping timeout, slow consumer...). @internal */
+  onClose(reason: EngineCloseReason, description?: Error): void {
     if (this.#readyState === "closed") return;
     debug("session %s closed: %s", this.id, reason);
     this.#readyState = "closed";
-    this.#ctx.heartbeat.stop(this.#hooks);
+    this.#ctx.heartbeat.stop(this);
     this.#upgrade?.abort("session closed");
     const transport = this.#transport;
     transport.setListener(IGNORING_LISTENER);
@@ -471,6 +359,100 @@ export class EngineSocket extends SessionEmitter<EngineSocketEvents> {
     this.#ctx.closed(this);
     this.#handler?.onClose(reason, description);
     this.emit("close", reason, description);
+  }
+
+  private sendEach(parts: readonly RawData[], options: SendOptions | undefined): boolean {
+    let isSent = true;
+    for (let i = 0; i < parts.length && isSent; i++) isSent = this.trySend(parts[i]!, options);
+    return isSent;
+  }
+
+  private sendControl(type: OutgoingPacket["type"], data?: string): void {
+    if (this.#readyState === "closing" || this.#readyState === "closed") return;
+    const packet: OutgoingPacket = data === undefined ? { type } : { type, data };
+    if (this.hasListeners("packetCreate")) this.emit("packetCreate", packet);
+    const transport = this.#transport;
+    if (this.#writeBuffer === null && transport.sendMessage !== undefined) {
+      // A transport that takes packets at any time (WebSocket): no buffer in between.
+      transport.send([packet]);
+      return;
+    }
+    this.bufferPacket(packet);
+    this.flush();
+  }
+
+  private emitCreate(data: RawData, compress: boolean, isVolatile: boolean): void {
+    const packet: OutgoingPacket = { type: "message", data, compress, volatile: isVolatile };
+    this.emit("packetCreate", packet);
+  }
+
+  private bufferPacket(packet: OutgoingPacket): void {
+    if (this.#writeBuffer === null) this.#writeBuffer = new OutgoingBuffer(packet);
+    else this.#writeBuffer.push(packet);
+  }
+
+  /**
+   * Whether a message of `size` bytes may be queued: true unless the session's buffer would
+   * go over its bound. Over the bound, volatile messages (this one included) are dropped
+   * first; if that is not enough the session closes with "slow consumer".
+   */
+  private admit(size: number, isVolatile: boolean): boolean {
+    // hot path: one bound check when under the bound.
+    const settings = this.#ctx.settings;
+    if (isWithinBounds(this.bufferedAmount, this.waitingPackets(), size, settings)) return true;
+    const metrics = this.#ctx.metrics;
+    if (isVolatile) {
+      metrics.droppedVolatilePackets++;
+      return false;
+    }
+    metrics.droppedVolatilePackets += this.dropVolatile();
+    const buffered = this.bufferedAmount;
+    const waiting = this.waitingPackets();
+    if (isWithinBounds(buffered, waiting, size, settings)) return true;
+    metrics.slowConsumerDisconnects++;
+    const message = `slow consumer: ${buffered} bytes and ${waiting} packets held back`;
+    debug("session %s: %s", this.id, message);
+    this.onClose("slow consumer", new TransportError(ErrorCode.TRANSPORT_ERROR, message));
+    return false;
+  }
+
+  private waitingPackets(): number {
+    return this.#writeBuffer === null ? 0 : this.#writeBuffer.packets.length;
+  }
+
+  private dropVolatile(): number {
+    let dropped = this.#transport.dropVolatile?.() ?? 0;
+    const buffer = this.#writeBuffer;
+    if (buffer === null) return dropped;
+    dropped += buffer.dropVolatile();
+    if (buffer.packets.length === 0) this.#writeBuffer = null;
+    return dropped;
+  }
+
+  private closeTransport(): void {
+    this.flushBeforeClose();
+    this.#transport.close(() => this.onClose("forced close"));
+  }
+
+  /**
+   * A WebSocket takes the remaining packets before its close frame. Polling needs nothing
+   * here: its close() asks us for them (onReady) and appends the close packet to them.
+   */
+  private flushBeforeClose(): void {
+    if (this.#transport.name === "websocket") this.flush();
+  }
+
+  /**
+   * Hands the write buffer to the transport when it can take it: polling while a GET is
+   * pending, a transport that takes messages at once (WebSocket) always.
+   */
+  private flush(): void {
+    const buffer = this.#writeBuffer;
+    if (this.#readyState === "closed" || buffer === null) return;
+    const transport = this.#transport;
+    if (!transport.writable && transport.sendMessage === undefined) return;
+    this.#writeBuffer = null;
+    transport.send(buffer.packets);
   }
 }
 

@@ -56,3 +56,20 @@ describe("matchesPath", () => {
     assert.equal(normalizePath("/"), "/");
   });
 });
+
+describe("parseQuery on long queries", () => {
+  it("reads many parameters, with and without values, as URLSearchParams does", () => {
+    const query = `${"a&".repeat(500)}b=1&${"c=2&d&".repeat(200)}EIO=4&sid=x=y&transport=websocket&EIO=3`;
+    const params = new URLSearchParams(query);
+    assert.deepEqual(parseQuery(`/e/?${query}`), {
+      EIO: params.get("EIO") ?? undefined,
+      transport: params.get("transport") ?? undefined,
+      sid: params.get("sid") || undefined,
+    });
+    assert.deepEqual(parseQuery("/e/?transport=pollingX&EIO=4"), {
+      EIO: "4",
+      transport: "pollingX",
+      sid: undefined,
+    });
+  });
+});

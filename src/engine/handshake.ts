@@ -24,34 +24,49 @@ export interface EngineQuery {
 export function parseQuery(url: string | undefined): EngineQuery {
   const question = url?.indexOf("?") ?? -1;
   if (question === -1) return { EIO: undefined, transport: undefined, sid: undefined };
-  const query = url!.slice(question + 1);
+  const text = url!;
   // Percent-escapes and "+" need URLSearchParams' decoding; plain queries (every client
-  // we know) are split by hand, which costs a fraction of building a URLSearchParams.
-  if (query.includes("%") || query.includes("+")) {
-    const params = new URLSearchParams(query);
+  // we know) are read in place, which costs a fraction of building a URLSearchParams.
+  if (text.includes("%", question) || text.includes("+", question)) {
+    const params = new URLSearchParams(text.slice(question + 1));
     return {
       EIO: params.get("EIO") ?? undefined,
       transport: params.get("transport") ?? undefined,
       sid: params.get("sid") || undefined,
     };
   }
-  // hot path: one pass over "k=v&k=v"; the first occurrence of a key wins, as with get().
+  // hot path: one pass over "k=v&k=v" without slicing keys; the first occurrence of a key
+  // wins, as with get(). `equals` is the next "=" at or after `start` (or -1), so that the
+  // whole query is scanned once however many parameters it has.
   let EIO: string | undefined;
   let transport: string | undefined;
   let sid: string | undefined;
-  for (let start = 0; start <= query.length; ) {
-    let end = query.indexOf("&", start);
-    if (end === -1) end = query.length;
-    const equals = query.indexOf("=", start);
+  let equals = text.indexOf("=", question + 1);
+  for (let start = question + 1; start <= text.length; ) {
+    let end = text.indexOf("&", start);
+    if (end === -1) end = text.length;
+    if (equals !== -1 && equals < start) equals = text.indexOf("=", start);
     const keyEnd = equals === -1 || equals > end ? end : equals;
-    const key = query.slice(start, keyEnd);
-    const value = keyEnd === end ? "" : query.slice(keyEnd + 1, end);
-    if (key === "EIO") EIO ??= value;
-    else if (key === "transport") transport ??= value;
-    else if (key === "sid") sid ??= value;
+    const valueStart = keyEnd === end ? end : keyEnd + 1;
+    const keyLength = keyEnd - start;
+    if (keyLength === 3 && EIO === undefined && text.startsWith("EIO", start)) {
+      EIO = text.slice(valueStart, end);
+    } else if (keyLength === 9 && transport === undefined && text.startsWith("transport", start)) {
+      transport = transportName(text, valueStart, end);
+    } else if (keyLength === 3 && sid === undefined && text.startsWith("sid", start)) {
+      sid = text.slice(valueStart, end);
+    }
     start = end + 1;
   }
   return { EIO, transport, sid: sid || undefined };
+}
+
+/** The transport name between `start` and `end`: the known names without a new string. */
+function transportName(text: string, start: number, end: number): string {
+  const length = end - start;
+  if (length === 9 && text.startsWith("websocket", start)) return "websocket";
+  if (length === 7 && text.startsWith("polling", start)) return "polling";
+  return text.slice(start, end);
 }
 
 /** Removes the trailing slash of a path option: `"/socket.io/"` becomes `"/socket.io"`. */
@@ -73,6 +88,9 @@ export interface CheckContext {
   readonly allowUpgrades: boolean;
   readonly clients: ReadonlyMap<string, EngineSocket>;
 }
+
+// A handshake's verdict: the same (immutable) result every time.
+const NEW_SESSION: Result<EngineSocket | undefined, RequestRefusal> = Object.freeze(ok(undefined));
 
 function refuse(
   code: RequestRefusal["code"],
@@ -107,7 +125,7 @@ export function checkRequest(
     if (transport !== expected) {
       return refuse(EngineErrorCode.BAD_REQUEST, { name: "TRANSPORT_HANDSHAKE_ERROR" });
     }
-    return ok(undefined);
+    return NEW_SESSION;
   }
   const session = context.clients.get(query.sid);
   if (session === undefined) return refuse(EngineErrorCode.UNKNOWN_SID, { sid: query.sid });

@@ -32,3 +32,26 @@ describe("SessionContext.framesFor", () => {
     assert.equal(context.sharedBytes, 9);
   });
 });
+
+describe("SessionContext.openPacketData", () => {
+  it("is the JSON of the open packet's fields, in engine.io's order, for any sid", () => {
+    const context = new SessionContext(SETTINGS, new Heartbeat(25_000, 20_000), () => {});
+    const none: readonly ("polling" | "websocket")[] = [];
+    const websocket: readonly ("polling" | "websocket")[] = ["websocket"];
+    for (const [sid, upgrades] of [
+      ["abc", none],
+      ['we"ird\\id', websocket],
+      ["x", none],
+      ["y", websocket],
+    ] as const) {
+      const expected = JSON.stringify({
+        sid,
+        upgrades,
+        pingInterval: 25_000,
+        pingTimeout: 20_000,
+        maxPayload: 1e6,
+      });
+      assert.equal(context.openPacketData(sid, upgrades), expected);
+    }
+  });
+});

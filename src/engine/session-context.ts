@@ -7,7 +7,7 @@ import type { RawData } from "../protocol/engine-packet.js";
 import type { EngineSocket } from "./engine-socket.js";
 import { FlushQueue } from "./flush-queue.js";
 import type { Heartbeat } from "./heartbeat.js";
-import type { PreEncodedFrame } from "./transports/transport.js";
+import type { PreEncodedFrame, TransportName } from "./transports/transport.js";
 
 /** Counters of an {@link EngineServer}, readable as `engine.metrics`. */
 export interface EngineMetrics {
@@ -41,6 +41,9 @@ export class SessionContext {
   #sharedEncoder: FrameEncoder | undefined;
   #sharedFrames: readonly PreEncodedFrame[] = [];
   #sharedBytes = 0;
+  // The open packet after its sid, for the upgrades list last asked for.
+  #openUpgrades: readonly TransportName[] | undefined;
+  #openTail = "";
 
   constructor(
     settings: SessionSettings,
@@ -50,6 +53,21 @@ export class SessionContext {
     this.settings = settings;
     this.heartbeat = heartbeat;
     this.#onClosed = onClosed;
+  }
+
+  /**
+   * The data of the open packet of session `sid` (engine.io-protocol v4 §handshake):
+   * `{"sid":…,"upgrades":[…],"pingInterval":…,"pingTimeout":…,"maxPayload":…}`.
+   * hot path: once per handshake; the part after the sid is built once per upgrades list.
+   */
+  openPacketData(sid: string, upgrades: readonly TransportName[]): string {
+    if (upgrades !== this.#openUpgrades) {
+      const { pingInterval, pingTimeout, maxPayload } = this.settings;
+      const tail = JSON.stringify({ upgrades, pingInterval, pingTimeout, maxPayload });
+      this.#openUpgrades = upgrades;
+      this.#openTail = tail.slice(1);
+    }
+    return `{"sid":${JSON.stringify(sid)},${this.#openTail}`;
   }
 
   /** Reports a closed session to its server. */

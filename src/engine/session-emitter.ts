@@ -34,7 +34,7 @@ export class SessionEmitter<T extends { [K in keyof T]: unknown[] }> {
   /** Adds a listener that runs at most once. */
   once<K extends keyof T>(event: K, listener: (...args: T[K]) => void): this {
     const wrapper: Wrapped = (...args: never[]) => {
-      this.#remove(event, wrapper);
+      removeFrom(this.#listeners, event, wrapper);
       (listener as Listener)(...args);
     };
     wrapper.listener = listener as Listener;
@@ -43,7 +43,7 @@ export class SessionEmitter<T extends { [K in keyof T]: unknown[] }> {
 
   /** Removes a listener (also one added with `once`). */
   off<K extends keyof T>(event: K, listener: (...args: T[K]) => void): this {
-    this.#remove(event, listener as Listener);
+    removeFrom(this.#listeners, event, listener as Listener);
     return this;
   }
 
@@ -90,15 +90,21 @@ export class SessionEmitter<T extends { [K in keyof T]: unknown[] }> {
   protected hasListeners(event: keyof T): boolean {
     return this.#listeners?.has(event) === true;
   }
+}
 
-  #remove(event: keyof T, listener: Listener): void {
-    const current = this.#listeners?.get(event);
-    if (current === undefined) return;
-    const list = typeof current === "function" ? [current] : current;
-    const index = list.findIndex((fn) => fn === listener || (fn as Wrapped).listener === listener);
-    if (index === -1) return;
-    const next = list.slice(0, index).concat(list.slice(index + 1));
-    if (next.length === 0) this.#listeners!.delete(event);
-    else this.#listeners!.set(event, next.length === 1 ? next[0]! : next);
-  }
+// A module-level function rather than a `#` method: a class with `#` methods stores a brand
+// in each instance (8 bytes per session).
+function removeFrom<K>(
+  listeners: Map<K, Listener | Listener[]> | undefined,
+  event: K,
+  listener: Listener,
+): void {
+  const current = listeners?.get(event);
+  if (listeners === undefined || current === undefined) return;
+  const list = typeof current === "function" ? [current] : current;
+  const index = list.findIndex((fn) => fn === listener || (fn as Wrapped).listener === listener);
+  if (index === -1) return;
+  const next = list.slice(0, index).concat(list.slice(index + 1));
+  if (next.length === 0) listeners.delete(event);
+  else listeners.set(event, next.length === 1 ? next[0]! : next);
 }

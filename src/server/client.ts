@@ -125,13 +125,13 @@ export class Client implements EngineSocketHandler {
   /** Closes a connection its client has replaced with a new one (`"transport close"`). @internal */
   abandon(): void {
     this.#server.log(`closing ${this.conn.id}: its client reconnected on a new connection`);
-    this.#closeEngine("transport close");
+    this.closeEngine("transport close");
   }
 
   /** Disconnects every namespace, then closes the connection. @internal */
   disconnectAll(): void {
-    for (const socket of this.#all()) socket.disconnect();
-    this.#closeEngine("forced server close");
+    for (const socket of this.all()) socket.disconnect();
+    this.closeEngine("forced server close");
   }
 
   /** A message from the Engine.IO session. @internal */
@@ -140,14 +140,14 @@ export class Client implements EngineSocketHandler {
     const result =
       this.#decoder === undefined && typeof data === "string" && !isBinaryHeader(data)
         ? decodeSocketPacket(data, this.#server.decoderLimits)
-        : this.#statefulDecoder().add(data);
+        : this.statefulDecoder().add(data);
     if (!result.ok) {
       this.#server.log(`closing ${this.conn.id}: ${result.error.code} ${result.error.message}`);
-      for (const socket of this.#all()) socket.onError(result.error);
-      this.#closeEngine("parse error", result.error);
+      for (const socket of this.all()) socket.onError(result.error);
+      this.closeEngine("parse error", result.error);
       return;
     }
-    if (result.value !== undefined) this.#onPacket(result.value);
+    if (result.value !== undefined) this.onPacket(result.value);
   }
 
   /** The Engine.IO session closed. @internal */
@@ -156,7 +156,7 @@ export class Client implements EngineSocketHandler {
       const detail = description instanceof Error ? `: ${description.message}` : "";
       this.#server.log(`closing ${this.conn.id}: slow consumer${detail}`);
     }
-    this.#shutdown(
+    this.shutdown(
       (ENGINE_REASONS.has(reason) ? reason : "transport close") as DisconnectReason,
       description,
     );
@@ -167,31 +167,33 @@ export class Client implements EngineSocketHandler {
     this.#connectTimer = undefined;
     if (this.#main !== undefined || (this.#others?.size ?? 0) > 0) return;
     this.#server.log(`closing ${this.conn.id}: no namespace joined within connectTimeout`);
-    this.#closeEngine("forced server close");
+    this.closeEngine("forced server close");
   }
 
-  #statefulDecoder(): SocketPacketDecoder {
+  // Memory per connection: helpers are `private` methods, not `#` ones (a class with `#`
+  // methods stores a brand in each instance); the state stays in `#` fields.
+  private statefulDecoder(): SocketPacketDecoder {
     this.#decoder ??= new SocketPacketDecoder(this.#server.decoderLimits);
     return this.#decoder;
   }
 
-  #socketFor(nsp: string): NamespaceSocket | undefined {
+  private socketFor(nsp: string): NamespaceSocket | undefined {
     const main = this.#main;
     if (main !== undefined && main.nsp.name === nsp) return main;
     return this.#others?.get(nsp);
   }
 
-  #all(): NamespaceSocket[] {
+  private all(): NamespaceSocket[] {
     const all = this.#others === undefined ? [] : [...this.#others.values()];
     if (this.#main !== undefined) all.unshift(this.#main);
     return all;
   }
 
-  #onPacket(packet: SocketPacket): void {
-    const socket = this.#socketFor(packet.nsp);
+  private onPacket(packet: SocketPacket): void {
+    const socket = this.socketFor(packet.nsp);
     if (packet.type === SocketPacketType.CONNECT) {
-      if (socket === undefined) this.#connect(packet.nsp, packet.data);
-      else this.#protocolViolation(`duplicate CONNECT for namespace ${packet.nsp}`);
+      if (socket === undefined) this.connect(packet.nsp, packet.data);
+      else this.protocolViolation(`duplicate CONNECT for namespace ${packet.nsp}`);
       return;
     }
     if (socket === undefined || packet.type === SocketPacketType.CONNECT_ERROR) {
@@ -203,7 +205,7 @@ export class Client implements EngineSocketHandler {
     socket.onPacket(packet);
   }
 
-  #connect(name: string, auth: unknown): void {
+  private connect(name: string, auth: unknown): void {
     this.#server.resolveNamespace(name, auth, (nsp) => {
       if (this.conn.readyState !== "open") return;
       if (nsp === undefined) {
@@ -217,11 +219,11 @@ export class Client implements EngineSocketHandler {
         );
         return;
       }
-      nsp.addClient(this, auth, (socket) => this.#onConnected(nsp.name, socket));
+      nsp.addClient(this, auth, (socket) => this.onConnected(nsp.name, socket));
     });
   }
 
-  #onConnected(name: string, socket: NamespaceSocket): void {
+  private onConnected(name: string, socket: NamespaceSocket): void {
     if (this.#main === undefined && this.#others?.has(name) !== true) this.#main = socket;
     else {
       this.#others ??= new Map();
@@ -233,25 +235,25 @@ export class Client implements EngineSocketHandler {
     }
   }
 
-  #protocolViolation(message: string): void {
+  private protocolViolation(message: string): void {
     this.#server.log(`closing ${this.conn.id}: ${message}`);
-    this.#closeEngine("parse error");
+    this.closeEngine("parse error");
   }
 
-  #closeEngine(reason: DisconnectReason, description?: unknown): void {
+  private closeEngine(reason: DisconnectReason, description?: unknown): void {
     // Sockets learn our reason first; the engine's own "forced close" that follows is ignored.
-    this.#shutdown(reason, description);
+    this.shutdown(reason, description);
     if (this.conn.readyState === "open" || this.conn.readyState === "opening") this.conn.close();
   }
 
-  #shutdown(reason: DisconnectReason, description?: unknown): void {
+  private shutdown(reason: DisconnectReason, description?: unknown): void {
     if (this.#closed) return;
     this.#closed = true;
     this.conn.setHandler(null);
     if (this.#connectTimer !== undefined) clearTimeout(this.#connectTimer);
     this.#connectTimer = undefined;
     this.#decoder?.reset();
-    const sockets = this.#all();
+    const sockets = this.all();
     this.#main = undefined;
     this.#others = undefined;
     for (const socket of sockets) socket.onClose(reason, description);

@@ -60,6 +60,13 @@ const RECOVERABLE_REASONS: ReadonlySet<DisconnectReason> = new Set([
 ]);
 type Ack = ((...args: unknown[]) => void) & { withError?: boolean };
 
+/** A socket's packet middleware and catch-all listeners (incoming, outgoing). */
+interface SocketHooks {
+  fns: PacketMiddleware[] | undefined;
+  any: AnyFn[] | undefined;
+  anyOutgoing: AnyFn[] | undefined;
+}
+
 /**
  * One client connected to one namespace.
  * @example
@@ -93,9 +100,8 @@ export class Socket<
   #ledger: AckLedger | undefined;
   readonly #client: Client;
   #acks: Map<number, Ack> | undefined;
-  #fns: PacketMiddleware[] | undefined;
-  #any: AnyFn[] | undefined;
-  #anyOutgoing: AnyFn[] | undefined;
+  // Packet middleware and catch-all listeners, which few sockets have: made on first use.
+  #hooks: SocketHooks | undefined;
 
   constructor(
     nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
@@ -219,7 +225,8 @@ export class Socket<
       id = this.nsp.nextAckId();
       this.#registerAck(id, last as Ack, flags.timeout);
     }
-    if (this.#anyOutgoing !== undefined) for (const fn of [...this.#anyOutgoing]) fn(...data);
+    const outgoing = this.#hooks?.anyOutgoing;
+    if (outgoing !== undefined) for (const fn of [...outgoing]) fn(...data);
     const packet: SocketPacket = { type: SocketPacketType.EVENT, nsp: this.nsp.name, data, id };
     if (this.pid !== undefined && id === undefined && flags.volatile !== true) {
       // Through the adapter, so the packet is stored with an offset and can be replayed after
@@ -284,59 +291,66 @@ export class Socket<
 
   /** Registers per-packet middleware, run before each incoming event reaches listeners. */
   use(fn: PacketMiddleware): this {
-    this.#fns ??= [];
-    this.#fns.push(fn);
+    const hooks = this.#hooksFor();
+    hooks.fns ??= [];
+    hooks.fns.push(fn);
     return this;
   }
 
   /** Adds a listener for every incoming event: `(event, ...args)`. */
   onAny(listener: (event: string, ...args: unknown[]) => void): this {
-    this.#any ??= [];
-    this.#any.push(listener as AnyFn);
+    const hooks = this.#hooksFor();
+    hooks.any ??= [];
+    hooks.any.push(listener as AnyFn);
     return this;
   }
 
   /** Adds a catch-all listener that runs before the others. */
   prependAny(listener: (event: string, ...args: unknown[]) => void): this {
-    this.#any ??= [];
-    this.#any.unshift(listener as AnyFn);
+    const hooks = this.#hooksFor();
+    hooks.any ??= [];
+    hooks.any.unshift(listener as AnyFn);
     return this;
   }
 
   /** Removes a catch-all listener, or all of them. */
   offAny(listener?: (event: string, ...args: unknown[]) => void): this {
-    this.#any = removeFrom(this.#any, listener as AnyFn | undefined);
+    if (this.#hooks !== undefined)
+      this.#hooks.any = removeFrom(this.#hooks.any, listener as AnyFn | undefined);
     return this;
   }
 
   /** The catch-all listeners. */
   listenersAny(): ((event: string, ...args: unknown[]) => void)[] {
-    return [...(this.#any ?? [])];
+    return [...(this.#hooks?.any ?? [])];
   }
 
   /** Adds a listener for every outgoing event: `(event, ...args)`. */
   onAnyOutgoing(listener: (event: string, ...args: unknown[]) => void): this {
-    this.#anyOutgoing ??= [];
-    this.#anyOutgoing.push(listener as AnyFn);
+    const hooks = this.#hooksFor();
+    hooks.anyOutgoing ??= [];
+    hooks.anyOutgoing.push(listener as AnyFn);
     return this;
   }
 
   /** Adds an outgoing catch-all listener that runs before the others. */
   prependAnyOutgoing(listener: (event: string, ...args: unknown[]) => void): this {
-    this.#anyOutgoing ??= [];
-    this.#anyOutgoing.unshift(listener as AnyFn);
+    const hooks = this.#hooksFor();
+    hooks.anyOutgoing ??= [];
+    hooks.anyOutgoing.unshift(listener as AnyFn);
     return this;
   }
 
   /** Removes an outgoing catch-all listener, or all of them. */
   offAnyOutgoing(listener?: (event: string, ...args: unknown[]) => void): this {
-    this.#anyOutgoing = removeFrom(this.#anyOutgoing, listener as AnyFn | undefined);
+    if (this.#hooks !== undefined)
+      this.#hooks.anyOutgoing = removeFrom(this.#hooks.anyOutgoing, listener as AnyFn | undefined);
     return this;
   }
 
   /** The outgoing catch-all listeners. */
   listenersAnyOutgoing(): ((event: string, ...args: unknown[]) => void)[] {
-    return [...(this.#anyOutgoing ?? [])];
+    return [...(this.#hooks?.anyOutgoing ?? [])];
   }
 
   /**
@@ -446,12 +460,13 @@ export class Socket<
     if (id !== undefined && this.#ledgerFor()?.admit(id) === false) return;
     const args = (packet.data as unknown[]).slice();
     if (id !== undefined) args.push(this.#makeAck(id));
-    if (this.#any !== undefined) for (const fn of [...this.#any]) fn(...args);
-    if (this.#fns === undefined) {
+    const hooks = this.#hooks;
+    if (hooks?.any !== undefined) for (const fn of [...hooks.any]) fn(...args);
+    if (hooks?.fns === undefined) {
       this.#dispatch(args);
       return;
     }
-    runMiddlewares(this.#fns, args, (err) => {
+    runMiddlewares(hooks.fns, args, (err) => {
       if (err === undefined) {
         this.#dispatch(args);
         return;
@@ -459,6 +474,11 @@ export class Socket<
       if (id !== undefined) this.#ledger?.forget(id);
       this.onError(err);
     });
+  }
+
+  #hooksFor(): SocketHooks {
+    this.#hooks ??= { fns: undefined, any: undefined, anyOutgoing: undefined };
+    return this.#hooks;
   }
 
   /** The session's ack ledger, created on first use; undefined when recovery is off. */

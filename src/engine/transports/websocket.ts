@@ -143,7 +143,7 @@ export class WebSocketTransport implements Transport {
     } else {
       ws.on("message", (data, isBinary) => this.receive(data, isBinary));
       ws.on("error", (err) => this.fail(err));
-      ws.on("close", () => this.#finish("transport close"));
+      ws.on("close", () => this.finish("transport close"));
     }
   }
 
@@ -178,12 +178,12 @@ export class WebSocketTransport implements Transport {
       const packet = packets[i]!;
       const data = encodePacket(packet);
       if (this.#socket === null) {
-        this.#sendWithWs(data, packet.compress !== false, packet.callback);
+        this.sendWithWs(data, packet.compress !== false, packet.callback);
         continue;
       }
-      if (typeof data === "string") this.#queue(frameText(-1, data), packet.volatile === true);
-      else this.#queuePieces(binaryFramePieces(data), packet.volatile === true);
-      if (packet.callback !== undefined) this.#addCallback(packet.callback);
+      if (typeof data === "string") this.queue(frameText(-1, data), packet.volatile === true);
+      else this.queuePieces(binaryFramePieces(data), packet.volatile === true);
+      if (packet.callback !== undefined) this.addCallback(packet.callback);
     }
   }
 
@@ -191,18 +191,18 @@ export class WebSocketTransport implements Transport {
   sendMessage(data: RawData, compress: boolean, callback?: () => void): void {
     // hot path: one frame, no packet object, written at the end of the turn.
     if (this.#socket === null) {
-      this.#sendWithWs(typeof data === "string" ? `4${data}` : data, compress, callback);
+      this.sendWithWs(typeof data === "string" ? `4${data}` : data, compress, callback);
       return;
     }
-    if (typeof data === "string") this.#queue(frameText(CHAR_MESSAGE, data), false);
-    else this.#queuePieces(binaryFramePieces(data), false);
-    if (callback !== undefined) this.#addCallback(callback);
+    if (typeof data === "string") this.queue(frameText(CHAR_MESSAGE, data), false);
+    else this.queuePieces(binaryFramePieces(data), false);
+    if (callback !== undefined) this.addCallback(callback);
   }
 
   /** @see Transport.sendPreEncoded */
   sendPreEncoded(frame: PreEncodedFrame, isVolatile = false): void {
     // hot path: the same bytes for every connection of a broadcast.
-    this.#queue(frame.bytes, isVolatile);
+    this.queue(frame.bytes, isVolatile);
   }
 
   /** @see Transport.dropVolatile */
@@ -248,7 +248,7 @@ export class WebSocketTransport implements Transport {
       socket.uncork();
     }
     if (isDrained) this.#listener.onDrain();
-    else this.#waitForDrain(socket);
+    else this.waitForDrain(socket);
   }
 
   /** @see Transport.close */
@@ -296,12 +296,12 @@ export class WebSocketTransport implements Transport {
     const decoded = decodePacket(bytes.toString("utf8"));
     if (!decoded.ok) {
       debug("parse error: %s", decoded.error.message);
-      this.#closeWith("parse error", decoded.error);
+      this.closeWith("parse error", decoded.error);
       return;
     }
     if (decoded.value.type === "close") {
       // engine.io-protocol v4: the client asks to close; same as it closing the socket.
-      this.#closeWith("transport close");
+      this.closeWith("transport close");
       return;
     }
     this.#listener.onPacket(decoded.value);
@@ -317,20 +317,22 @@ export class WebSocketTransport implements Transport {
           closeCode: 1009,
         })
       : new TransportError(ErrorCode.TRANSPORT_ERROR, err.message, { cause: err });
-    this.#finish("transport error", error);
+    this.finish("transport error", error);
   }
 
   /** The WebSocket closed. @internal */
   closed(): void {
-    this.#finish("transport close");
+    this.finish("transport close");
   }
 
-  #queuePieces(pieces: Buffer[], isVolatile: boolean): void {
-    this.#queue(pieces[0]!, isVolatile);
-    if (pieces.length === 2) this.#queue(pieces[1]!, isVolatile);
+  // Memory per connection: helpers are `private` methods, not `#` ones (a class with `#`
+  // methods stores a brand in each instance); the state stays in `#` fields.
+  private queuePieces(pieces: Buffer[], isVolatile: boolean): void {
+    this.queue(pieces[0]!, isVolatile);
+    if (pieces.length === 2) this.queue(pieces[1]!, isVolatile);
   }
 
-  #queue(bytes: Uint8Array, isVolatile: boolean): void {
+  private queue(bytes: Uint8Array, isVolatile: boolean): void {
     if (this.#isClosed || this.#socket === null) return;
     const frames = this.#frames;
     if (frames === null) {
@@ -342,16 +344,16 @@ export class WebSocketTransport implements Transport {
       this.#frames = [frames, bytes];
     }
     this.#frameBytes += bytes.byteLength;
-    if (isVolatile || this.#volatile !== null) this.#markVolatile(isVolatile);
+    if (isVolatile || this.#volatile !== null) this.markVolatile(isVolatile);
   }
 
-  #addCallback(callback: () => void): void {
+  private addCallback(callback: () => void): void {
     if (this.#callbacks === null) this.#callbacks = [callback];
     else this.#callbacks.push(callback);
   }
 
   /** Records whether the frame just queued is volatile, so dropVolatile() can find it. */
-  #markVolatile(isVolatile: boolean): void {
+  private markVolatile(isVolatile: boolean): void {
     const frames = this.#frames;
     const count = Array.isArray(frames) ? frames.length : 1;
     if (!Array.isArray(frames)) this.#frames = frames === null ? null : [frames];
@@ -361,7 +363,7 @@ export class WebSocketTransport implements Transport {
     this.#volatile = flags;
   }
 
-  #sendWithWs(data: RawData, compress: boolean, callback: (() => void) | undefined): void {
+  private sendWithWs(data: RawData, compress: boolean, callback: (() => void) | undefined): void {
     if (this.#isClosed) return;
     this.#ws.send(data, { compress }, (err) => {
       if (err) {
@@ -374,7 +376,7 @@ export class WebSocketTransport implements Transport {
     });
   }
 
-  #waitForDrain(socket: Duplex): void {
+  private waitForDrain(socket: Duplex): void {
     if (this.#isBackedUp) return;
     this.#isBackedUp = true;
     socket.once("drain", () => {
@@ -383,13 +385,13 @@ export class WebSocketTransport implements Transport {
     });
   }
 
-  #closeWith(reason: TransportCloseReason, description?: Error): void {
+  private closeWith(reason: TransportCloseReason, description?: Error): void {
     if (this.#isClosed) return;
     this.#ws.close();
-    this.#finish(reason, description);
+    this.finish(reason, description);
   }
 
-  #finish(reason: TransportCloseReason, description?: Error): void {
+  private finish(reason: TransportCloseReason, description?: Error): void {
     if (this.#isClosed && this.#listener === IGNORING_LISTENER) return;
     this.#isClosed = true;
     this.#frames = null;

@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// What does a handshake cost the server? Hosts one contestant's server in this process,
+// warms it up, then opens N connections from a load-generator child (100 handshakes in
+// flight, as the connect scenario), closes them, and repeats: prints the server's CPU
+// (user + system, process.cpuUsage) per connection for each round and their median. With
+// --prof <file>, the second round is also recorded in a V8 CPU profile (summarise it with
+// profile/top-functions.mjs); the profiler slows the server, so read the CPU figures from a
+// run without it. With --join, each connection also joins a room once open (one more round
+// trip, confirmed by the server): `ws --join` is raw ws paying the round trip Socket.IO's
+// CONNECT packet adds to every handshake.
+//
+//   node bench/profile/connect-cpu.mjs [contestant=switchboard-sioc] [n=2000] [rounds=5] [--join] [--prof out.cpuprofile]
+//
+// Build dist/ first for the Switchboard contestants (npm run build). Nothing listens
+// beyond 127.0.0.1.
+import { writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
+import { fileURLToPath } from "node:url";
+import { killAllChildren, sleep, startChild } from "../lib/proc.mjs";
+
+const args = process.argv.slice(2);
+const profIndex = args.indexOf("--prof");
+const profFile = profIndex === -1 ? undefined : args[profIndex + 1];
+const room = args.includes("--join") ? "joined" : null;
+const positional = args.filter(
+  (a, i) => !a.startsWith("--") && (profIndex === -1 || i !== profIndex + 1),
+);
+const [name = "switchboard-sioc", nArg = "2000", roundsArg = "5"] = positional;
+const n = Number(nArg);
+const rounds = Number(roundsArg);
+const LOADGEN = fileURLToPath(new URL("../lib/loadgen.mjs", import.meta.url));
+
+const mod = await import(new URL(`../contestants/${name}/server.mjs`, import.meta.url));
+const server = await mod.start({ host: "127.0.0.1", port: 0, transport: "websocket" });
+const gen = await startChild(LOADGEN, [name, "ack", String(server.port), "websocket"], {
+  env: { WS_NO_BUFFER_UTIL: "1", WS_NO_UTF_8_VALIDATE: "1" },
+  label: `loadgen:${name}`,
+});
+
+async function waitForCount(count) {
+  for (let i = 0; i < 200 && server.connections() !== count; i++) await sleep(25);
+}
+
+const session = new Session();
+try {
+  // Warm-up: compile the connect path before anything is measured.
+  await gen.rpc("connect", { n: 200, concurrency: 100, timeoutMs: 60_000 }, 70_000);
+  await gen.rpc("close", {}, 20_000);
+  await waitForCount(0);
+  if (profFile !== undefined) {
+    session.connect();
+    await session.post("Profiler.enable");
+    await session.post("Profiler.setSamplingInterval", { interval: 200 });
+  }
+  const perConn = [];
+  for (let round = 0; round < rounds; round++) {
+    if (profFile !== undefined && round === 1) await session.post("Profiler.start");
+    const cpu0 = process.cpuUsage();
+    const job = { n, concurrency: 100, room, timeoutMs: 90_000 };
+    const c = await gen.rpc("connect", job, 100_000);
+    const cpu = process.cpuUsage(cpu0);
+    if (c.ok !== n) throw new Error(`connected ${c.ok} of ${n}: ${c.firstError}`);
+    if (profFile !== undefined && round === 1) {
+      const { profile } = await session.post("Profiler.stop");
+      writeFileSync(profFile, JSON.stringify(profile));
+    }
+    perConn.push((cpu.user + cpu.system) / n);
+    console.log(
+      `round ${round + 1}: ${((cpu.user + cpu.system) / n).toFixed(0)} us/conn (user ${(cpu.user / n).toFixed(0)}, system ${(cpu.system / n).toFixed(0)}), ${((c.ok / c.ms) * 1000).toFixed(0)} conn/s`,
+    );
+    await gen.rpc("close", {}, 20_000);
+    await waitForCount(0);
+    await sleep(200);
+  }
+  const sorted = [...perConn].sort((a, b) => a - b);
+  console.log(`${name}: median ${sorted[Math.floor(sorted.length / 2)].toFixed(0)} us/conn`);
+} finally {
+  await gen.kill();
+  await Promise.race([server.close(), sleep(2000)]);
+  killAllChildren();
+}
+process.exit(0);
