@@ -16,7 +16,7 @@
  * `onError`. Other nodes are forgotten until the connection returns.
  */
 import { randomBytes } from "node:crypto";
-import { AdapterError, ErrorCode, TimeoutError } from "../errors.js";
+import { AdapterError, ErrorCode } from "../errors.js";
 import type { SocketPacket } from "../protocol/socket-packet.js";
 import type {
   BroadcastOptions,
@@ -33,7 +33,6 @@ import {
   type ClusterRequest,
   type ClusterResponse,
   decodeClusterMessage,
-  fromWireSocket,
   isClusterResponse,
   type LivenessMessage,
   type TargetedMessage,
@@ -41,6 +40,12 @@ import {
   toWirePacket,
   type Unsent,
 } from "./cluster-message.js";
+import {
+  emitWithAcks,
+  fetchRemoteSockets,
+  type QueryContext,
+  requestBroadcastAcks,
+} from "./cluster-queries.js";
 import { PendingRequests } from "./cluster-requests.js";
 import { answerRequest, type LocalOperations } from "./cluster-responder.js";
 import { InMemoryAdapter } from "./in-memory-adapter.js";
@@ -83,6 +88,7 @@ export abstract class ClusterAdapter extends InMemoryAdapter implements NodeChan
   readonly #onError: (error: AdapterError) => void;
   readonly #local: LocalOperations;
   readonly #nodeRequests: NodeRequests;
+  readonly #queries: QueryContext;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #isClosed = false;
   #wasConnected = false;
@@ -95,6 +101,12 @@ export abstract class ClusterAdapter extends InMemoryAdapter implements NodeChan
     this.#heartbeatTimeout = opts.heartbeatTimeout ?? 10_000;
     this.#onError = opts.onError ?? warnOncePerError();
     this.#nodeRequests = new NodeRequests(this.uid, (uid, message) => this.#sendTo(uid, message));
+    this.#queries = {
+      requests: this.#requests,
+      nodes: this.#nodes,
+      timeout: this.#requestsTimeout,
+      publish: (message, onFailure) => this.#publish(message, onFailure),
+    };
     this.#local = {
       broadcast: (packet, o) => super.broadcast(packet, o),
       broadcastWithAck: (packet, o, onExpected, onAck) =>
@@ -168,42 +180,9 @@ export abstract class ClusterAdapter extends InMemoryAdapter implements NodeChan
     onExpected: (count: number) => void,
     onAck: (args: unknown[]) => void,
   ): void {
-    if (opts.flags.local !== true) this.#requestAcks(packet, opts, onExpected, onAck);
+    if (opts.flags.local !== true)
+      requestBroadcastAcks(this.#queries, packet, opts, onExpected, onAck);
     super.broadcastWithAck(packet, opts, onExpected, onAck);
-  }
-
-  #requestAcks(
-    packet: SocketPacket,
-    opts: BroadcastOptions,
-    onExpected: (count: number) => void,
-    onAck: (args: unknown[]) => void,
-  ): void {
-    const requestId = newRequestId();
-    const handlers = {
-      onResponse: (message: ClusterResponse): boolean => {
-        if (message.type === ClusterMessageType.BROADCAST_CLIENT_COUNT) {
-          onExpected(message.data.clientCount);
-          return true;
-        }
-        if (message.type === ClusterMessageType.BROADCAST_ACK) onAck([message.data.packet]);
-        return false;
-      },
-      onGone: () => onExpected(0), // a gone node delivers to nobody: its count is 0
-      onComplete: () => {},
-      onTimeout: () => {},
-    };
-    const timeout = opts.flags.timeout ?? this.#requestsTimeout;
-    this.#requests.add(requestId, this.#nodes.keys(), timeout, handlers, {
-      keepUntilTimeout: true,
-      strict: true,
-    });
-    this.#publish(
-      {
-        type: ClusterMessageType.BROADCAST,
-        data: { packet: toWirePacket(packet), opts: toWireOptions(opts), requestId },
-      },
-      () => this.#requests.cancel(requestId),
-    );
   }
 
   /** @see NodeChannel.isLiveNode */
@@ -244,27 +223,7 @@ export abstract class ClusterAdapter extends InMemoryAdapter implements NodeChan
     const local = await super.fetchSockets(opts);
     if (opts.flags.local === true) return local;
     this.#assertConnected("fetch sockets");
-    if (this.#nodes.size === 0) return local;
-    return new Promise((resolve, reject) => {
-      const found = [...local];
-      const requestId = newRequestId();
-      this.#requests.add(requestId, this.#nodes.keys(), this.#requestsTimeout, {
-        onResponse: (message) => {
-          if (message.type !== ClusterMessageType.FETCH_SOCKETS_RESPONSE) return false;
-          for (const socket of message.data.sockets) found.push(fromWireSocket(socket));
-          return true;
-        },
-        onComplete: () => resolve(found),
-        onTimeout: () => resolve(found),
-      });
-      this.#publish(
-        { type: ClusterMessageType.FETCH_SOCKETS, data: { opts: toWireOptions(opts), requestId } },
-        (error) => {
-          this.#requests.cancel(requestId);
-          reject(error);
-        },
-      );
-    });
+    return fetchRemoteSockets(this.#queries, opts, local);
   }
 
   override addSockets(opts: BroadcastOptions, rooms: readonly Room[]): void {
@@ -312,28 +271,7 @@ export abstract class ClusterAdapter extends InMemoryAdapter implements NodeChan
       onAck(this.#notConnected("emit to other servers"), []);
       return;
     }
-    const responses: unknown[] = [];
-    const requestId = newRequestId();
-    const expected = this.#nodes.size;
-    this.#requests.add(requestId, this.#nodes.keys(), timeout ?? this.#requestsTimeout, {
-      onResponse: (message) => {
-        if (message.type !== ClusterMessageType.SERVER_SIDE_EMIT_RESPONSE) return false;
-        responses.push(message.data.packet);
-        return true;
-      },
-      onComplete: () => onAck(null, responses),
-      onTimeout: () => {
-        const reason = `timeout reached: only ${responses.length} responses received out of ${expected}`;
-        onAck(new TimeoutError(ErrorCode.ACK_TIMEOUT, reason), responses);
-      },
-    });
-    this.#publish(
-      { type: ClusterMessageType.SERVER_SIDE_EMIT, data: { packet: args, requestId } },
-      (error) => {
-        this.#requests.cancel(requestId);
-        onAck(error, responses);
-      },
-    );
+    emitWithAcks(this.#queries, args, timeout ?? this.#requestsTimeout, onAck);
   }
 
   /** Decodes a message in the standard MessagePack format and handles it. */
@@ -479,10 +417,6 @@ export abstract class ClusterAdapter extends InMemoryAdapter implements NodeChan
 
 function asAdapterError(what: string, cause: unknown): AdapterError {
   return new AdapterError(ErrorCode.ADAPTER_ERROR, `${what}: ${String(cause)}`, { cause });
-}
-
-function newRequestId(): string {
-  return randomBytes(8).toString("hex");
 }
 
 /** The default `onError`: one console warning per distinct message. */
