@@ -3,13 +3,15 @@
 // warms it up, then opens N connections from a load-generator child (100 handshakes in
 // flight, as the connect scenario), closes them, and repeats: prints the server's CPU
 // (user + system, process.cpuUsage) per connection for each round and their median. With
-// --prof <file>, the second round is also recorded in a V8 CPU profile (summarise it with
+// --prof <file>, the second round (the first with --cold) is also recorded in a V8 CPU profile (summarise it with
 // profile/top-functions.mjs); the profiler slows the server, so read the CPU figures from a
 // run without it. With --join, each connection also joins a room once open (one more round
 // trip, confirmed by the server): `ws --join` is raw ws paying the round trip Socket.IO's
-// CONNECT packet adds to every handshake.
+// CONNECT packet adds to every handshake. With --cold, nothing is warmed up and the first
+// round is profiled: the bench's connect scenario (1,000 connections to a fresh server)
+// runs mostly cold, in V8's interpreter and baseline code.
 //
-//   node bench/profile/connect-cpu.mjs [contestant=switchboard-sioc] [n=2000] [rounds=5] [--join] [--prof out.cpuprofile]
+//   node bench/profile/connect-cpu.mjs [contestant=switchboard-sioc] [n=2000] [rounds=5] [--join] [--cold] [--prof out.cpuprofile]
 //
 // Build dist/ first for the Switchboard contestants (npm run build). Nothing listens
 // beyond 127.0.0.1.
@@ -22,6 +24,8 @@ const args = process.argv.slice(2);
 const profIndex = args.indexOf("--prof");
 const profFile = profIndex === -1 ? undefined : args[profIndex + 1];
 const room = args.includes("--join") ? "joined" : null;
+const isCold = args.includes("--cold");
+const profiledRound = isCold ? 0 : 1;
 const positional = args.filter(
   (a, i) => !a.startsWith("--") && (profIndex === -1 || i !== profIndex + 1),
 );
@@ -43,10 +47,12 @@ async function waitForCount(count) {
 
 const session = new Session();
 try {
-  // Warm-up: compile the connect path before anything is measured.
-  await gen.rpc("connect", { n: 200, concurrency: 100, timeoutMs: 60_000 }, 70_000);
-  await gen.rpc("close", {}, 20_000);
-  await waitForCount(0);
+  if (!isCold) {
+    // Warm-up: compile the connect path before anything is measured.
+    await gen.rpc("connect", { n: 200, concurrency: 100, timeoutMs: 60_000 }, 70_000);
+    await gen.rpc("close", {}, 20_000);
+    await waitForCount(0);
+  }
   if (profFile !== undefined) {
     session.connect();
     await session.post("Profiler.enable");
@@ -54,13 +60,13 @@ try {
   }
   const perConn = [];
   for (let round = 0; round < rounds; round++) {
-    if (profFile !== undefined && round === 1) await session.post("Profiler.start");
+    if (profFile !== undefined && round === profiledRound) await session.post("Profiler.start");
     const cpu0 = process.cpuUsage();
     const job = { n, concurrency: 100, room, timeoutMs: 90_000 };
     const c = await gen.rpc("connect", job, 100_000);
     const cpu = process.cpuUsage(cpu0);
     if (c.ok !== n) throw new Error(`connected ${c.ok} of ${n}: ${c.firstError}`);
-    if (profFile !== undefined && round === 1) {
+    if (profFile !== undefined && round === profiledRound) {
       const { profile } = await session.post("Profiler.stop");
       writeFileSync(profFile, JSON.stringify(profile));
     }

@@ -38,6 +38,9 @@ function reading() {
   for (const space of getHeapSpaceStatistics()) {
     spaces[`${space.space_name} used`] = space.space_used_size;
     spaces[`${space.space_name} resident`] = space.physical_space_size;
+    // The young generation's size is set by V8's heuristics (it grows when much of what
+    // it holds survives), and is mostly resident once grown.
+    if (space.space_name === "new_space") spaces["new_space size"] = space.space_size;
     physical += space.physical_space_size;
   }
   return {
