@@ -63,14 +63,17 @@ export async function startDemo(
       res.writeHead(404, { "content-type": "text/plain" }).end("not found");
     }
   });
-  const io = new Server<ClientToServer, ServerToClient>(http);
+  // bareWebSocket: plain WebSocket clients chat too (`websocat ws://localhost:3000/ws?name=me`,
+  // then send {"event":"chat","args":[{"text":"hi"}]}).
+  const io = new Server<ClientToServer, ServerToClient>(http, { bareWebSocket: true });
   // Message ids carry this run's epoch, so ids never repeat across restarts; pages drop
   // messages they already show (history overlaps what they saw live).
   const epoch = Date.now().toString(36);
   let seq = 0;
   const history: ChatMessage[] = [];
   io.on("connection", (socket) => {
-    const name = clean(socket.handshake.auth.name, 24) || "guest";
+    const name =
+      clean(socket.handshake.auth.name, 24) || clean(socket.handshake.query.name, 24) || "guest";
     // A recovered page got what it missed already; any other one gets the recent history.
     if (!socket.recovered) socket.emit("history", history);
     io.emit("online", io.sockets.sockets.size);
@@ -97,4 +100,5 @@ export async function startDemo(
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { port } = await startDemo(Number(process.env.PORT ?? 3000));
   console.log(`Switchboard chat demo on http://localhost:${port}`);
+  console.log(`plain WebSocket clients: ws://localhost:${port}/ws?name=you`);
 }

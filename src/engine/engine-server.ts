@@ -13,7 +13,7 @@ import { EventEmitter } from "node:events";
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node:http";
 import type { Server as HttpsServer } from "node:https";
 import type { Duplex } from "node:stream";
-import { WebSocketServer, type Server as WsServer } from "ws";
+import { type WebSocket, WebSocketServer, type Server as WsServer } from "ws";
 import { serializeCookie } from "./cookie.js";
 import { handleCors } from "./cors.js";
 import { createDebug } from "./debug.js";
@@ -77,7 +77,7 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
   readonly options: ResolvedEngineServerOptions;
   readonly #clients = new Map<string, EngineSocket>();
   readonly #context: SessionContext;
-  readonly #wss: WsServer<typeof EngineWebSocket> | null;
+  #wss: WsServer<typeof EngineWebSocket> | null;
   /** Session ids chosen for WebSocket handshakes in flight, for the cookie header. */
   readonly #pendingIds = new WeakMap<IncomingMessage, string>();
   #router: SessionRouter | undefined;
@@ -234,6 +234,48 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
   }
 
   /**
+   * Opens a session over a WebSocket on a path of the caller's (the Socket.IO server's
+   * bare-WebSocket mode): `allowRequest` applies as to a handshake, the session gets an id
+   * and a `"connection"` event like any other, over the transport `makeTransport` builds
+   * around the WebSocket, and `onOpen` runs right after that event. No Engine.IO query is
+   * expected; refusals answer with the usual HTTP error.
+   */
+  handleWebSocketSession(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    makeTransport: (ws: WebSocket) => Transport,
+    onOpen?: (session: EngineSocket) => void,
+  ): void {
+    socket.on("error", onUpgradeSocketError);
+    const refuse = (refusal: RequestRefusal): void =>
+      this.#refuse(req, refusal, () => abortUpgrade(socket, refusal.code));
+    if (this.#isClosed) {
+      refuse({ code: EngineErrorCode.BAD_REQUEST, context: { name: "SERVER_CLOSED" } });
+      return;
+    }
+    this.#allow(req, (refusal) => {
+      const id = refusal === null ? this.#generateId(req) : null;
+      if (refusal !== null || id === null) {
+        refuse(refusal ?? { code: EngineErrorCode.BAD_REQUEST, context: { name: "ID_ERROR" } });
+        return;
+      }
+      this.#pendingIds.set(req, id);
+      this.#wss ??= this.#createWss();
+      this.#wss.handleUpgrade(req, socket, head, (ws) => {
+        this.#pendingIds.delete(req);
+        if (this.#isClosed || this.#clients.has(id)) {
+          ws.terminate();
+          return;
+        }
+        const session = this.#register(id, req, makeTransport(ws));
+        this.emit("connection", session);
+        onOpen?.(session);
+      });
+    });
+  }
+
+  /**
    * Closes every session (reason `"server shutting down"`, with a close packet where the
    * transport can still write) and stops accepting requests. The HTTP server stays open.
    */
@@ -280,16 +322,22 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
       done(checked.error, undefined);
       return;
     }
+    if (checked.value !== undefined) done(null, checked.value);
+    else this.#allow(req, (refusal) => done(refusal, undefined));
+  }
+
+  /** Runs `allowRequest` for a new session, once, whatever it does. */
+  #allow(req: IncomingMessage, done: (refusal: RequestRefusal | null) => void): void {
     const allowRequest = this.options.allowRequest;
-    if (checked.value !== undefined || allowRequest === undefined) {
-      done(null, checked.value);
+    if (allowRequest === undefined) {
+      done(null);
       return;
     }
     let isAnswered = false;
     const answer = (refusal: RequestRefusal | null): void => {
       if (isAnswered) return;
       isAnswered = true;
-      done(refusal, undefined);
+      done(refusal);
     };
     try {
       allowRequest(req, (err, success) => {

@@ -66,5 +66,6 @@ export type {
   PreEncodedFrame,
   Transport,
   TransportCloseReason,
+  TransportListener,
   TransportName,
 } from "./transports/transport.js";

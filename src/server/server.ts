@@ -9,6 +9,7 @@ import type { Adapter, NamespacePort, RecoverySettings } from "../adapter/adapte
 import { InMemoryAdapter } from "../adapter/in-memory-adapter.js";
 import { EngineServer, type EngineServerOptions, type EngineSocket } from "../engine/index.js";
 import type { SocketDecoderLimits } from "../protocol/socket-packet.js";
+import { serveBareWebSocket } from "./bare-endpoint.js";
 import type { BroadcastOperator, RoomTarget } from "./broadcast-operator.js";
 import { Client } from "./client.js";
 import { type Middleware, Namespace, type NamespaceReservedEvents } from "./namespace.js";
@@ -48,6 +49,13 @@ export interface ServerOptions extends EngineServerOptions {
    * missed. `false` turns it off.
    */
   connectionStateRecovery?: false | Partial<RecoverySettings>;
+  /**
+   * Bare-WebSocket mode: plain WebSocket clients (`new WebSocket(url)`, no Socket.IO
+   * library) speak a small JSON envelope at this path and reach the same namespaces,
+   * middleware and handlers (README, "Bare WebSocket"). `true` serves it at `/ws`. Off by
+   * default, so the path stays free for the application's own WebSocket endpoints.
+   */
+  bareWebSocket?: boolean | { path?: string };
   /** Receives debug lines (bad input, refused connections). Default: stderr when `DEBUG` names `switchboard`. */
   logger?: (message: string) => void;
 }
@@ -96,6 +104,7 @@ export class Server<
   >();
   readonly #createAdapter: (port: NamespacePort) => Adapter;
   readonly #logger: (message: string) => void;
+  readonly #barePath: string | undefined;
 
   constructor(srv?: AttachTarget | number | ServerOptions, opts: ServerOptions = {}) {
     const options = typeof srv === "object" && !isHttpServer(srv) ? srv : opts;
@@ -108,6 +117,8 @@ export class Server<
       maxDepth: options.maxDepth ?? 32,
     };
     this.#createAdapter = options.adapter ?? ((port) => new InMemoryAdapter(port));
+    const bare = options.bareWebSocket ?? false;
+    this.#barePath = bare === false ? undefined : bare === true ? "/ws" : (bare.path ?? "/ws");
     this.#logger =
       options.logger ?? ((message) => DEBUG_ENABLED && console.error(`switchboard: ${message}`));
     this.engine = new EngineServer({
@@ -131,6 +142,7 @@ export class Server<
     if (typeof srv === "number") return this.listen(srv);
     this.httpServer = srv;
     this.engine.attach(srv);
+    if (this.#barePath !== undefined) serveBareWebSocket(this, srv, this.#barePath);
     return this;
   }
 
