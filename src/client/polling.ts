@@ -17,17 +17,21 @@ import type {
 import { websocket } from "./websocket.js";
 import { CLOSE, OPEN, PING, PONG, UPGRADE } from "./wire.js";
 
+const b64 = (bytes: Uint8Array): string =>
+  `b${btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join(""))}`;
+
 /** Joins packets into a payload; binary (Blobs read first) becomes `b` + base64. */
 const encode = async (frames: Frame[]): Promise<string> =>
-  (
-    await Promise.all(
-      frames.map(async (f) => {
-        if (typeof f === "string") return f;
-        const bytes = f instanceof Blob ? new Uint8Array(await f.arrayBuffer()) : f;
-        return `b${btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join(""))}`;
-      }),
-    )
-  ).join(RECORD_SEPARATOR);
+  (frames.some((f) => f instanceof Blob)
+    ? await Promise.all(
+        frames.map(async (f) =>
+          f instanceof Blob ? b64(new Uint8Array(await f.arrayBuffer())) : f,
+        ),
+      )
+    : frames
+  )
+    .map((f) => (typeof f === "string" ? f : b64(f as Uint8Array)))
+    .join(RECORD_SEPARATOR);
 
 // atob throws on bad base64: the request then fails as a transport error.
 const decode = (payload: string): RawData[] =>
@@ -35,11 +39,15 @@ const decode = (payload: string): RawData[] =>
     .split(RECORD_SEPARATOR)
     .map((s) => (s[0] === "b" ? Uint8Array.from(atob(s.slice(1)), (c) => c.charCodeAt(0)) : s));
 
-// A packet's size in a payload: UTF-8 bytes of text, base64 length of binary, plus separator.
+// A packet's size in a payload: UTF-8 bytes of text (its length when it is ASCII), base64
+// length of binary, plus separator.
+const encoder = new TextEncoder();
 const size = (f: Frame): number =>
   1 +
   (typeof f === "string"
-    ? new Blob([f]).size
+    ? /[^\0-\x7f]/.test(f)
+      ? encoder.encode(f).length
+      : f.length
     : Math.ceil((f instanceof Blob ? f.size : f.length) / 3) * 4 + 1);
 
 /** Splits frames into payloads of at most `max` bytes (one frame at least in each). */
@@ -47,7 +55,7 @@ function chunk(frames: Frame[], max: number): Frame[][] {
   const out: Frame[][] = [[]];
   let total = 0;
   for (const f of frames) {
-    const n = size(f);
+    const n = max ? size(f) : 0;
     if (max && total && total + n > max) {
       out.push([]);
       total = 0;
