@@ -71,10 +71,15 @@ export const TARGETS = [
     row: (p) => ["idle-memory", `RSS KB / conn @ ${memorySteps(p)} conns`],
     atMost: 1.15,
     missed:
-      "Follows the JS heap (next row): ws keeps about 2.8 KB of JS objects per connection " +
-      "(WebSocket, Receiver, Sender, net.Socket); a Socket.IO connection adds an Engine.IO " +
-      "session, a namespace socket, two ids plus a recovery pid, the handshake headers and the " +
-      "room index entries, each about the size budget of the whole target on its own.",
+      "RSS is the old generation (the JS heap, next row) plus the young generation's pages " +
+      "plus native memory (`bench/profile/mem-breakdown.mjs`, 5,000 connections, per " +
+      "connection): ws 8.1 KB = 3.1 old + 3.2-3.7 young + 1.6 native; ours 11.2 KB = 4.1 " +
+      "old + 5.2 young + 1.6 native. V8 grows the young generation to its maximum for both " +
+      "(29 MB); how much of it is resident follows the bytes allocated during the connect " +
+      "burst (~20 KB per handshake for ours against ~14 KB for ws, including its garbage), " +
+      "so about 2 KB of the 3 KB gap is young-generation pages, 1 KB old space. The garbage " +
+      "is mostly in the namespace join (Promise.all/then/async restore, ~1.6 KB), the flush " +
+      "queue's array per turn and Node's stream and timer objects.",
   },
   {
     id: "heap",
@@ -82,13 +87,16 @@ export const TARGETS = [
     row: (p) => ["idle-memory", `JS heap KB / conn @ ${memorySteps(p)} conns`],
     atMost: 1.3,
     missed:
-      "Heap snapshot diff (`bench/profile/heap-per-conn.mjs`), bytes per connection beyond ws: " +
-      "handshake headers kept for `socket.handshake` (~300 B with their strings), ids and pid " +
-      "(~110 B), Engine.IO session + transport + hooks + request snapshot (~350 B), namespace " +
-      "socket + client (~260 B), listener list of the app's handlers (~110 B), entries in six " +
-      "per-namespace/server maps (~230 B), `socket.data` and the ack writer closure (~150 B), " +
-      "JIT code (~250 B, amortised). What could go lazily already does (rooms, decoder, " +
-      "listener storage, handshake fields, request object).",
+      "Heap snapshot diff (`bench/profile/heap-per-conn.mjs`, 3,000 connections), bytes per " +
+      "connection beyond ws's ~3.6 KB: the handshake request kept for `socket.handshake` and " +
+      "`socket.request` (request snapshot, URL, headers object with the WebSocket key, " +
+      "handshake object, Node's cached peer address: ~410 B, repeated header values already " +
+      "shared), three ids (sid, socket id, recovery pid: 120 B), Engine.IO session + " +
+      "WebSocket transport + client + namespace socket (~440 B), entries in six " +
+      "per-server/namespace maps where ws has one set (~230 B), the app's two listeners kept " +
+      "as [event, [fn]] lists (~110 B more than ws's emitter), ws's receive-buffer list grown " +
+      "by the CONNECT packet (~100 B; ws's idle clients never send), an upgrade-time `error` " +
+      "listener left on the TCP socket (64 B), more JIT code (~190 B, not per connection).",
   },
   {
     id: "cps",
@@ -97,7 +105,8 @@ export const TARGETS = [
     atLeast: 0.9,
     missed:
       "A Socket.IO connection is two round trips (WebSocket upgrade, then the CONNECT packet " +
-      "and its answer) where a ws connection is one; the load generator's socket.io-client " +
+      "and its answer) where a ws connection is one, and the run starts from a fresh server, " +
+      "so it is mostly cold code (see the CPU row); the load generator's socket.io-client " +
       "also costs more per connection than a bare ws client.",
   },
   {
@@ -106,10 +115,14 @@ export const TARGETS = [
     row: () => ["connect-rate", "server CPU us / connection"],
     atMost: 1.2,
     missed:
-      "Profile: ws's own upgrade (accept, HTTP parsing, `handleUpgrade`) is the same for both; " +
-      "on top, the CONNECT round trip costs a read and a write system call plus the WebSocket " +
-      "receive path (~40-60 us), the Engine.IO session and namespace join ~40 us (ids, " +
-      "handshake, connect timer, middleware chain, recovery lookup), and more garbage.",
+      "The CONNECT round trip alone puts the floor above the target: raw ws plus one round " +
+      "trip (`bench/profile/connect-cpu.mjs ws --join`) costs 1.25-1.35x ws. Warmed up " +
+      "(connect-cpu.mjs, rounds 2-5) ours is ~1.5x ws; the scenario's 1,000 connections to a " +
+      "fresh server run mostly in V8's interpreter and baseline code, where our longer path " +
+      "costs ~1.9x (connect-cpu.mjs --cold). The cold profile's top JavaScript is the " +
+      "namespace join (its promise chain and async session restore, ~35 us), the engine's " +
+      "request checks and upgrade callbacks, then ours (session, open packet, client); " +
+      "reading the peer address (`getpeername`) ~5-10 us; 2 writes instead of 1.",
   },
   {
     id: "latency",
