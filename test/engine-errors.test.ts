@@ -308,4 +308,35 @@ describe("engine limits and ids", () => {
       await harness.stop();
     }
   });
+
+  it("refuses handshakes past maxConnections with code 4, and accepts again once one closes", async () => {
+    const harness = await startEngine({ maxConnections: 2 });
+    const refusals: EngineConnectionError[] = [];
+    harness.engine.on("connection_error", (error) => refusals.push(error));
+    try {
+      const first = await pollingHandshake(harness);
+      await pollingHandshake(harness);
+      const full = await httpRequest(harness.url("&transport=polling"));
+      assert.equal(full.status, 403);
+      assert.equal(full.text, '{"code":4,"message":"Forbidden"}');
+      const refused = await refusedUpgrade(
+        `ws://127.0.0.1:${harness.port}/engine.io/?EIO=4&transport=websocket`,
+      );
+      assert.equal(refused.status, 403);
+      assert.deepEqual(
+        refusals.map((error) => error.context.name),
+        ["TOO_MANY_CONNECTIONS", "TOO_MANY_CONNECTIONS"],
+      );
+      // An existing session keeps working; once one closes, a new one is accepted.
+      const session = harness.engine.clients.get(first.sid)!;
+      const closed = waitFor(session, "close");
+      session.close();
+      await httpRequest(harness.url(`&transport=polling&sid=${first.sid}`)); // takes the close packet
+      await closed;
+      const again = await pollingHandshake(harness);
+      assert.ok(harness.engine.clients.has(again.sid));
+    } finally {
+      await harness.stop();
+    }
+  });
 });

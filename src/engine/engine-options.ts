@@ -69,6 +69,13 @@ export interface EngineServerOptions {
    * Switchboard addition, not in engine.io.
    */
   maxBufferedPackets?: number;
+  /**
+   * Most open sessions; past it, new handshakes are refused (HTTP 403, code 4 "Forbidden",
+   * `connection_error` context `{ name: "TOO_MANY_CONNECTIONS" }`) and clients retry with
+   * their backoff. Default: no limit but the process's file descriptors. Switchboard
+   * addition, not in engine.io.
+   */
+  maxConnections?: number;
 }
 
 /** {@link EngineServerOptions} with every default applied. */
@@ -89,6 +96,7 @@ export interface ResolvedEngineServerOptions {
   readonly maxPacketsPerPayload: number;
   readonly maxBufferedBytes: number;
   readonly maxBufferedPackets: number;
+  readonly maxConnections: number;
 }
 
 function defaultGenerateId(): string {
@@ -137,5 +145,6 @@ export function resolveOptions(options: EngineServerOptions = {}): ResolvedEngin
     maxPacketsPerPayload: options.maxPacketsPerPayload ?? 10_000,
     maxBufferedBytes: options.maxBufferedBytes ?? 4 * 1024 * 1024,
     maxBufferedPackets: options.maxBufferedPackets ?? 10_000,
+    maxConnections: options.maxConnections ?? Number.POSITIVE_INFINITY,
   });
 }

@@ -326,8 +326,12 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
     else this.#allow(req, (refusal) => done(refusal, undefined));
   }
 
-  /** Runs `allowRequest` for a new session, once, whatever it does. */
+  /** Checks `maxConnections`, then runs `allowRequest` for a new session, once. */
   #allow(req: IncomingMessage, done: (refusal: RequestRefusal | null) => void): void {
+    if (this.#clients.size >= this.options.maxConnections) {
+      done({ code: EngineErrorCode.FORBIDDEN, context: { name: "TOO_MANY_CONNECTIONS" } });
+      return;
+    }
     const allowRequest = this.options.allowRequest;
     if (allowRequest === undefined) {
       done(null);
