@@ -14,6 +14,7 @@ import {
 } from "./cluster/brokers.js";
 import { TIMING, waitUntil } from "./cluster/cluster-harness.js";
 import type { Command } from "./cluster/node-process.js";
+import { startRoundRobinBalancer } from "./cluster/round-robin-balancer.js";
 import { connected, waitFor } from "./support/harness.js";
 
 const children = new Set<ChildProcess>();
@@ -140,6 +141,43 @@ for (const { name, binary, start } of BROKERS) {
       const again = [waitFor(clients[0]!, "again"), waitFor(clients[1]!, "again")];
       await n1.ask({ cmd: "emit", ev: "again", args: [] });
       await Promise.all(again);
+    });
+
+    test("polling clients behind a round-robin balancer, no sticky sessions", async () => {
+      broker = await start();
+      const nodes = await Promise.all(
+        ["n0", "n1", "n2"].map((n) => spawnNode(n, name, broker!.url)),
+      );
+      await serverCounts(nodes, 3);
+      const lb = await startRoundRobinBalancer(nodes.map((node) => Number(new URL(node.url).port)));
+      try {
+        for (let i = 0; i < 3; i++) {
+          const client = ioc(lb.url, {
+            forceNew: true,
+            reconnection: false,
+            transports: ["polling"],
+            auth: { name: `lb-${i}` },
+          });
+          clients.push(client);
+        }
+        await Promise.all(clients.map((c) => connected(c)));
+        // Each client's session lives on one node, which answers all of its requests
+        // whichever node the balancer picked.
+        for (const client of clients) {
+          const holders = new Set<unknown>();
+          for (let i = 0; i < 6; i++) holders.add(await client.timeout(3000).emitWithAck("node"));
+          assert.equal(holders.size, 1);
+        }
+        const hello = clients.map((c) => waitFor(c, "hello"));
+        await nodes[1]!.ask({ cmd: "emit", ev: "hello", args: [2] });
+        for (const got of await Promise.all(hello)) assert.equal(got[0], 2);
+        assert.ok(
+          lb.requests.every((count) => count > 3),
+          `requests: ${lb.requests.join(",")}`,
+        );
+      } finally {
+        await lb.close();
+      }
     });
   });
 }

@@ -6,7 +6,7 @@
  * It listens on 127.0.0.1 port 0, reports `{ ready: port }` over IPC, and answers the
  * parent's IPC commands (see {@link Command}) with `{ id, result }` or `{ id, error }`.
  * Sockets get `data.name` and join the rooms of their `auth`; the server-side event
- * "whoami" answers the node's name.
+ * "whoami" answers the node's name; a client's "node" event is answered with it too.
  */
 import type { AdapterConstructor } from "../../src/adapter/adapter.js";
 import { createNatsAdapter } from "../../src/nats/index.js";
@@ -53,6 +53,7 @@ server.io.on("connection", (socket) => {
   const auth = socket.handshake.auth as { name?: string; rooms?: string[] };
   socket.data = { name: auth.name };
   socket.join(auth.rooms ?? []);
+  socket.on("node", (ack: (answer: string) => void) => ack(name));
 });
 server.io.on("whoami", (ack: (answer: string) => void) => ack(name));
 process.on("message", (command: Command) => {
