@@ -263,6 +263,7 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
       this.#pendingIds.set(req, id);
       this.#wss ??= this.#createWss();
       this.#wss.handleUpgrade(req, socket, head, (ws) => {
+        socket.removeListener("error", onUpgradeSocketError);
         this.#pendingIds.delete(req);
         if (this.#isClosed || this.#clients.has(id)) {
           ws.terminate();
@@ -413,6 +414,8 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
     connection: Duplex,
     session: EngineSocket | undefined,
   ): void {
+    // ws listens for errors on the connection now: our upgrade-time listener can go.
+    connection.removeListener("error", onUpgradeSocketError);
     const transport = new WebSocketTransport(ws, connection, this.#context.flushQueue);
     if (session !== undefined) {
       session.upgradeTo(transport);

@@ -19,7 +19,10 @@ export interface Flushable {
 
 /** One list of transports to flush, drained once per event-loop turn. */
 export class FlushQueue {
+  // Two lists used in turn: one is flushed while the other collects, so no list is made
+  // per turn.
   #items: Flushable[] = [];
+  #spare: Flushable[] = [];
   #isScheduled = false;
 
   /** Schedules `item.flush()` for the end of the current turn. Add each item once per turn. */
@@ -34,11 +37,21 @@ export class FlushQueue {
   /** Flushes every item queued so far. Items queued while flushing wait for the next turn. */
   flush(): void {
     const items = this.#items;
-    this.#items = [];
+    // (A flush from inside a flush finds no spare list and makes one.)
+    this.#items = this.#spare.length === 0 && this.#spare !== items ? this.#spare : [];
+    this.#spare = NO_SPARE;
     this.#isScheduled = false;
-    for (let i = 0; i < items.length; i++) items[i]!.flush();
+    try {
+      for (let i = 0; i < items.length; i++) items[i]!.flush();
+    } finally {
+      items.length = 0;
+      this.#spare = items;
+    }
   }
 }
+
+/** Stands for "no spare list" while one is being flushed; never written to. */
+const NO_SPARE: Flushable[] = [{ flush() {} }];
 
 // hot path: a module-level function, so scheduling allocates no closure.
 function runFlush(queue: FlushQueue): void {

@@ -11,14 +11,19 @@ type Fn = (...args: never[]) => unknown;
 export class TypedEmitter<L, R> {
   // hot path and memory: a flat list [event, listeners, event, listeners, ...], created on
   // the first on(). Sockets listen to a handful of events: a linear scan is as fast as a Map
-  // lookup, and the list costs a fraction of a Map's hash table per socket.
-  #listeners: (string | Fn[])[] | undefined;
+  // lookup, and the list costs a fraction of a Map's hash table per socket. An event with
+  // one listener (the usual case) stores the function itself, not a one-element array.
+  #listeners: (string | Fn | Fn[])[] | undefined;
 
   /** Adds a listener. @returns this, as Socket.IO users expect. */
   on<Ev extends EventNames<L> | EventNames<R>>(ev: Ev, listener: ListenerOf<L, R, Ev>): this {
-    const list = this.#get(ev);
+    const entry = this.#entry(ev);
     // Copy on write, so that emitting while listeners change is safe.
-    this.#set(ev, list === undefined ? [listener as Fn] : [...list, listener as Fn]);
+    const fn = listener as Fn;
+    this.#set(
+      ev,
+      entry === undefined ? fn : typeof entry === "function" ? [entry, fn] : [...entry, fn],
+    );
     return this;
   }
 
@@ -69,7 +74,8 @@ export class TypedEmitter<L, R> {
 
   /** How many listeners an event has. */
   listenerCount(ev: EventNames<L> | EventNames<R>): number {
-    return this.#get(ev)?.length ?? 0;
+    const entry = this.#entry(ev);
+    return entry === undefined ? 0 : typeof entry === "function" ? 1 : entry.length;
   }
 
   /** Fires a library event on local listeners. Listener errors propagate to the caller. */
@@ -82,25 +88,36 @@ export class TypedEmitter<L, R> {
 
   /** Fires any event on local listeners with the given arguments. */
   protected emitUntyped(ev: string, args: readonly unknown[]): boolean {
-    const list = this.#get(ev);
-    if (list === undefined) return false;
-    for (let i = 0; i < list.length; i++)
-      (list[i] as (...a: readonly unknown[]) => unknown)(...args);
+    const entry = this.#entry(ev);
+    if (entry === undefined) return false;
+    if (typeof entry === "function") {
+      (entry as (...a: readonly unknown[]) => unknown)(...args);
+      return true;
+    }
+    for (let i = 0; i < entry.length; i++)
+      (entry[i] as (...a: readonly unknown[]) => unknown)(...args);
     return true;
   }
 
-  #get(ev: string): Fn[] | undefined {
+  /** The listeners of `ev` as stored: one function, or an array of two or more. */
+  #entry(ev: string): Fn | Fn[] | undefined {
     const entries = this.#listeners;
     if (entries === undefined) return undefined;
     for (let i = 0; i < entries.length; i += 2) {
-      if (entries[i] === ev) return entries[i + 1] as Fn[];
+      if (entries[i] === ev) return entries[i + 1] as Fn | Fn[];
     }
     return undefined;
   }
 
+  #get(ev: string): Fn[] | undefined {
+    const entry = this.#entry(ev);
+    return typeof entry === "function" ? [entry] : entry;
+  }
+
   /** Replaces the listeners of `ev`; `undefined` (or an empty list) removes the event. */
-  #set(ev: string, list: Fn[] | undefined): void {
-    const isEmpty = list === undefined || list.length === 0;
+  #set(ev: string, value: Fn | Fn[] | undefined): void {
+    const list = Array.isArray(value) && value.length === 1 ? value[0] : value;
+    const isEmpty = list === undefined || (Array.isArray(list) && list.length === 0);
     const entries = this.#listeners;
     if (entries === undefined) {
       if (!isEmpty) this.#listeners = [ev, list];
