@@ -101,3 +101,45 @@ describe("malformed Socket.IO packets", () => {
     await expectClosedBy([`42["echo","${"x".repeat(2000)}"]`]);
   });
 });
+
+describe("message rate limit", () => {
+  test('a client over rateLimit is closed with "rate limit exceeded"; others carry on', async () => {
+    server = await startServer({ rateLimit: { messages: 50, interval: 60_000 } });
+    const reasons: string[] = [];
+    let handled = 0;
+    server.io.on("connection", (socket) => {
+      socket.on("disconnect", (reason) => reasons.push(reason));
+      socket.on("flood", () => handled++);
+      socket.on("echo", (v: unknown, ack: (v: unknown) => void) => ack(v));
+    });
+    const polite = server.client("/", { transports: ["websocket"] });
+    const flooder = server.client("/", { transports: ["websocket"] });
+    await Promise.all([connected(polite), connected(flooder)]);
+    const closed = waitFor(flooder, "disconnect");
+    for (let i = 0; i < 100; i++) flooder.emit("flood", i);
+    await closed;
+    await until(() => reasons.length === 1);
+    assert.deepEqual(reasons, ["rate limit exceeded"]);
+    assert.ok(handled < 50, `${handled} handled`); // the CONNECT packet counts too
+    assert.equal(server.io.engine.metrics.rateLimitDisconnects, 1);
+    assert.equal(await polite.timeout(2000).emitWithAck("echo", "ok"), "ok");
+  });
+
+  test('onExceeded: "drop" drops the messages over the limit and keeps the connection', async () => {
+    server = await startServer({
+      rateLimit: { messages: 21, interval: 60_000, onExceeded: "drop" },
+    });
+    const got: number[] = [];
+    server.io.on("connection", (socket) => socket.on("flood", (i: number) => got.push(i)));
+    const client = server.client("/", { transports: ["websocket"] });
+    await connected(client);
+    for (let i = 0; i < 40; i++) client.emit("flood", i);
+    await until(() => server!.io.engine.metrics.droppedRateLimitedMessages === 20);
+    // The CONNECT packet was message 1 of 21: the first 20 events get through, in order.
+    assert.deepEqual(
+      got,
+      Array.from({ length: 20 }, (_, i) => i),
+    );
+    assert.equal(client.connected, true);
+  });
+});

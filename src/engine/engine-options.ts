@@ -76,6 +76,26 @@ export interface EngineServerOptions {
    * addition, not in engine.io.
    */
   maxConnections?: number;
+  /**
+   * Most messages a client may send per `interval` ms (default 1000), counted per session
+   * in fixed windows. Past it, `onExceeded: "close"` (the default) closes the session with
+   * `"rate limit exceeded"` (counted in `engine.metrics.rateLimitDisconnects`); `"drop"`
+   * drops the extra messages (counted in `engine.metrics.droppedRateLimitedMessages`).
+   * Default `{ messages: 10000, interval: 1000 }`: far above any interactive client, yet one
+   * client cannot make the server parse an unbounded stream. `false` turns it off.
+   * Switchboard addition, not in engine.io.
+   */
+  rateLimit?: false | RateLimitOptions;
+}
+
+/** The per-session message rate limit (see {@link EngineServerOptions.rateLimit}). */
+export interface RateLimitOptions {
+  /** Most messages per interval. */
+  readonly messages: number;
+  /** The interval, in ms. Default 1000. */
+  readonly interval?: number;
+  /** What happens to a client over the limit. Default `"close"`. */
+  readonly onExceeded?: "close" | "drop";
 }
 
 /** {@link EngineServerOptions} with every default applied. */
@@ -97,10 +117,23 @@ export interface ResolvedEngineServerOptions {
   readonly maxBufferedBytes: number;
   readonly maxBufferedPackets: number;
   readonly maxConnections: number;
+  readonly rateLimit: false | Required<RateLimitOptions>;
 }
 
 function defaultGenerateId(): string {
   return randomId();
+}
+
+function resolveRateLimit(
+  option: EngineServerOptions["rateLimit"],
+): ResolvedEngineServerOptions["rateLimit"] {
+  if (option === false) return false;
+  const messages = option?.messages ?? 10_000;
+  const interval = option?.interval ?? 1000;
+  if (!(messages >= 1 && interval >= 1)) {
+    throw new RangeError("rateLimit needs messages >= 1 and interval >= 1 ms");
+  }
+  return { messages, interval, onExceeded: option?.onExceeded ?? "close" };
 }
 
 function resolveCompression(
@@ -146,5 +179,6 @@ export function resolveOptions(options: EngineServerOptions = {}): ResolvedEngin
     maxBufferedBytes: options.maxBufferedBytes ?? 4 * 1024 * 1024,
     maxBufferedPackets: options.maxBufferedPackets ?? 10_000,
     maxConnections: options.maxConnections ?? Number.POSITIVE_INFINITY,
+    rateLimit: resolveRateLimit(options.rateLimit),
   });
 }

@@ -95,6 +95,9 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
       upgradeTimeout: resolved.upgradeTimeout,
       maxBufferedBytes: resolved.maxBufferedBytes,
       maxBufferedPackets: resolved.maxBufferedPackets,
+      rateMessages: resolved.rateLimit === false ? 0 : resolved.rateLimit.messages,
+      rateInterval: resolved.rateLimit === false ? 1000 : resolved.rateLimit.interval,
+      rateDrops: resolved.rateLimit !== false && resolved.rateLimit.onExceeded === "drop",
     };
     const heartbeat = new Heartbeat(resolved.pingInterval, resolved.pingTimeout);
     this.#context = new SessionContext(settings, heartbeat, (socket) => {

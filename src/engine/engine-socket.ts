@@ -67,6 +67,9 @@ export class EngineSocket
   #handler: EngineSocketHandler | null = null;
   // Packets the transport cannot take yet; allocated only while non-empty.
   #writeBuffer: OutgoingBuffer | null = null;
+  // The rate limit's current window and the messages counted in it.
+  #rateWindow = -1;
+  #rateCount = 0;
 
   /** Opens a session over `init.transport`; the open packet is queued right away. */
   constructor(init: EngineSocketInit) {
@@ -258,6 +261,7 @@ export class EngineSocket
     // hot path: a message goes straight to the handler; events only when listened to.
     if (this.#readyState !== "open") return;
     if (packet.type === "message") {
+      if (this.#ctx.settings.rateMessages !== 0 && this.isOverRate()) return;
       const raw = packet.data ?? "";
       const data = isNodeData(raw) ? raw : toBuffer(raw);
       if (this.hasListeners("packet")) this.emit("packet", { type: "message", data });
@@ -280,6 +284,26 @@ export class EngineSocket
       default:
         debug("ignoring %s packet from client", packet.type);
     }
+  }
+
+  /** Counts one client message; true when it is over the rate limit (dropped or closed). */
+  private isOverRate(): boolean {
+    const ctx = this.#ctx;
+    const window = ctx.rateWindow();
+    if (window !== this.#rateWindow) {
+      this.#rateWindow = window;
+      this.#rateCount = 0;
+    }
+    if (++this.#rateCount <= ctx.settings.rateMessages) return false;
+    if (ctx.settings.rateDrops) {
+      ctx.metrics.droppedRateLimitedMessages++;
+      return true;
+    }
+    ctx.metrics.rateLimitDisconnects++;
+    const { rateMessages, rateInterval } = ctx.settings;
+    const message = `more than ${rateMessages} messages in ${rateInterval} ms`;
+    this.onClose("rate limit exceeded", new ProtocolError(ErrorCode.TOO_MANY_PACKETS, message));
+    return true;
   }
 
   /** The transport became writable. @internal */

@@ -34,6 +34,7 @@ export type { CorsOptions, OriginResolver, StaticOrigin } from "./cors.js";
 export type {
   AllowRequest,
   EngineServerOptions,
+  RateLimitOptions,
   ResolvedEngineServerOptions,
 } from "./engine-options.js";
 export { EngineRequest, type EngineRequestPeer } from "./engine-request.js";

@@ -11,6 +11,9 @@ const SETTINGS = {
   upgradeTimeout: 10_000,
   maxBufferedBytes: 1024,
   maxBufferedPackets: 10,
+  rateMessages: 0,
+  rateInterval: 1000,
+  rateDrops: false,
 };
 
 describe("SessionContext.framesFor", () => {

@@ -15,6 +15,10 @@ export interface EngineMetrics {
   slowConsumerDisconnects: number;
   /** Volatile packets dropped because their session's buffer was over its bound. */
   droppedVolatilePackets: number;
+  /** Sessions closed with `"rate limit exceeded"`. */
+  rateLimitDisconnects: number;
+  /** Client messages dropped by the rate limit (`onExceeded: "drop"`). */
+  droppedRateLimitedMessages: number;
 }
 
 /** Settings a session reads. */
@@ -25,6 +29,10 @@ export interface SessionSettings {
   readonly upgradeTimeout: number;
   readonly maxBufferedBytes: number;
   readonly maxBufferedPackets: number;
+  /** Messages per rate window (0: no limit), the window in ms, and whether to drop. */
+  readonly rateMessages: number;
+  readonly rateInterval: number;
+  readonly rateDrops: boolean;
 }
 
 type FrameEncoder = (data: RawData) => PreEncodedFrame;
@@ -34,7 +42,14 @@ export class SessionContext {
   readonly settings: SessionSettings;
   readonly heartbeat: Heartbeat;
   readonly flushQueue = new FlushQueue();
-  readonly metrics: EngineMetrics = { slowConsumerDisconnects: 0, droppedVolatilePackets: 0 };
+  readonly metrics: EngineMetrics = {
+    slowConsumerDisconnects: 0,
+    droppedVolatilePackets: 0,
+    rateLimitDisconnects: 0,
+    droppedRateLimitedMessages: 0,
+  };
+  /** When the rate windows are counted from. */
+  readonly #rateEpoch = Date.now();
   readonly #onClosed: (socket: EngineSocket) => void;
   // A one-entry cache: a broadcast hands the same array to each of its sessions in a row.
   #sharedParts: readonly RawData[] | undefined;
@@ -53,6 +68,11 @@ export class SessionContext {
     this.settings = settings;
     this.heartbeat = heartbeat;
     this.#onClosed = onClosed;
+  }
+
+  /** The current rate-limit window's number (a small integer, one per `rateInterval`). */
+  rateWindow(): number {
+    return Math.floor((Date.now() - this.#rateEpoch) / this.settings.rateInterval);
   }
 
   /**

@@ -13,7 +13,7 @@ import type {
 } from "./transports/transport.js";
 
 /**
- * Why a session closed. The strings are engine.io's (plus `"slow consumer"`), so the
+ * Why a session closed. The strings are engine.io's (plus `"slow consumer"` and `"rate limit exceeded"`), so the
  * Socket.IO layer can pass them on as `DisconnectReason`s:
  * - `"transport close"`: the client closed the connection or sent a close packet
  * - `"transport error"`: the transport failed: network error, aborted poll, overlapping
@@ -24,6 +24,8 @@ import type {
  * - `"slow consumer"`: the client did not read fast enough: what the server had to hold back
  *   for it exceeded `maxBufferedBytes` or `maxBufferedPackets`, even after dropping its
  *   volatile packets (Switchboard addition; counted in `engine.metrics`)
+ * - `"rate limit exceeded"`: the client sent more messages than `rateLimit` allows
+ *   (Switchboard addition; counted in `engine.metrics`)
  * - `"forced close"`: the server called {@link EngineSocket.close}
  * - `"server shutting down"`: {@link EngineServer.close} was called
  */
@@ -31,6 +33,7 @@ export type EngineCloseReason =
   | TransportCloseReason
   | "ping timeout"
   | "slow consumer"
+  | "rate limit exceeded"
   | "forced close"
   | "server shutting down";
 

@@ -60,6 +60,7 @@ const ENGINE_REASONS: ReadonlySet<string> = new Set([
   "ping timeout",
   "parse error",
   "slow consumer",
+  "rate limit exceeded",
   "server shutting down",
 ]);
 
@@ -152,9 +153,9 @@ export class Client implements EngineSocketHandler {
 
   /** The Engine.IO session closed. @internal */
   onClose(reason: string, description?: unknown): void {
-    if (reason === "slow consumer") {
+    if (reason === "slow consumer" || reason === "rate limit exceeded") {
       const detail = description instanceof Error ? `: ${description.message}` : "";
-      this.#server.log(`closing ${this.conn.id}: slow consumer${detail}`);
+      this.#server.log(`closing ${this.conn.id}: ${reason}${detail}`);
     }
     this.shutdown(
       (ENGINE_REASONS.has(reason) ? reason : "transport close") as DisconnectReason,

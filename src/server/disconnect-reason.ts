@@ -3,7 +3,8 @@
  * dashboards written for Socket.IO keep working; `"slow consumer"` is Switchboard's own: the
  * client did not read fast enough and the server would otherwise have had to buffer more
  * than `maxBufferedBytes` / `maxBufferedPackets` for it (counted in
- * `io.engine.metrics.slowConsumerDisconnects`).
+ * `io.engine.metrics.slowConsumerDisconnects`); so is `"rate limit exceeded"`: the client sent
+ * more messages than the `rateLimit` option allows (`io.engine.metrics.rateLimitDisconnects`).
  */
 export type DisconnectReason =
   | "transport error"
@@ -12,6 +13,7 @@ export type DisconnectReason =
   | "ping timeout"
   | "parse error"
   | "slow consumer"
+  | "rate limit exceeded"
   | "server shutting down"
   | "forced server close"
   | "client namespace disconnect"
