@@ -32,7 +32,8 @@ interface NamespaceSocket {
 /** What a client needs of its server. */
 export interface ClientHost {
   readonly decoderLimits: SocketDecoderLimits;
-  readonly connectTimeout: number;
+  /** Where connections wait until they join a namespace or `connectTimeout` passes. */
+  readonly connectDeadlines: { add(client: Client): void; delete(client: Client): void };
   log(message: string): void;
   resolveNamespace(
     name: string,
@@ -88,7 +89,6 @@ export class Client implements EngineSocketHandler {
   // for a second one.
   #main: NamespaceSocket | undefined;
   #others: Map<string, NamespaceSocket> | undefined;
-  #connectTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
 
   constructor(server: ClientHost, conn: EngineSocket) {
@@ -96,7 +96,7 @@ export class Client implements EngineSocketHandler {
     this.conn = conn;
     conn.setHandler(this);
     // A connection that joins no namespace in time is closed (Socket.IO `connectTimeout`).
-    this.#connectTimer = setTimeout(onConnectTimeout, server.connectTimeout, this);
+    server.connectDeadlines.add(this);
   }
 
   /** Encodes and writes one packet. Returns false when nothing was written. @internal */
@@ -165,7 +165,6 @@ export class Client implements EngineSocketHandler {
 
   /** Closes a connection that joined no namespace within `connectTimeout`. @internal */
   onConnectTimeout(): void {
-    this.#connectTimer = undefined;
     if (this.#main !== undefined || (this.#others?.size ?? 0) > 0) return;
     this.#server.log(`closing ${this.conn.id}: no namespace joined within connectTimeout`);
     this.closeEngine("forced server close");
@@ -230,10 +229,7 @@ export class Client implements EngineSocketHandler {
       this.#others ??= new Map();
       this.#others.set(name, socket);
     }
-    if (this.#connectTimer !== undefined) {
-      clearTimeout(this.#connectTimer);
-      this.#connectTimer = undefined;
-    }
+    this.#server.connectDeadlines.delete(this);
   }
 
   private protocolViolation(message: string): void {
@@ -251,8 +247,7 @@ export class Client implements EngineSocketHandler {
     if (this.#closed) return;
     this.#closed = true;
     this.conn.setHandler(null);
-    if (this.#connectTimer !== undefined) clearTimeout(this.#connectTimer);
-    this.#connectTimer = undefined;
+    this.#server.connectDeadlines.delete(this);
     this.#decoder?.reset();
     const sockets = this.all();
     this.#main = undefined;
@@ -265,9 +260,4 @@ export class Client implements EngineSocketHandler {
 function isBinaryHeader(text: string): boolean {
   const type = text.charCodeAt(0);
   return type === 0x35 || type === 0x36;
-}
-
-// A module-level function: the timer carries the client as its argument, no closure.
-function onConnectTimeout(client: Client): void {
-  client.onConnectTimeout();
 }

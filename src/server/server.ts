@@ -7,6 +7,7 @@ import { createServer, type Server as HttpServer } from "node:http";
 import type { Server as HttpsServer } from "node:https";
 import type { Adapter, NamespacePort, RecoverySettings } from "../adapter/adapter.js";
 import { InMemoryAdapter } from "../adapter/in-memory-adapter.js";
+import { DeadlineQueue } from "../engine/heartbeat.js";
 import { EngineServer, type EngineServerOptions, type EngineSocket } from "../engine/index.js";
 import type { SocketDecoderLimits } from "../protocol/socket-packet.js";
 import { serveBareWebSocket } from "./bare-endpoint.js";
@@ -88,6 +89,11 @@ export class Server<
   readonly decoderLimits: SocketDecoderLimits;
   /** @internal */
   readonly connectTimeout: number;
+  /**
+   * Connections that have not joined a namespace yet, closed after `connectTimeout`: one
+   * timer for all of them instead of one per connection. @internal
+   */
+  readonly connectDeadlines: DeadlineQueue<Client>;
   /** @internal */
   readonly serverSideEmitTimeout: number;
   /** @internal */
@@ -109,6 +115,9 @@ export class Server<
   constructor(srv?: AttachTarget | number | ServerOptions, opts: ServerOptions = {}) {
     const options = typeof srv === "object" && !isHttpServer(srv) ? srv : opts;
     this.connectTimeout = options.connectTimeout ?? 45_000;
+    this.connectDeadlines = new DeadlineQueue(this.connectTimeout, (client) =>
+      client.onConnectTimeout(),
+    );
     this.serverSideEmitTimeout = options.serverSideEmitTimeout ?? 5000;
     this.congestionThreshold = options.congestionThreshold ?? 65_536;
     this.recovery = resolveRecovery(options.connectionStateRecovery);
@@ -365,6 +374,7 @@ export class Server<
       for (const socket of [...nsp.sockets.values()]) socket.onClose("server shutting down");
     }
     await this.engine.close();
+    this.connectDeadlines.clear();
     await Promise.allSettled([...this.#nsps.values()].map((nsp) => nsp.adapter.close()));
     const srv = this.httpServer;
     if (srv === undefined || !srv.listening) return;
