@@ -1,45 +1,23 @@
 // A Socket.IO server with @socket.io/redis-adapter and a Switchboard server with ours, on one
 // redis-server: each side's broadcasts and requests reach the other side's clients.
 import assert from "node:assert/strict";
-import { once } from "node:events";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { after, afterEach, before, describe, test } from "node:test";
 import { createAdapter } from "@socket.io/redis-adapter";
-import { Server as SocketIOServer } from "socket.io";
-import { type Socket as ClientSocket, io as ioc } from "socket.io-client";
 import { createRedisAdapter } from "../src/redis/index.js";
 import type { Server } from "../src/server/index.js";
 import { type Broker, missingBinary, startRedisServer } from "./cluster/brokers.js";
-import { TIMING, waitUntil, withTimeout } from "./cluster/cluster-harness.js";
-import { redisClient, type TestRedisClient } from "./cluster/redis-fixture.js";
-import {
-  closeClients,
-  connected,
-  startServer,
-  type TestServer,
-  waitFor,
-} from "./support/harness.js";
-
-type Client = TestRedisClient;
-
-interface Pair {
-  sb: TestServer;
-  sio: SocketIOServer;
-  sioUrl: string;
-  /** Client of the Switchboard server, in room "r". */
-  onSb: ClientSocket;
-  /** Client of the Socket.IO server, in room "r". */
-  onSio: ClientSocket;
-}
+import { TIMING, withTimeout } from "./cluster/cluster-harness.js";
+import { type InteropPair, interopPairs } from "./cluster/interop-pair.js";
+import { waitFor } from "./support/harness.js";
 
 const skip = missingBinary("redis-server");
 
 describe("interop with @socket.io/redis-adapter", { skip: skip ?? false, timeout: 20_000 }, () => {
   let broker: Broker | undefined;
-  let pair: Pair | undefined;
-  const redisClients: Client[] = [];
-  const sioClients: ClientSocket[] = [];
+  const pairs = interopPairs(() => broker!, {
+    switchboard: (pub, sub) => createRedisAdapter(pub, sub, TIMING),
+    socketio: (pub, sub) => createAdapter(pub, sub),
+  });
 
   before(async () => {
     broker = await startRedisServer();
@@ -47,46 +25,9 @@ describe("interop with @socket.io/redis-adapter", { skip: skip ?? false, timeout
   after(async () => {
     await broker?.close();
   });
-  afterEach(async () => {
-    closeClients();
-    for (const client of sioClients.splice(0)) client.disconnect();
-    await pair?.sb.close();
-    await new Promise((resolve) => pair?.sio.close(resolve) ?? resolve(undefined));
-    pair = undefined;
-    // close, not destroy: Socket.IO's adapter unsubscribes without awaiting
-    await Promise.all(redisClients.splice(0).map((c) => (c.isOpen ? c.close() : undefined)));
-  });
+  afterEach(() => pairs.stop());
 
-  async function clients(): Promise<[Client, Client]> {
-    const made = await Promise.all([redisClient(broker!.url), redisClient(broker!.url)]);
-    redisClients.push(...made);
-    return made;
-  }
-
-  async function startPair(): Promise<Pair> {
-    const [pub1, sub1] = await clients();
-    const sb = await startServer({ adapter: createRedisAdapter(pub1, sub1, TIMING) });
-    const [pub2, sub2] = await clients();
-    const http = createServer();
-    const sio = new SocketIOServer(http, { adapter: createAdapter(pub2, sub2) });
-    http.listen(0, "127.0.0.1");
-    await once(http, "listening");
-    const sioUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-    for (const server of [sb.io, sio] as const) {
-      (server as Server).on("connection", (socket) => {
-        socket.data = { name: socket.handshake.auth.name as string };
-        socket.join("r");
-      });
-    }
-    // both adapters subscribed: Socket.IO counts the subscribers of its request channel
-    await waitUntil(async () => (await sio.of("/").adapter.serverCount()) === 2, "both subscribed");
-    const onSb = sb.client("/", { auth: { name: "onSb" } });
-    const onSio = ioc(sioUrl, { forceNew: true, reconnection: false, auth: { name: "onSio" } });
-    sioClients.push(onSio);
-    await Promise.all([connected(onSb), connected(onSio)]);
-    pair = { sb, sio, sioUrl, onSb, onSio };
-    return pair;
-  }
+  const startPair = (): Promise<InteropPair> => pairs.start();
 
   test("a Switchboard broadcast, binary included, reaches the Socket.IO server's clients", async () => {
     const { sb, onSb, onSio } = await startPair();

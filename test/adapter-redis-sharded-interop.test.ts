@@ -2,34 +2,14 @@
 // server with createShardedRedisAdapter, on one redis-server (sharded pub/sub, dynamic
 // room channels on both sides): each side's broadcasts and requests reach the other's.
 import assert from "node:assert/strict";
-import { once } from "node:events";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { after, afterEach, before, describe, test } from "node:test";
 import { createShardedAdapter } from "@socket.io/redis-adapter";
-import { Server as SocketIOServer } from "socket.io";
-import { type Socket as ClientSocket, io as ioc } from "socket.io-client";
 import { createShardedRedisAdapter } from "../src/redis/index.js";
 import type { Server } from "../src/server/index.js";
 import { type Broker, missingBinary, startRedisServer } from "./cluster/brokers.js";
 import { TIMING, waitUntil, withTimeout } from "./cluster/cluster-harness.js";
-import { redisClient, type TestRedisClient } from "./cluster/redis-fixture.js";
-import {
-  closeClients,
-  connected,
-  startServer,
-  type TestServer,
-  waitFor,
-} from "./support/harness.js";
-
-interface Pair {
-  sb: TestServer;
-  sio: SocketIOServer;
-  /** Client of the Switchboard server, in room "r". */
-  onSb: ClientSocket;
-  /** Client of the Socket.IO server, in room "r". */
-  onSio: ClientSocket;
-}
+import { type InteropPair, interopPairs } from "./cluster/interop-pair.js";
+import { waitFor } from "./support/harness.js";
 
 const skip = missingBinary("redis-server");
 
@@ -38,9 +18,10 @@ describe("interop with @socket.io/redis-adapter's sharded adapter", {
   timeout: 20_000,
 }, () => {
   let broker: Broker | undefined;
-  let pair: Pair | undefined;
-  const redisClients: TestRedisClient[] = [];
-  const sioClients: ClientSocket[] = [];
+  const pairs = interopPairs(() => broker!, {
+    switchboard: (pub, sub) => createShardedRedisAdapter(pub, sub, TIMING),
+    socketio: (pub, sub) => createShardedAdapter(pub, sub),
+  });
 
   before(async () => {
     broker = await startRedisServer();
@@ -48,49 +29,16 @@ describe("interop with @socket.io/redis-adapter's sharded adapter", {
   after(async () => {
     await broker?.close();
   });
-  afterEach(async () => {
-    closeClients();
-    for (const client of sioClients.splice(0)) client.disconnect();
-    await pair?.sb.close();
-    await new Promise((resolve) => pair?.sio.close(resolve) ?? resolve(undefined));
-    pair = undefined;
-    await Promise.all(redisClients.splice(0).map((c) => (c.isOpen ? c.close() : undefined)));
-  });
+  afterEach(() => pairs.stop());
 
-  async function clients(): Promise<[TestRedisClient, TestRedisClient]> {
-    const made = await Promise.all([redisClient(broker!.url), redisClient(broker!.url)]);
-    redisClients.push(...made);
-    return made;
-  }
-
-  async function startPair(): Promise<Pair> {
-    const [pub1, sub1] = await clients();
-    const sb = await startServer({ adapter: createShardedRedisAdapter(pub1, sub1, TIMING) });
-    const [pub2, sub2] = await clients();
-    const http = createServer();
-    const sio = new SocketIOServer(http, { adapter: createShardedAdapter(pub2, sub2) });
-    http.listen(0, "127.0.0.1");
-    await once(http, "listening");
-    const sioUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-    for (const server of [sb.io, sio] as const) {
-      (server as Server).on("connection", (socket) => {
-        socket.data = { name: socket.handshake.auth.name as string };
-        socket.join("r");
-      });
-    }
-    // Socket.IO counts the subscribers of the namespace channel (SHARDNUMSUB)
-    await waitUntil(async () => (await sio.of("/").adapter.serverCount()) === 2, "both subscribed");
-    const onSb = sb.client("/", { auth: { name: "onSb" } });
-    const onSio = ioc(sioUrl, { forceNew: true, reconnection: false, auth: { name: "onSio" } });
-    sioClients.push(onSio);
-    await Promise.all([connected(onSb), connected(onSio)]);
+  async function startPair(): Promise<InteropPair> {
+    const pair = await pairs.start();
     // both sides subscribed to room r's channel
     const channel = "socket.io#/#r#";
     await waitUntil(
-      async () => (await pub1.pubSubShardNumSub(channel))[channel] === 2,
+      async () => (await pair.sbPub.pubSubShardNumSub(channel))[channel] === 2,
       "both nodes on room r's channel",
     );
-    pair = { sb, sio, onSb, onSio };
     return pair;
   }
 
