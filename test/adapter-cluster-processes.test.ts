@@ -103,7 +103,7 @@ for (const { name, binary, start } of BROKERS) {
     });
 
     test("broadcasts, requests, a killed node and a broker restart", async () => {
-      broker = await start();
+      broker ??= await start();
       const nodes = await Promise.all(
         ["n0", "n1", "n2"].map((n) => spawnNode(n, name, broker!.url)),
       );
@@ -144,7 +144,7 @@ for (const { name, binary, start } of BROKERS) {
     });
 
     test("polling clients behind a round-robin balancer, no sticky sessions", async () => {
-      broker = await start();
+      broker ??= await start();
       const nodes = await Promise.all(
         ["n0", "n1", "n2"].map((n) => spawnNode(n, name, broker!.url)),
       );
