@@ -104,7 +104,7 @@ describe("chaos with a server restart", { skip }, () => {
 
     // Everything must be sent, delivered and acked by then: a lost ack fails the test with
     // its counts instead of stalling a sender for ever.
-    const deadline = Date.now() + 45_000;
+    const deadline = Date.now() + 60_000;
     const send = (i: number) =>
       sendWindowed(MESSAGES, 50, deadline, (seq, onAck) =>
         ours[i]!.emit("m", seq, (n: number) => {
@@ -162,7 +162,7 @@ describe("chaos with a server restart", { skip }, () => {
     }
     await Promise.all(official.map((c) => waitFor(c as never, "connect", 10_000)));
 
-    const deadline = Date.now() + 45_000;
+    const deadline = Date.now() + 60_000;
     // socket.io-client queues emits and sends them one by one: no window needed.
     for (let i = 0; i < CLIENTS; i++) {
       for (let seq = 0; seq < MESSAGES; seq++) {

@@ -32,6 +32,17 @@ describe("stored sessions", () => {
     });
   });
 
+  test("a live snapshot keeps its mark both ways; anything but true is no mark", () => {
+    const bytes = encodeSession({ ...session, live: true });
+    assert.equal(hex(bytes), hex(notepack.encode({ ...session, live: true })));
+    assert.deepEqual(decodeSession(bytes), { ...session, live: true });
+    assert.deepEqual(decodeSession(notepack.encode({ ...session, live: 1 })), session);
+    const copy = { ...session, live: true, restoring: true };
+    assert.equal(hex(encodeSession(copy)), hex(notepack.encode(copy)));
+    assert.deepEqual(decodeSession(encodeSession(copy)), copy);
+    assert.deepEqual(decodeSession(notepack.encode({ ...session, restoring: true })), session);
+  });
+
   test("malformed sessions decode to undefined", () => {
     for (const value of [null, [], { ...session, sid: 1 }, { ...session, rooms: [1] }, "x"]) {
       assert.equal(decodeSession(notepack.encode(value)), undefined);

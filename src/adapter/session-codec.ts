@@ -14,6 +14,16 @@ const MAX_DEPTH = 100;
 export interface StoredSession extends PersistedSession {
   /** The uid of the node the socket was on, whose `local` broadcasts it may recover. */
   readonly node: string;
+  /**
+   * True for the snapshot of a socket that was connected when it was written (see
+   * `LiveSessions`): that node may still hold the socket, or may have died holding it.
+   */
+  readonly live?: boolean;
+  /**
+   * With `live`: the copy a node writes while it restores the session (until the socket's
+   * own snapshot replaces it), so that the session survives that node dying meanwhile.
+   */
+  readonly restoring?: boolean;
 }
 
 /**
@@ -22,20 +32,25 @@ export interface StoredSession extends PersistedSession {
  */
 export function encodeSession(session: StoredSession): Buffer {
   const { sid, pid, rooms, data, startOffset, node, acks } = session;
-  return toBuffer(encodeMsgpack({ sid, pid, rooms, data, startOffset, node, acks }));
+  const value = { sid, pid, rooms, data, startOffset, node, acks };
+  if (session.live !== true) return toBuffer(encodeMsgpack(value));
+  const marks = session.restoring === true ? { live: true, restoring: true } : { live: true };
+  return toBuffer(encodeMsgpack({ ...value, ...marks }));
 }
 
 /** A session read back, or undefined when the bytes are not one. */
 export function decodeSession(bytes: Uint8Array): StoredSession | undefined {
   const decoded = decodeMsgpack(bytes, { maxDepth: MAX_DEPTH });
   if (!decoded.ok || !isRecord(decoded.value)) return undefined;
-  const { sid, pid, rooms, data, startOffset, node, acks } = decoded.value;
+  const { sid, pid, rooms, data, startOffset, node, acks, live, restoring } = decoded.value;
   if (typeof sid !== "string" || typeof pid !== "string" || typeof node !== "string") {
     return undefined;
   }
   if (!Array.isArray(rooms) || !rooms.every((room) => typeof room === "string")) return undefined;
   const start = typeof startOffset === "string" ? startOffset : undefined;
-  const session = { sid, pid, rooms: rooms as Room[], data, startOffset: start, node };
+  const base = { sid, pid, rooms: rooms as Room[], data, startOffset: start, node };
+  const marks = live !== true ? {} : restoring === true ? { live, restoring } : { live };
+  const session: StoredSession = { ...base, ...marks };
   return acks === undefined || acks === null ? session : { ...session, acks };
 }
 

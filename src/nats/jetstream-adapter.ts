@@ -8,8 +8,9 @@
  * ordered consumer, so all nodes see them in one order. A stored packet (an EVENT without
  * ack, not volatile) is delivered when it is read back, by every node, this one included,
  * and its offset is its stream sequence. Sessions go to a second stream, one subject per
- * session, with a max age of `maxDisconnectionDuration`. Responses to requests travel over
- * core NATS, to the requester's own subject (see {@link NatsAdapter}).
+ * session, with a max age of `maxDisconnectionDuration`; a connected socket's session is
+ * there too, as a snapshot (see {@link LiveSessions}), for when its node crashes. Responses
+ * to requests travel over core NATS, to the requester's own subject (see {@link NatsAdapter}).
  */
 import type {
   AdapterConstructor,
@@ -30,6 +31,9 @@ import {
   toWirePacket,
 } from "../adapter/cluster-message.js";
 import { LedgerCache } from "../adapter/ledger-cache.js";
+import { admitTaken, createLiveSessions, type LiveSessions } from "../adapter/live-sessions.js";
+import type { StoredSession } from "../adapter/session-codec.js";
+import type { LiveSession, SessionTracker } from "../adapter/session-tracker.js";
 import { AdapterError, ErrorCode } from "../errors.js";
 import {
   encodeSocketPacket,
@@ -58,6 +62,12 @@ export interface NatsJetStreamAdapterOptions extends NatsAdapterOptions {
   readonly maxLen?: number;
   /** Where JetStream keeps the streams. Default `"file"` (survives a nats-server restart). */
   readonly storage?: "file" | "memory";
+  /**
+   * Keep a snapshot of each connected socket's session in the sessions stream (written on
+   * connect, join and leave, and every quarter of `maxDisconnectionDuration`), so the clients
+   * of a node that crashed recover too. Default true.
+   */
+  readonly sessionSnapshots?: boolean;
 }
 
 const RESTART_MS = 200;
@@ -86,12 +96,16 @@ export function createNatsJetStreamAdapter(
 }
 
 /** A NATS adapter whose messages, stored packets and sessions go through JetStream. */
-export class NatsJetStreamAdapter extends NatsAdapter {
+export class NatsJetStreamAdapter extends NatsAdapter implements SessionTracker {
   readonly #js: JetStreamClient;
   readonly #base: string;
   readonly #store: JetStreamStore;
   readonly #isRecovering: boolean;
   readonly #ledgers: LedgerCache;
+  readonly #live: LiveSessions | undefined;
+  readonly #heartbeatInterval: number;
+  // When this node has heard from every live node: set again when init() ends.
+  #settledAt: number;
   readonly #catchUp = new CatchUp();
   readonly #pending = new Set<Promise<unknown>>();
   #lastSeq: number | undefined;
@@ -124,6 +138,15 @@ export class NatsJetStreamAdapter extends NatsAdapter {
       ttl,
       readTimeoutMs: READ_TIMEOUT_MS,
     });
+    const sink = {
+      write: (session: StoredSession) => this.#store.persist(session),
+      // An empty message replaces the snapshot (one message per subject) and restores nothing.
+      remove: (pid: string) => js.publish(`${prefix}.session.${pid}`, new Uint8Array(0)),
+    };
+    const onError = (error: AdapterError) => this.reportError(error);
+    this.#heartbeatInterval = opts.heartbeatInterval ?? 5000; // ClusterAdapter's default
+    this.#settledAt = Date.now() + this.#heartbeatInterval;
+    this.#live = createLiveSessions(port, opts.sessionSnapshots, this.uid, sink, onError);
   }
 
   /** Creates the streams if needed, starts reading after their end, then subscribes. */
@@ -135,6 +158,7 @@ export class NatsJetStreamAdapter extends NatsAdapter {
     });
     await this.#ready;
     await super.init();
+    this.#settledAt = Date.now() + this.#heartbeatInterval;
   }
 
   /** Waits for sessions being persisted, stops reading, then closes as the NATS adapter. */
@@ -142,6 +166,7 @@ export class NatsJetStreamAdapter extends NatsAdapter {
     if (this.#isClosed) return;
     this.#isClosed = true;
     await Promise.allSettled([...this.#pending]);
+    this.#live?.close();
     this.#stopReading?.();
     await super.close();
   }
@@ -195,6 +220,23 @@ export class NatsJetStreamAdapter extends NatsAdapter {
   override addAll(id: SocketId, rooms: Iterable<Room>): void {
     super.addAll(id, rooms);
     if (this.#catchUp.size > 0) this.#catchUp.claim(id, (held) => this.#write(id, held));
+    this.#live?.touch(id);
+  }
+
+  override del(id: SocketId, room: Room): void {
+    super.del(id, room);
+    this.#live?.touch(id);
+  }
+
+  /** A socket that leaves without a persisted session (on purpose) leaves no snapshot either. */
+  override delAll(id: SocketId): void {
+    super.delAll(id);
+    this.#live?.left(id);
+  }
+
+  /** @see SessionTracker.trackSession */
+  trackSession(session: LiveSession): void {
+    this.#live?.track(session);
   }
 
   /** The stream sequence of the last message this node read for this namespace. */
@@ -204,6 +246,7 @@ export class NatsJetStreamAdapter extends NatsAdapter {
 
   /** Publishes the session to the sessions stream (the live ack ledger stays here too). */
   override persistSession(session: PersistedSession): Promise<void> {
+    this.#live?.persisted(session.sid);
     if (!this.#isRecovering) return Promise.resolve();
     if (session.acks !== undefined) this.#ledgers.set(session.pid, session.acks);
     if (!this.isConnected()) return Promise.reject(this.#notConnected("persist a session"));
@@ -222,9 +265,27 @@ export class NatsJetStreamAdapter extends NatsAdapter {
   ): Promise<RecoveredSession | undefined> {
     if (!this.#isRecovering) return undefined;
     if (!this.isConnected()) throw this.#notConnected("restore a session");
-    const stored = await this.#store.take(pid);
+    const taken = await this.#store.take(pid);
     const live = this.#ledgers.take(pid);
+    const stored =
+      taken &&
+      (await admitTaken(this, {
+        taken,
+        sessionOf: (session) => session,
+        settledAt: this.#settledAt,
+        retake: () => this.#store.take(pid),
+        // Without a compare-and-set, this may replace a session saved meanwhile.
+        putBack: (snapshot) => this.#store.persist(snapshot),
+      }));
     if (stored === undefined) return undefined;
+    // Until its socket's snapshot is written, a copy keeps the session if this process dies.
+    if (this.#live !== undefined) {
+      this.#track(
+        this.#store
+          .persist({ ...stored, node: this.uid, live: true, restoring: true })
+          .catch(() => {}),
+      );
+    }
     const from = toSeq(offset ?? stored.startOffset);
     if (from === undefined || !(await this.#store.isIntactAfter(from))) return undefined;
     const upTo = Math.max(from, this.#lastSeq ?? from);
@@ -235,7 +296,7 @@ export class NatsJetStreamAdapter extends NatsAdapter {
       this.#catchUp.cancel(stored.sid);
       return undefined;
     }
-    const { node: _, acks: snapshot, ...session } = stored;
+    const { node: _, acks: snapshot, live: _l, restoring: _r, ...session } = stored;
     const acks = live ?? snapshot;
     return acks === undefined ? { ...session, missedPackets } : { ...session, acks, missedPackets };
   }

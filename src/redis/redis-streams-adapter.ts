@@ -12,13 +12,16 @@
  * it read back in memory (bounded by `maxPackets` and `maxDisconnectionDuration`), so a
  * restore is one GETDEL, and XRANGE only reads what came before this node's reader started
  * (once, for every restore that needs it). Sessions of disconnected sockets are written to
- * Redis with a time to live of `maxDisconnectionDuration`. Responses to requests go through
- * pub/sub, to the requester's own channel (see {@link RedisAdapter}).
+ * Redis with a time to live of `maxDisconnectionDuration`, over the snapshot each connected
+ * socket's session has there (see {@link LiveSessions}: what a crashed node leaves behind).
+ * Responses to requests go through pub/sub, to the requester's own channel (see
+ * {@link RedisAdapter}).
  *
  * ```
  *   broadcast, request, heartbeat ─XADD─> stream ─XREAD (each node)─> local sockets / handlers
  *   response ─PUBLISH─> <key>-response#<nsp>#<uid># ─> the requesting node
- *   disconnect ─SET PX─> session key    reconnect (any node) ─GETDEL─> session
+ *   connect; join, leave (debounced) ─SET PX─> session key (a live snapshot)
+ *   disconnect ─SET PX─> session key    reconnect (any node) ─EVAL claim, GETDEL─> session
  *   missed packets <─ memory of what the reader read <─ XRANGE for older ones (after a restart)
  * ```
  */
@@ -28,6 +31,8 @@ import type {
   NamespacePort,
   PersistedSession,
   RecoveredSession,
+  Room,
+  SocketId,
 } from "../adapter/adapter.js";
 import {
   type ClusterMessage,
@@ -36,9 +41,18 @@ import {
   toWirePacket,
 } from "../adapter/cluster-message.js";
 import { LedgerCache } from "../adapter/ledger-cache.js";
+import {
+  admitTaken,
+  createLiveSessions,
+  type LiveSessions,
+  snapshotRefreshMs,
+} from "../adapter/live-sessions.js";
+import { encodeSession, type StoredSession } from "../adapter/session-codec.js";
+import type { LiveSession, SessionTracker } from "../adapter/session-tracker.js";
 import { AdapterError, ErrorCode } from "../errors.js";
 import { type SocketPacket, SocketPacketType } from "../protocol/socket-packet.js";
 import { RedisAdapter, type RedisAdapterOptions } from "./redis-adapter.js";
+import { SessionClaims } from "./session-claims.js";
 import {
   decodeStreamEntry,
   encodeMessageFields,
@@ -63,6 +77,12 @@ export interface RedisStreamsAdapterOptions extends RedisAdapterOptions {
   readonly sessionKeyPrefix?: string;
   /** Most entries one XREAD returns. Default 100. */
   readonly readCount?: number;
+  /**
+   * Keep a snapshot of each connected socket's session in Redis (written on connect, join
+   * and leave, debounced, and every quarter of `maxDisconnectionDuration`), so the clients
+   * of a node that crashed recover too. Default true.
+   */
+  readonly sessionSnapshots?: boolean;
 }
 
 /** How long a restore waits for this node's reader to reach the client's offset. */
@@ -94,13 +114,20 @@ export function createRedisStreamsAdapter(
 }
 
 /** A Redis adapter whose stored packets and sessions live in Redis. */
-export class RedisStreamsAdapter extends RedisAdapter {
+export class RedisStreamsAdapter extends RedisAdapter implements SessionTracker {
   readonly #client: RedisStreamsClient;
   readonly #links: StreamLinks;
   readonly #streamKey: string;
   readonly #maxLen: number;
   readonly #store: StreamRecoveryStore | undefined;
   readonly #ledgers: LedgerCache;
+  readonly #sessionKeyPrefix: string;
+  readonly #snapshotTtl: number;
+  readonly #live: LiveSessions | undefined;
+  readonly #claims: SessionClaims | undefined;
+  readonly #heartbeatInterval: number;
+  // When this node has heard from every live node: set again when init() ends.
+  #settledAt: number;
   readonly #pending = new Set<Promise<unknown>>();
   #ready: Promise<void> | undefined;
   #isReady = false;
@@ -122,6 +149,20 @@ export class RedisStreamsAdapter extends RedisAdapter {
     this.#maxLen = opts.maxLen ?? port.recovery?.maxPackets ?? 10_000;
     const recovery = port.recovery;
     this.#ledgers = new LedgerCache(recovery?.maxDisconnectionDuration ?? 0);
+    this.#sessionKeyPrefix = opts.sessionKeyPrefix ?? "switchboard:session:";
+    this.#heartbeatInterval = opts.heartbeatInterval ?? 5000; // ClusterAdapter's default
+    this.#settledAt = Date.now() + this.#heartbeatInterval;
+    const ttl = recovery?.maxDisconnectionDuration ?? 0;
+    // A snapshot outlives its last write by a full maxDisconnectionDuration.
+    this.#snapshotTtl = ttl + snapshotRefreshMs(ttl);
+    const sink = {
+      write: (session: StoredSession) => this.#setSession(session, this.#snapshotTtl),
+      remove: (pid: string) => client.sendCommand(["DEL", this.#sessionKeyPrefix + pid]),
+    };
+    const onError = (error: AdapterError) => this.reportError(error);
+    this.#live = createLiveSessions(port, opts.sessionSnapshots, this.uid, sink, onError);
+    this.#claims =
+      this.#live && new SessionClaims(client, this.#sessionKeyPrefix, this.uid, this.#snapshotTtl);
     this.#store =
       recovery === undefined
         ? undefined
@@ -129,7 +170,7 @@ export class RedisStreamsAdapter extends RedisAdapter {
             streamKey: this.#streamKey,
             nsp: port.name,
             maxPackets: recovery.maxPackets,
-            sessionKeyPrefix: opts.sessionKeyPrefix ?? "switchboard:session:",
+            sessionKeyPrefix: this.#sessionKeyPrefix,
             sessionTtl: recovery.maxDisconnectionDuration,
             catchUpMs: CATCH_UP_MS,
           });
@@ -145,6 +186,7 @@ export class RedisStreamsAdapter extends RedisAdapter {
     });
     await this.#ready;
     await super.init();
+    this.#settledAt = Date.now() + this.#heartbeatInterval;
   }
 
   /**
@@ -159,6 +201,7 @@ export class RedisStreamsAdapter extends RedisAdapter {
       await new Promise((resolve) => setImmediate(resolve)); // for the put-backs to start
     }
     this.#unregister?.();
+    this.#live?.close();
     await super.close();
     await this.#links.release();
   }
@@ -224,8 +267,30 @@ export class RedisStreamsAdapter extends RedisAdapter {
     return this.#store === undefined ? undefined : this.#links.reader.lastId;
   }
 
+  /** @see SessionTracker.trackSession */
+  trackSession(session: LiveSession): void {
+    this.#live?.track(session);
+  }
+
+  override addAll(id: SocketId, rooms: Iterable<Room>): void {
+    super.addAll(id, rooms);
+    this.#live?.touch(id);
+  }
+
+  override del(id: SocketId, room: Room): void {
+    super.del(id, room);
+    this.#live?.touch(id);
+  }
+
+  /** A socket that leaves without a persisted session (on purpose) leaves no snapshot either. */
+  override delAll(id: SocketId): void {
+    super.delAll(id);
+    this.#live?.left(id);
+  }
+
   /** Writes the session to Redis (its ack ledger as a snapshot; the live one stays here too). */
   override persistSession(session: PersistedSession): Promise<void> {
+    this.#live?.persisted(session.sid);
     if (this.#store === undefined) return Promise.resolve();
     if (session.acks !== undefined) this.#ledgers.set(session.pid, session.acks);
     if (!this.isConnected()) return Promise.reject(this.#notConnected("persist a session"));
@@ -250,13 +315,51 @@ export class RedisStreamsAdapter extends RedisAdapter {
   async #restore(pid: string, offset: string | undefined): Promise<RecoveredSession | undefined> {
     if (this.#store === undefined) return undefined;
     if (!this.isConnected()) throw this.#notConnected("restore a session");
-    const restored = await this.#store.restore(pid, offset);
-    const live = this.#ledgers.take(pid);
-    if (restored === undefined) return undefined;
-    const { node: _, acks: stored, ...session } = restored.session;
-    const acks = live ?? stored;
-    const { missedPackets } = restored;
-    return acks === undefined ? { ...session, missedPackets } : { ...session, acks, missedPackets };
+    const store = this.#store;
+    const claims = this.#claims;
+    // The claim goes out in the same pipeline, right before the store's GETDEL.
+    const take = () => {
+      claims?.claim(pid).catch(() => {});
+      return store.restore(pid, offset);
+    };
+    try {
+      let taken = await take();
+      if (taken === undefined && (await this.#reinstateClaim(pid))) taken = await take();
+      const live = this.#ledgers.take(pid);
+      if (taken === undefined) return undefined;
+      const restored = await admitTaken(this, {
+        taken,
+        sessionOf: (restored) => restored.session,
+        settledAt: this.#settledAt,
+        retake: take,
+        // NX: never over the session its node saved meanwhile.
+        putBack: (snapshot) => this.#setSession(snapshot, this.#snapshotTtl, "NX"),
+      });
+      if (restored === undefined) return undefined;
+      // Until its socket's snapshot is written, a copy under this node's name keeps the session.
+      if (this.#live !== undefined) {
+        const copy = { ...restored.session, node: this.uid, live: true, restoring: true };
+        this.#track(this.#setSession(copy, this.#snapshotTtl).catch(() => {}));
+      }
+      const { node: _, acks: stored, live: _l, restoring: _r, ...session } = restored.session;
+      const acks = live ?? stored;
+      const { missedPackets } = restored;
+      return acks === undefined
+        ? { ...session, missedPackets }
+        : { ...session, acks, missedPackets };
+    } finally {
+      // After the copy's SET in the pipeline: the session is never only in this process.
+      claims?.release(pid).catch(() => {});
+    }
+  }
+
+  /** Puts back the session a node that died claimed while restoring it (see SessionClaims). */
+  async #reinstateClaim(pid: string): Promise<boolean> {
+    const node = await this.#claims?.claimant(pid);
+    if (node === undefined || node === this.uid) return false;
+    const wait = this.#settledAt - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    return !this.isLiveNode(node) && (this.#claims?.reinstate(pid) ?? false);
   }
 
   #onEntry(entry: RawStreamEntry): void {
@@ -278,6 +381,18 @@ export class RedisStreamsAdapter extends RedisAdapter {
     const data = [...broadcast.packet.data, broadcast.id];
     const packet: SocketPacket = { type: SocketPacketType.EVENT, nsp: this.port.name, data };
     this.#deliver(packet, fromWireOptions(broadcast.opts));
+  }
+
+  #setSession(session: StoredSession, ttl: number, ...flags: string[]): Promise<unknown> {
+    const key = this.#sessionKeyPrefix + session.pid;
+    return this.#client.sendCommand([
+      "SET",
+      key,
+      encodeSession(session),
+      "PX",
+      String(ttl),
+      ...flags,
+    ]);
   }
 
   #append(fields: readonly (string | Buffer)[]): Promise<unknown> {

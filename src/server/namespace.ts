@@ -9,6 +9,7 @@ import type {
   Room,
   SocketDetails,
 } from "../adapter/adapter.js";
+import { isSessionTracker, type SessionTracker } from "../adapter/session-tracker.js";
 import { randomId } from "../engine/index.js";
 import { SocketPacketType } from "../protocol/socket-packet.js";
 import { BroadcastOperator, type RoomTarget } from "./broadcast-operator.js";
@@ -77,6 +78,8 @@ export class Namespace<
   // Sessions being restored: one restore per session at a time.
   readonly #restoring = new Map<string, Promise<void>>();
   readonly #ready: Promise<void>;
+  // The adapter, when it keeps connected sockets' sessions outside the process.
+  readonly #tracker: SessionTracker | undefined;
   readonly #fns: Middleware<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>[] = [];
   #ackId = 0;
 
@@ -89,6 +92,7 @@ export class Namespace<
     this.server = server;
     this.name = name;
     this.adapter = createAdapter(this.#port());
+    this.#tracker = isSessionTracker(this.adapter) ? this.adapter : undefined;
     this.#ready = this.adapter.init().catch((err: unknown) => {
       // Joins still proceed: local delivery works, and the adapter reports its own errors.
       server.log(`${name}: adapter init failed: ${String(err)}`);
@@ -321,6 +325,10 @@ export class Namespace<
       onConnected(socket);
       this.emitReserved("connect", socket);
       this.emitReserved("connection", socket);
+      // After the listeners: the first snapshot has the rooms they joined.
+      if (pid !== undefined && socket.connected) {
+        this.#tracker?.trackSession({ sid: id, pid, startOffset: start });
+      }
     };
     if (session !== undefined && this.server.recovery?.skipMiddlewares === true) {
       connect();

@@ -1,6 +1,6 @@
-// A Switchboard server process for the restart chaos tests: Redis Streams adapter (so
-// sessions and missed packets outlive the process), handler runs reported to the parent.
-// Driven by test/support/chaos-node.ts.
+// A Switchboard server process for the restart and crash chaos tests: Redis Streams adapter
+// (so sessions and missed packets outlive the process), handler runs reported to the
+// parent. Driven by test/support/chaos-node.ts.
 import { createServer } from "node:http";
 import { createRedisStreamsAdapter } from "../../src/redis/index.js";
 import { Server } from "../../src/server/index.js";
@@ -11,7 +11,14 @@ const client = await redisClient(process.env.REDIS_URL!);
 const http = createServer();
 const io = new Server(http, {
   // CHAOS_ADAPTER=memory runs the same scenario on the default adapter (no restart then).
-  ...(process.env.CHAOS_ADAPTER === "memory" ? {} : { adapter: createRedisStreamsAdapter(client) }),
+  // CHAOS_SNAPSHOTS=off: no live session snapshots (a crashed process then leaves nothing).
+  ...(process.env.CHAOS_ADAPTER === "memory"
+    ? {}
+    : {
+        adapter: createRedisStreamsAdapter(client, {
+          sessionSnapshots: process.env.CHAOS_SNAPSHOTS !== "off",
+        }),
+      }),
   // CHAOS_RECOVERY=off shows the tests can fail: without recovery, messages are lost.
   connectionStateRecovery:
     process.env.CHAOS_RECOVERY === "off"
@@ -21,19 +28,17 @@ const io = new Server(http, {
   pingTimeout: 1000,
 });
 
-// Handler runs go to the parent in batches: [clientKey, seq] pairs.
-let handled: [number, number][] = [];
-const flush = setInterval(() => {
-  if (handled.length === 0) return;
-  process.send?.({ type: "handled", runs: handled });
-  handled = [];
-}, 10);
+// Each handler run goes to the parent before the ack is sent ([clientKey, seq] pairs), so a
+// SIGKILL loses no report of a run whose ack left (unless the IPC pipe was full).
+const report = (key: number, seq: number): void => {
+  process.send?.({ type: "handled", runs: [[key, seq]] });
+};
 
 io.on("connection", (socket) => {
   const key = Number(socket.handshake.auth.key);
   if (!socket.recovered) socket.join(`user:${key}`);
   socket.on("m", (seq: number, ack: (n: number) => void) => {
-    handled.push([key, seq]);
+    report(key, seq);
     ack(seq);
   });
 });
@@ -55,8 +60,6 @@ process.on("message", async (msg: Command) => {
     // A graceful restart: sockets are closed with "server shutting down" and their sessions
     // persisted in Redis before the process exits.
     await io.close();
-    clearInterval(flush);
-    if (handled.length > 0) process.send?.({ type: "handled", runs: handled });
     await client.close();
     process.send?.({ type: "stopped" });
     process.exit(0);
