@@ -70,3 +70,4 @@ export type {
   TransportListener,
   TransportName,
 } from "./transports/transport.js";
+export { IGNORING_LISTENER } from "./transports/transport.js";

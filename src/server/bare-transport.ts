@@ -19,7 +19,12 @@
  *   binary values travel as `{"$binary": base64}`.
  */
 import type { WebSocket } from "ws";
-import type { OutgoingPacket, Transport, TransportListener } from "../engine/index.js";
+import {
+  IGNORING_LISTENER,
+  type OutgoingPacket,
+  type Transport,
+  type TransportListener,
+} from "../engine/index.js";
 import { ErrorCode, ProtocolError } from "../errors.js";
 import { decodeBareFrame, encodeBareError, encodeBareFrame } from "../protocol/bare-envelope.js";
 import type { RawData } from "../protocol/engine-packet.js";
@@ -36,13 +41,6 @@ const OPEN = 1;
 /** RFC 6455 §7.4.1: data inconsistent with the message type. */
 const CLOSE_INVALID_DATA = 1007;
 
-const IGNORE: TransportListener = {
-  onPacket() {},
-  onReady() {},
-  onDrain() {},
-  onClose() {},
-};
-
 function toBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
@@ -54,7 +52,7 @@ export class BareWebSocketTransport implements Transport {
   readonly frameEncoder = null;
   readonly #ws: WebSocket;
   readonly #maxDepth: number;
-  #listener: TransportListener = IGNORE;
+  #listener: TransportListener = IGNORING_LISTENER;
   /** Reads the server's own packets (binary ones span several messages). */
   readonly #outgoing = new SocketPacketDecoder({ maxAttachments: Number.MAX_SAFE_INTEGER });
   /** Joined namespaces; true when their events carry recovery offsets. */
@@ -131,13 +129,13 @@ export class BareWebSocketTransport implements Transport {
       onClosed?.();
       return;
     }
-    this.#listener = IGNORE;
+    this.#listener = IGNORING_LISTENER;
     if (onClosed !== undefined) this.#ws.once("close", onClosed);
     this.#ws.close(1000);
   }
 
   terminate(): void {
-    this.#listener = IGNORE;
+    this.#listener = IGNORING_LISTENER;
     this.#ws.terminate();
   }
 
@@ -224,7 +222,7 @@ export class BareWebSocketTransport implements Transport {
   /** Bad input: say what was wrong, then close (the session ends with "parse error"). */
   #refuse(error: ProtocolError): void {
     const listener = this.#listener;
-    this.#listener = IGNORE;
+    this.#listener = IGNORING_LISTENER;
     this.#isClosed = true;
     if (this.writable) {
       this.#ws.send(encodeBareError(error));
@@ -237,7 +235,7 @@ export class BareWebSocketTransport implements Transport {
     if (this.#isClosed) return;
     this.#isClosed = true;
     const listener = this.#listener;
-    this.#listener = IGNORE;
+    this.#listener = IGNORING_LISTENER;
     listener.onClose(reason, err);
   }
 }
