@@ -14,7 +14,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 /** The bundles and their gzip -9 budgets in bytes. */
 export const bundles = [
   { entry: "src/client/index.ts", out: "dist/client/switchboard.min.js", budget: 6 * 1024 },
-  { entry: "src/client/ws.ts", out: "dist/client/switchboard.ws.min.js", budget: 4 * 1024 },
+  { entry: "src/client/ws.ts", out: "dist/client/switchboard.ws.min.js", budget: 4.25 * 1024 },
 ];
 
 /** Builds one bundle in memory and returns its minified bytes. */

@@ -3,8 +3,9 @@
  * tests run them against an official socket.io server.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, Socket as TcpSocket } from "node:net";
 import { afterEach, describe, it } from "node:test";
 import { type IoOptions, io, type Socket } from "../src/client/index.js";
 import { Server, type ServerOptions, type Socket as ServerSocket } from "../src/server/index.js";
@@ -176,5 +177,68 @@ describe("client against the Switchboard server", () => {
     await waitFor(socket, "connect");
     assert.equal(await socket.emitWithAck("job", "a"), "done a");
     assert.deepEqual(seen, ["a"]); // the resends were recognised as duplicates
+  });
+
+  it("sends the replies to a burst of packets in one TCP write (Node's ws)", async () => {
+    const { server, url, port } = await start();
+    const serverSide = waitFor<[Peer]>(server, "connection");
+    const socket = connect(url, { transports: ["websocket"] });
+    await waitFor(socket, "connect");
+    const [peer] = await serverSide;
+    const replies: number[] = [];
+    const allReplied = new Promise<void>((resolve) =>
+      peer.on("reply", (n: number) => replies.push(n) === 5 && resolve()),
+    );
+    socket.on("tick", (n: number) => socket.emit("reply", n));
+    // Count the client's writes: ws writes each frame corked (one `_writev`), so without
+    // batching 5 replies are 5 writes. The server's sockets have the client's port as theirs.
+    const proto = TcpSocket.prototype as unknown as { _writev: (...a: unknown[]) => unknown };
+    const original = proto._writev;
+    let writes = 0;
+    proto._writev = function (this: TcpSocket, ...a: unknown[]) {
+      if (this.remotePort === port) writes++;
+      return original.apply(this, a);
+    };
+    try {
+      for (let i = 0; i < 5; i++) peer.emit("tick", i); // one turn: one server write
+      await allReplied;
+    } finally {
+      proto._writev = original;
+    }
+    assert.deepEqual(replies, [0, 1, 2, 3, 4]);
+    assert.equal(writes, 1);
+  });
+
+  it("goes on delivering after a listener throws, and rethrows the error outside the read loop", () => {
+    // In a child: the test runner fails any test during which an uncaught exception happens.
+    const script = `
+      import { createServer } from "node:http";
+      import { io } from "${new URL("../src/client/index.ts", import.meta.url).pathname}";
+      import { Server } from "${new URL("../src/server/index.ts", import.meta.url).pathname}";
+      const seen = [];
+      process.on("uncaughtException", (err) => seen.push("uncaught " + err.message));
+      const http = createServer();
+      const server = new Server(http);
+      await new Promise((resolve) => http.listen(0, "127.0.0.1", resolve));
+      server.on("connection", (peer) => { peer.emit("a"); peer.emit("b", "still here"); });
+      const socket = io("http://127.0.0.1:" + http.address().port, { transports: ["websocket"] });
+      socket.on("a", () => { throw new Error("listener failed"); });
+      socket.on("b", (v) => seen.push(v));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      seen.push(socket.connected ? "connected" : "disconnected");
+      console.log(JSON.stringify(seen));
+      socket.disconnect();
+      await server.close();`;
+    const child = spawnSync(
+      process.execPath,
+      ["--import", "tsx", "--input-type=module", "-e", script],
+      { encoding: "utf8", timeout: 10_000 },
+    );
+    assert.equal(child.status, 0, child.stderr);
+    // Both packets come in one read, so the rethrow comes after "b"; if they came in two,
+    // before it: either order is right.
+    const seen = JSON.parse(child.stdout) as string[];
+    assert.deepEqual(seen.slice(0, 2).sort(), ["still here", "uncaught listener failed"]);
+    assert.equal(seen[2], "connected");
   });
 });

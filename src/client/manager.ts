@@ -231,11 +231,18 @@ export class Manager<
 
   #onData(chunk: RawData): void {
     const r = this.#decoder.add(chunk);
-    const p = r.ok && r.value;
-    // Deliver after the transport callback returns, so an exception in an app listener
-    // cannot break the transport's read loop.
-    if (p) queueMicrotask(() => this.emitReserved("packet", p));
-    else if (!r.ok) this.#onClose("parse error", r.error);
+    if (!r.ok) this.#onClose("parse error", r.error);
+    else if (r.value)
+      try {
+        // hot path: delivered at once, so the replies its listeners send leave together
+        // (see the WebSocket transport's batching).
+        this.emitReserved("packet", r.value);
+      } catch (err) {
+        // An app listener threw: rethrown outside the transport's read loop, which goes on.
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
   }
 
   #write(packet: SocketPacket): void {

@@ -62,6 +62,7 @@ interface Flags {
   /** The ack takes an error first (timeout, emitWithAck, retries). */
   errorFirst?: boolean;
 }
+const NONE: Flags = {};
 const closedError = (message: string) => new TransportError("SB_ERR_TRANSPORT_CLOSED", message);
 
 /**
@@ -94,7 +95,8 @@ export class Socket<
   // Events received before the namespace CONNECT (a recovered session's missed events).
   #received: unknown[][] = [];
   #port: PacketSink;
-  #flags: Flags = {};
+  // The next emit's flags; most emits have none and share NONE (no object per emit).
+  #flags: Flags | undefined;
   #ids = 0;
   // Pending acks by id, called with the reply or an error (timeout, disconnection).
   // Emits with an ack, by id, until acked; each remembers its packet (`p`), which a
@@ -176,7 +178,7 @@ export class Socket<
     ev: Ev,
     ...args: AllButLast<EventParams<E, Ev>>
   ): Promise<AckResult<Last<EventParams<E, Ev>>>> {
-    this.#flags.errorFirst = true;
+    this.#flags = { ...this.#flags, errorFirst: true };
     return new Promise((resolve, reject) =>
       this.#emit(
         ev,
@@ -188,13 +190,13 @@ export class Socket<
 
   /** Sets the ack timeout of the next emit: its ack then receives an error first. */
   timeout(ms: number): Socket<L, DecorateAcknowledgements<E>> {
-    this.#flags.timeout = ms;
+    this.#flags = { ...this.#flags, timeout: ms };
     return this as unknown as Socket<L, DecorateAcknowledgements<E>>;
   }
 
   /** The next emit is dropped, not buffered, when not connected. */
   get volatile(): this {
-    this.#flags.volatile = true;
+    this.#flags = { ...this.#flags, volatile: true };
     return this;
   }
 
@@ -234,8 +236,8 @@ export class Socket<
   }
 
   #take(): Flags {
-    const f = this.#flags;
-    this.#flags = {};
+    const f = this.#flags ?? NONE;
+    this.#flags = undefined;
     return f;
   }
 

@@ -8,11 +8,14 @@ import { TransportError } from "../errors.js";
 import type { TransportFactory } from "./transport.js";
 
 type WebSocketCtor = new (url: string, init?: unknown) => WebSocket;
+// The TCP socket under a `ws` WebSocket (its `_socket`); not there in browsers.
+type Corkable = { cork?(): void; uncork(): void };
 
 /** Creates a WebSocket transport. */
 export const websocket: TransportFactory = (sink, opts) => {
   let ws: WebSocket | undefined;
   let closed = false;
+  let corked = false;
   // Reports the end once: an error event (the socket then closes by itself), a close event,
   // or `ws` failing to load.
   const end = (cause?: unknown) => {
@@ -47,6 +50,18 @@ export const websocket: TransportFactory = (sink, opts) => {
     // Only called once the socket is open (after the handshake, or for the probe on `open`):
     // sending on a closing socket drops the data without throwing.
     send(frames) {
+      // hot path, Node's `ws` only: its TCP socket is corked until the current burst of
+      // packets is queued (the replies to the frames of one read, dispatched at once), so
+      // they leave in one system call, not one each. Browsers batch on their own.
+      const tcp = (ws as { _socket?: Corkable })._socket;
+      if (tcp?.cork && !corked) {
+        corked = true;
+        tcp.cork();
+        queueMicrotask(() => {
+          corked = false;
+          tcp.uncork();
+        });
+      }
       for (const f of frames) ws!.send(f);
     },
     close() {
