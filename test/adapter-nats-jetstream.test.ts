@@ -7,6 +7,7 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { type Socket as ClientSocket, io as ioc } from "socket.io-client";
 import { createNatsJetStreamAdapter } from "../src/nats/index.js";
+import type { JetStreamClient, JetStreamMessages } from "../src/nats/jetstream-types.js";
 import type { Socket } from "../src/server/index.js";
 import { runAdapterSuite } from "./cluster/adapter-suite.js";
 import { type Broker, missingBinary, startNatsServer } from "./cluster/brokers.js";
@@ -27,6 +28,54 @@ runAdapterSuite({
 interface JsNode {
   readonly server: TestServer;
   close(): Promise<void>;
+}
+
+/**
+ * Stands between a node and JetStream: from `lag()` to `catchUp()`, the first consumer it
+ * hands out (the node's live one, created when it starts) reads nothing, as a consumer
+ * behind the stream's end under load; the restores' own reads go on.
+ */
+function consumerGate(): {
+  wrap: (js: JetStreamClient) => JetStreamClient;
+  lag(): void;
+  catchUp(): void;
+} {
+  let isLagging = false;
+  let isFirst = true;
+  const waiting: (() => void)[] = [];
+  const gated = (messages: JetStreamMessages): JetStreamMessages => ({
+    close: () => messages.close(),
+    async *[Symbol.asyncIterator]() {
+      for await (const m of messages) {
+        while (isLagging) await new Promise<void>((resolve) => waiting.push(resolve));
+        yield m;
+      }
+    },
+  });
+  return {
+    wrap: (js) => ({
+      publish: (subject, payload) => js.publish(subject, payload),
+      consumers: {
+        get: async (name, start) => {
+          const consumer = await js.consumers.get(name, start);
+          if (!isFirst) return consumer;
+          isFirst = false;
+          return {
+            info: () => consumer.info(),
+            consume: async () => gated(await consumer.consume()),
+            delete: () => consumer.delete(),
+          };
+        },
+      },
+    }),
+    lag: () => {
+      isLagging = true;
+    },
+    catchUp: () => {
+      isLagging = false;
+      for (const resolve of waiting.splice(0)) resolve();
+    },
+  };
 }
 
 describe("nats jetstream: recovery across nodes", { skip: skip ?? false, timeout: 20_000 }, () => {
@@ -56,11 +105,16 @@ describe("nats jetstream: recovery across nodes", { skip: skip ?? false, timeout
     stream = `T${streams}`;
   }
 
-  async function startNode(opts: { maxLen?: number } = {}, port = 0): Promise<JsNode> {
+  async function startNode(
+    opts: { maxLen?: number; wrap?: (js: JetStreamClient) => JetStreamClient } = {},
+    port = 0,
+  ): Promise<JsNode> {
     const nc: NatsConnection = await natsConnection(broker.url);
-    const adapter = createNatsJetStreamAdapter(nc, jetstream(nc), await jetstreamManager(nc), {
+    const { wrap, ...settings } = opts;
+    const js: JetStreamClient = jetstream(nc);
+    const adapter = createNatsJetStreamAdapter(nc, wrap?.(js) ?? js, await jetstreamManager(nc), {
       ...TIMING,
-      ...opts,
+      ...settings,
       streamName: stream,
       prefix: `t${streams}`,
       storage: "memory",
@@ -159,6 +213,30 @@ describe("nats jetstream: recovery across nodes", { skip: skip ?? false, timeout
     b.server.io.to(id).emit("tick", 7);
     assert.deepEqual(await later, [6, 7]);
     assert.equal(strays, 0);
+  });
+
+  test("a node whose live consumer lags replays what a client missed up to the stream's end", async () => {
+    fresh();
+    const gate = consumerGate();
+    const [a, b] = [await startNode(), await startNode({ wrap: gate.wrap })];
+    const sync = await witness(a);
+    const { client } = await cutFromA(a, b);
+    gate.lag();
+    a.server.io.local.emit("tick", 1); // for a's clients, which this one was
+    await sync(a);
+    b.server.io.local.emit("never", 0); // for b's clients, which this one was not
+    b.server.io.to("room").emit("tick", 2);
+    await sync(b); // read by a's consumer: stored
+    const strays: number[] = [];
+    client.on("never", (n: number) => strays.push(n));
+    const ticks = collect<number>(client, "tick", 3);
+    client.connect();
+    await connected(client);
+    assert.equal(client.recovered, true);
+    gate.catchUp();
+    b.server.io.to("room").emit("tick", 3);
+    assert.deepEqual(await ticks, [1, 2, 3]);
+    assert.deepEqual(strays, []);
   });
 
   test("a client recovers on its node after that node restarted", async () => {

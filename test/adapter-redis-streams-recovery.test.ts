@@ -6,6 +6,7 @@ import { after, afterEach, before, describe, test } from "node:test";
 import type { Adapter } from "../src/adapter/adapter.js";
 import type { AdapterError } from "../src/errors.js";
 import { createRedisStreamsAdapter } from "../src/redis/index.js";
+import { compareStreamIds } from "../src/redis/stream-codec.js";
 import type { RedisStreamsClient } from "../src/redis/stream-reader.js";
 import type { Socket } from "../src/server/index.js";
 import { type Broker, missingBinary, startRedisServer } from "./cluster/brokers.js";
@@ -43,6 +44,31 @@ async function join(port: number, auth?: { pid: string; offset?: string }): Prom
   const frame = await raw.next((f) => f.startsWith("40{"));
   const { sid, pid } = JSON.parse(frame.slice(2)) as { sid: string; pid: string };
   return { raw, sid, pid };
+}
+
+/**
+ * `client`, where `onReply(command)` runs (and is awaited) after each reply to a command,
+ * and whose duplicates pass through `duplicated`.
+ */
+function intercepted(
+  client: RedisStreamsClient,
+  onReply: (command: unknown) => Promise<void>,
+  duplicated: (client: RedisStreamsClient) => RedisStreamsClient = (c) => c,
+): RedisStreamsClient {
+  return new Proxy(client, {
+    get(target, key) {
+      if (key === "duplicate") return () => duplicated(target.duplicate());
+      if (key === "sendCommand") {
+        return async (args: readonly (string | Buffer)[], options?: object) => {
+          const reply = await target.sendCommand(args, options);
+          await onReply(args[0]);
+          return reply;
+        };
+      }
+      const value: unknown = Reflect.get(target, key);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
 }
 
 describe("redis streams: recovery under rapid reconnections", {
@@ -210,21 +236,10 @@ describe("redis streams: recovery under rapid reconnections", {
     let held = 0;
     const waiting: (() => void)[] = [];
     const holding = (client: RedisStreamsClient): RedisStreamsClient =>
-      new Proxy(client, {
-        get(target, key) {
-          const value: unknown = Reflect.get(target, key);
-          if (key === "sendCommand") {
-            return async (args: readonly (string | Buffer)[], options?: object) => {
-              const reply = await target.sendCommand(args, options);
-              if (args[0] === "GETDEL" && isHolding) {
-                held++;
-                await new Promise<void>((resolve) => waiting.push(resolve));
-              }
-              return reply;
-            };
-          }
-          return typeof value === "function" ? value.bind(target) : value;
-        },
+      intercepted(client, async (command) => {
+        if (command !== "GETDEL" || !isHolding) return;
+        held++;
+        await new Promise<void>((resolve) => waiting.push(resolve));
       });
     const node = await startNode({ wrap: holding });
     const first = nextSocket(node);
@@ -255,6 +270,74 @@ describe("redis streams: recovery under rapid reconnections", {
     assert.equal(c.sid, a.sid);
     await waitUntil(() => received(c.raw).length === 1, "the missed packet");
     assert.deepEqual(numbers(c.raw), [2]);
+  });
+
+  /**
+   * Stands between a node and Redis. From `lag()` on, its stream reader's XREAD replies wait
+   * (a reader behind the stream's end, as under load), until the turn after a restore took a
+   * session (GETDEL): a restore that did not wait for the reader has ended by then.
+   */
+  function readerGate(): {
+    wrap: (client: RedisStreamsClient) => RedisStreamsClient;
+    lag(): void;
+    /** Resolves once every command the node sent so far has run. */
+    flush(): Promise<unknown>;
+  } {
+    let isLagging = false;
+    let main: RedisStreamsClient | undefined;
+    const waiting: (() => void)[] = [];
+    const catchUp = (): void => {
+      isLagging = false;
+      for (const resolve of waiting.splice(0)) resolve();
+    };
+    // The reader reads on a duplicate of the adapter's client.
+    const reader = (client: RedisStreamsClient) =>
+      intercepted(client, async (command) => {
+        if (command === "XREAD" && isLagging) await new Promise<void>((r) => waiting.push(r));
+      });
+    return {
+      wrap: (client) => {
+        main = client;
+        const onReply = async (command: unknown) => {
+          if (command === "GETDEL") setImmediate(catchUp);
+        };
+        return intercepted(client, onReply, reader);
+      },
+      lag: () => {
+        isLagging = true;
+      },
+      flush: () => main!.sendCommand(["PING"]),
+    };
+  }
+
+  test("a node whose reader lags replays what a client missed up to the stream's end", async () => {
+    const [onA, onB] = [readerGate(), readerGate()];
+    const a = await startNode({ wrap: onA.wrap });
+    const b = await startNode({ wrap: onB.wrap });
+    const first = nextSocket(a);
+    const joined = await join(a.port);
+    a.io.to("room").emit("m", 1);
+    await waitUntil(() => received(joined.raw).length === 1, "the first packet");
+    const offset = received(joined.raw)[0]![1];
+    await waitUntil(
+      () => compareStreamIds(b.io.sockets.adapter.lastOffset() ?? "0-0", offset) >= 0,
+      "b's reader read it",
+    );
+    await drop(joined, await first);
+    await onA.flush(); // the session's SET
+
+    onB.lag();
+    a.io.local.emit("m", 2); // for a's sockets, which this one was
+    await onA.flush();
+    b.io.local.emit("m", 90); // for b's sockets, which this one was not
+    b.io.to("room").emit("m", 3);
+    await onB.flush();
+    const back = await join(b.port, { pid: joined.pid, offset });
+    assert.equal(back.sid, joined.sid);
+    await waitUntil(() => received(back.raw).length >= 2, "the missed packets");
+    b.io.to("room").emit("m", 4);
+    await waitUntil(() => received(back.raw).length >= 3, "a live packet");
+    assert.deepEqual(numbers(back.raw), [2, 3, 4]);
   });
 
   test("a broadcast sent while the adapter starts is stored, not delivered without an offset", async () => {
@@ -304,17 +387,8 @@ describe("redis streams: recovery under rapid reconnections", {
 
     let xranges = 0;
     const counting = (client: RedisStreamsClient): RedisStreamsClient =>
-      new Proxy(client, {
-        get(target, key) {
-          const value: unknown = Reflect.get(target, key);
-          if (key === "sendCommand") {
-            return (args: readonly (string | Buffer)[], options?: object) => {
-              if (args[0] === "XRANGE") xranges++;
-              return target.sendCommand(args, options);
-            };
-          }
-          return typeof value === "function" ? value.bind(target) : value;
-        },
+      intercepted(client, async (command) => {
+        if (command === "XRANGE") xranges++;
       });
     const second = await startNode({ wrap: counting });
     second.io.to("room").emit("m", 3); // missed, after the restart

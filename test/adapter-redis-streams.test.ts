@@ -110,7 +110,7 @@ describe("redis streams: recovery across nodes", { skip: skip ?? false, timeout:
     await node.flush(); // the session's SET went out before "disconnect" fired
   }
 
-  test("a client cut from node A recovers on node B, with every packet it missed, in order", async (t) => {
+  test("a client cut from node A recovers on node B, with every packet it missed, in order", async () => {
     const [a, b] = [await startNode(), await startNode()];
     proxy = await startSwitchProxy(a.server.port);
     const onA = nextSocket(a);
@@ -157,10 +157,9 @@ describe("redis streams: recovery across nodes", { skip: skip ?? false, timeout:
     await a.flush();
     b.server.io.to(id!).emit("tick", 8);
     assert.deepEqual(await later, [7, 8]);
-    // Known bug, seen once in about six full CI runs (never reproduced alone): a "never"
-    // packet reached the recovered client. Reported as a failing todo with its numbers
-    // until found, so that it stays visible without failing the suite.
-    if (strays.length > 0) t.todo(`known bug: stray packets ${strays.join(",")}`);
+    // Under load, b's reader may still be behind "never" 2 when the client comes back: the
+    // restore waits for it, so a local broadcast of b is never delivered live to this socket
+    // (see "a node whose reader lags" in adapter-redis-streams-recovery.test.ts).
     assert.deepEqual(strays, []);
   });
 

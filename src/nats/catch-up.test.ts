@@ -48,3 +48,16 @@ test("packets for other rooms are neither held nor skipped; a cancelled restore 
   assert.deepEqual(catchUp.intercept(packet(4), all), []);
   assert.equal(catchUp.size, 0);
 });
+
+test("after the flush, a consumer behind the replay's end still skips what was replayed", async () => {
+  const catchUp = new CatchUp();
+  catchUp.begin("s1", new Set(["s1"]), 10);
+  catchUp.replayedUpTo("s1", 15); // the replay read to the stream's end, ahead of the consumer
+  catchUp.claim("s1", () => assert.fail("nothing was held"));
+  await microtask();
+  assert.deepEqual(catchUp.intercept(packet(12), all), ["s1"], "12 was in the replay");
+  catchUp.passed(14);
+  assert.equal(catchUp.size, 1);
+  assert.deepEqual(catchUp.intercept(packet(16), all), [], "live from now on");
+  assert.equal(catchUp.size, 0);
+});

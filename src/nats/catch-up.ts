@@ -10,9 +10,10 @@
  *   after < seq         held for the socket (replayed ones, seq <= upTo, are dropped at
  *                       flush), then written, in order, right after the socket's replay
  *   the socket joined   its held packets are written once the CONNECT and the replay
- *                       went out; later packets reach it live once the consumer is
- *                       past `after`
+ *                       went out; replayed ones (seq <= upTo) are still skipped, and
+ *                       later packets reach it live once the consumer is past `upTo`
  * ```
+ * `upTo` may be ahead of the live consumer: the replay reads up to the stream's end.
  * An entry the socket never claims (the client left meanwhile) expires.
  */
 import type { Room, SocketId } from "../adapter/adapter.js";
@@ -81,8 +82,10 @@ export class CatchUp {
       } else if (entry.held !== undefined) {
         entry.held.push(packet);
         skipped.push(sid);
+      } else if (packet.seq <= entry.upTo) {
+        skipped.push(sid); // replayed: the live consumer is behind the replay
       } else {
-        this.cancel(sid); // flushed and past its offset: live delivery from now on
+        this.cancel(sid); // flushed and past the replay: live delivery from now on
       }
     }
     return skipped;
@@ -102,10 +105,10 @@ export class CatchUp {
     });
   }
 
-  /** The live consumer passed `seq`: entries whose client is behind it need no filter. */
+  /** The live consumer passed `seq`: flushed entries whose replay is behind it need no filter. */
   passed(seq: number): void {
     for (const [sid, entry] of this.#entries) {
-      if (entry.held === undefined && seq >= entry.after) this.cancel(sid);
+      if (entry.held === undefined && seq >= entry.upTo) this.cancel(sid);
     }
   }
 }

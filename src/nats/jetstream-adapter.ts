@@ -287,8 +287,13 @@ export class NatsJetStreamAdapter extends NatsAdapter implements SessionTracker 
       );
     }
     const from = toSeq(offset ?? stored.startOffset);
-    if (from === undefined || !(await this.#store.isIntactAfter(from))) return undefined;
-    const upTo = Math.max(from, this.#lastSeq ?? from);
+    const end = from === undefined ? undefined : await this.#store.intactEnd(from);
+    if (from === undefined || end === undefined) return undefined;
+    // Replayed up to the stream's end (read after the take), not just to where the live
+    // consumer is: live, `local` means this node's sockets, where the replay means the
+    // session's node; a consumer behind (under load) would lose that node's local packets
+    // and give the socket this node's.
+    const upTo = Math.max(from, end, this.#lastSeq ?? from);
     this.#catchUp.begin(stored.sid, new Set(stored.rooms), from);
     this.#catchUp.replayedUpTo(stored.sid, upTo);
     const missedPackets = await this.#store.readMissed(from, upTo, stored).catch(() => undefined);

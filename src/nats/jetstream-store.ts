@@ -99,10 +99,13 @@ export class JetStreamStore {
     return session?.pid === pid ? session : undefined;
   }
 
-  /** True when every message after `from` is still in the stream (and `from` was real). */
-  async isIntactAfter(from: number): Promise<boolean> {
+  /**
+   * The stream's last sequence, when every message after `from` is still in the stream (and
+   * `from` was real); undefined when some are gone.
+   */
+  async intactEnd(from: number): Promise<number | undefined> {
     const { first_seq, last_seq } = (await this.#jsm.streams.info(this.#options.stream)).state;
-    return from <= last_seq && first_seq <= from + 1;
+    return from <= last_seq && first_seq <= from + 1 ? last_seq : undefined;
   }
 
   /**

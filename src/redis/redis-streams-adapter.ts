@@ -85,7 +85,7 @@ export interface RedisStreamsAdapterOptions extends RedisAdapterOptions {
   readonly sessionSnapshots?: boolean;
 }
 
-/** How long a restore waits for this node's reader to reach the client's offset. */
+/** How long a restore waits for this node's reader to reach the client's offset and the stream's end. */
 const CATCH_UP_MS = 2000;
 
 /**

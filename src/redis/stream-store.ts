@@ -43,7 +43,10 @@ export interface StreamStoreOptions {
   readonly sessionTtl: number;
   /** How many stored broadcasts the cache keeps (`maxPackets`). */
   readonly maxPackets: number;
-  /** How long a restore waits for this node's reader to reach the client's offset, in ms. */
+  /**
+   * How long a restore waits for this node's reader to reach the client's offset and the
+   * stream's end, in ms.
+   */
   readonly catchUpMs: number;
 }
 
@@ -92,20 +95,30 @@ export class StreamRecoveryStore {
   /**
    * Takes the session (at most once: GETDEL) and what it missed after `offset` (or after
    * its start when the client got no packet), up to the last entry this node's reader
-   * delivered: later entries reach the socket live. The list is read from the cache in the
+   * delivered, once it reached the stream's end as it was when the session was taken: later
+   * entries reach the socket live. The list is read from the cache in the
    * turn of the event loop that ends the restore, so no entry falls between replay and
    * live delivery.
    */
   async restore(pid: string, offset: string | undefined): Promise<RestoredFromStream | undefined> {
     const key = this.#options.sessionKeyPrefix + pid;
-    const raw = await this.#client.sendCommand(["GETDEL", key], AS_BUFFERS);
+    // Sent right behind the GETDEL: the stream's end once the session is taken.
+    const [raw, end] = await Promise.all([
+      this.#client.sendCommand(["GETDEL", key], AS_BUFFERS),
+      this.#newestId(),
+    ]);
     if (!(raw instanceof Uint8Array)) return undefined;
     const session = decodeSession(raw);
     if (session === undefined || session.pid !== pid) return undefined;
     const from = offset ?? session.startOffset;
     if (!isStreamId(from)) return undefined;
-    // The client may have read entries (on another node) this node's reader has not reached.
-    if (!(await this.#reader.waitFor(from, this.#options.catchUpMs))) return undefined;
+    // Every entry appended before the client came back is replayed, none delivered live: live,
+    // `local` means this node's sockets, where the replay means the session's node. A reader
+    // behind the end (under load) would otherwise lose that node's local broadcasts and give
+    // the socket this node's. The client may also have read entries (on another node) this
+    // node's reader has not reached.
+    const upTo = end !== undefined && compareStreamIds(end, from) > 0 ? end : from;
+    if (!(await this.#reader.waitFor(upTo, this.#options.catchUpMs))) return undefined;
     let isExtended = false;
     for (;;) {
       const cached = this.#cache.from;
@@ -160,6 +173,12 @@ export class StreamRecoveryStore {
     const decoded = decodeStreamEntry(entry);
     // A malformed entry is never delivered either.
     return decoded.ok && decoded.value.kind === "stored" ? decoded.value.broadcast : undefined;
+  }
+
+  /** The id of the stream's newest entry, or undefined when there is none. */
+  async #newestId(): Promise<string | undefined> {
+    const args = ["XREVRANGE", this.#options.streamKey, "+", "-", "COUNT", "1"];
+    return parseXRangeReply(await this.#client.sendCommand(args, AS_BUFFERS))[0]?.id;
   }
 
   async #range(start: string, end: string): Promise<RawStreamEntry[]> {
