@@ -89,7 +89,11 @@ try {
   );
 } finally {
   for (const conn of conns) conn.close();
-  if (process.env.BENCH_CPU_PROF) await server.rpc("stop", {}, 5000).catch(() => {});
+  // A profiled server must exit by itself to write its profile (SIGKILL would lose it).
+  if (process.env.BENCH_CPU_PROF) {
+    await server.rpc("stop", {}, 5000).catch(() => {});
+    for (let i = 0; i < 100 && !server.exited; i++) await sleep(50);
+  }
   await server.kill();
   killAllChildren();
 }

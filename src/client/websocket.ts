@@ -1,8 +1,8 @@
 /**
  * The WebSocket transport: one Engine.IO packet per frame (engine.io-protocol v4 §websocket),
- * binary `message` packets as binary frames. Uses the platform `WebSocket` (browsers,
- * workers, Node 22+) and falls back to the `ws` package in older Node, loaded lazily so
- * browser bundles never include it.
+ * binary `message` packets as binary frames. Uses the platform `WebSocket` in browsers and
+ * workers, and the `ws` package in Node (the platform's where `ws` cannot be loaded), loaded
+ * lazily so browser bundles never include it.
  */
 import { TransportError } from "../errors.js";
 import type { TransportFactory } from "./transport.js";
@@ -43,8 +43,15 @@ export const websocket: TransportFactory = (sink, opts) => {
     ws.onmessage = ({ data }) => sink.frame(typeof data === "string" ? data : new Uint8Array(data));
   };
   const Native = globalThis.WebSocket as WebSocketCtor | undefined;
-  if (Native) start(Native);
-  else import("ws").then((m) => start(m.WebSocket as unknown as WebSocketCtor), end);
+  // Node takes the `ws` package even where it has its own WebSocket (22+): `ws` lets the
+  // writes of one turn be batched (below), and Node 24's costs twice the CPU per message
+  // (bench/profile/client-echo.mjs). Without `ws`, the platform's.
+  if (Native && !globalThis.process?.versions.node) start(Native);
+  else
+    import("ws").then(
+      (m) => start(m.WebSocket as unknown as WebSocketCtor),
+      (err) => (Native ? start(Native) : end(err)),
+    );
   return {
     name: "websocket",
     // Only called once the socket is open (after the handshake, or for the probe on `open`):
