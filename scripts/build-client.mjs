@@ -1,7 +1,7 @@
 // Bundles the browser client with esbuild: dist/client/switchboard.min.js (full: polling +
 // WebSocket) and dist/client/switchboard.ws.min.js (WebSocket only). ESM, minified, browser
-// platform. `ws` (the Node fallback, loaded with a dynamic import only where no WebSocket
-// exists) stays external, so it is never bundled. `test/client-size.test.ts` checks the
+// platform. What only Node loads (`ws` and `node:http(s)`, by dynamic imports run only in
+// Node) stays external, so it is never bundled. `test/client-size.test.ts` checks the
 // gzipped sizes against the budgets below.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -27,7 +27,7 @@ export async function bundle(entry) {
     format: "esm",
     platform: "browser",
     target: "es2022",
-    external: ["ws"],
+    external: ["ws", "node:*"],
     write: false,
     legalComments: "none",
     logLevel: "warning",

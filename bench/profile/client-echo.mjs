@@ -10,7 +10,10 @@
 // without it. The server's CPU per round trip is printed too (from /proc); with
 // BENCH_CPU_PROF=<dir> the server writes its own profile there when it stops, as in the bench.
 //
-//   node bench/profile/client-echo.mjs [contestant=switchboard] [mode=default] [seconds=5] [--prof out.cpuprofile]
+// With --polling, the polling scenario's shape instead (50 connections x 10 in flight, both
+// ends on HTTP long-polling only).
+//
+//   node bench/profile/client-echo.mjs [contestant=switchboard] [mode=default] [seconds=5] [--polling] [--prof out.cpuprofile]
 //
 // Build dist/ first for the Switchboard contestants (npm run build). Nothing listens
 // beyond 127.0.0.1.
@@ -28,13 +31,14 @@ const positional = args.filter(
 );
 const [name = "switchboard", modeArg = "default", secondsArg = "5"] = positional;
 const seconds = Number(secondsArg);
-const CLIENTS = 100;
+const transport = args.includes("--polling") ? "polling" : "websocket";
+const CLIENTS = transport === "polling" ? 50 : 100;
 const WINDOW = 10;
 const HOST = fileURLToPath(new URL("../lib/server-host.mjs", import.meta.url));
 
 const client = await import(new URL(`../contestants/${name}/client.mjs`, import.meta.url));
 const mode = modeArg === "default" ? client.meta?.echoModes?.[0] : modeArg;
-const server = await startChild(HOST, [name, "websocket"], {
+const server = await startChild(HOST, [name, transport], {
   execArgv: [
     "--expose-gc",
     ...(process.env.BENCH_CPU_PROF
@@ -47,7 +51,7 @@ const server = await startChild(HOST, [name, "websocket"], {
 
 const conns = [];
 for (let i = 0; i < CLIENTS; i++)
-  conns.push(await client.connect({ host: "127.0.0.1", port: server.ready.port, mode }));
+  conns.push(await client.connect({ host: "127.0.0.1", port: server.ready.port, mode, transport }));
 
 const payload = echoPayload(100);
 let count = 0;

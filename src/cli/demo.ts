@@ -37,7 +37,7 @@ async function loadClientBundle(): Promise<Uint8Array> {
     format: "esm",
     platform: "browser",
     target: "es2022",
-    external: ["ws"],
+    external: ["ws", "node:*"], // as scripts/build-client.mjs: Node-only imports
     write: false,
     logLevel: "warning",
   });

@@ -1,5 +1,5 @@
 /**
- * The HTTP long-polling transport over `fetch` (engine.io-protocol v4 §polling): one GET in
+ * The HTTP long-polling transport (engine.io-protocol v4 §polling): one GET in
  * flight to receive, POSTs serialised to send, packets joined with `\x1e` and binary sent as
  * base64 behind a `b`. Each POST stays under the session's `maxPayload`. It also performs
  * the upgrade to WebSocket (engine.io-protocol v4 §upgrade), so the engine and the
@@ -7,6 +7,7 @@
  */
 import { TransportError } from "../errors.js";
 import { type RawData, RECORD_SEPARATOR } from "../protocol/engine-packet.js";
+import { httpRequest } from "./http-request.js";
 import type {
   Frame,
   Transport,
@@ -167,13 +168,13 @@ class Polling implements Transport {
 
   #request(body?: string): Promise<string> {
     const o = this.#o;
-    return fetch(`${this.#sink.url(this.name)}&t=${Date.now().toString(36)}.${this.#seq++}`, {
-      method: body ? "POST" : "GET",
-      body: body ?? null,
+    return httpRequest(`${this.#sink.url(this.name)}&t=${Date.now().toString(36)}.${this.#seq++}`, {
+      method: body === undefined ? "GET" : "POST",
+      body,
       headers: o.extraHeaders ?? {},
-      credentials: o.withCredentials ? "include" : "same-origin",
-      signal: body ? null : this.#abort.signal,
-    }).then((res) => (res.ok ? res.text() : Promise.reject(new Error(`HTTP ${res.status}`))));
+      withCredentials: o.withCredentials,
+      signal: body === undefined ? this.#abort.signal : undefined,
+    });
   }
 
   #fail(cause: unknown): void {

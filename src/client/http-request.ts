@@ -1,0 +1,60 @@
+/**
+ * One HTTP request of the polling transport: `fetch` in browsers and workers, `node:http(s)`
+ * in Node, where `fetch` (undici) costs about twice the CPU per request
+ * (`node bench/profile/client-echo.mjs switchboard default 5 --polling`). Both resolve with
+ * the body of a 200 answer and reject on anything else.
+ */
+
+/** What a polling request needs. */
+export interface PollRequest {
+  method: "GET" | "POST";
+  body?: string | undefined;
+  headers: Record<string, string>;
+  /** Browsers: send cookies cross-origin. */
+  withCredentials?: boolean | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+// What node:http and node:https have in common here.
+type NodeHttp = { request: typeof import("node:http").request };
+
+// Node's modules, loaded once when the first request is made in Node.
+let nodeHttp: Promise<[NodeHttp, NodeHttp]> | undefined;
+
+/** Sends `init` to `url`; resolves with the response text of a 200. */
+export function httpRequest(url: string, init: PollRequest): Promise<string> {
+  if (!globalThis.process?.versions.node)
+    return fetch(url, {
+      method: init.method,
+      body: init.body ?? null,
+      headers: init.headers,
+      credentials: init.withCredentials ? "include" : "same-origin",
+      signal: init.signal ?? null,
+    }).then((res) => (res.ok ? res.text() : Promise.reject(new Error(`HTTP ${res.status}`))));
+  nodeHttp ??= Promise.all([import("node:http"), import("node:https")]);
+  return nodeHttp.then(([http, https]) =>
+    nodeRequest(url.startsWith("https:") ? https : http, url, init),
+  );
+}
+
+function nodeRequest(http: NodeHttp, url: string, init: PollRequest): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const headers =
+      init.body === undefined
+        ? init.headers
+        : { "content-type": "text/plain;charset=UTF-8", ...init.headers };
+    const req = http.request(url, { method: init.method, headers, signal: init.signal }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => {
+        text += chunk;
+      });
+      res.on("end", () =>
+        res.statusCode === 200 ? resolve(text) : reject(new Error(`HTTP ${res.statusCode}`)),
+      );
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(init.body);
+  });
+}
