@@ -11,6 +11,9 @@ type WebSocketCtor = new (url: string, init?: unknown) => WebSocket;
 // The TCP socket under a `ws` WebSocket (its `_socket`); not there in browsers.
 type Corkable = { cork?(): void; uncork(): void };
 
+// `ws`, imported once: each `import()` of a loaded module still costs ~20 us.
+let wsPackage: Promise<typeof import("ws")> | undefined;
+
 /** Creates a WebSocket transport. */
 export const websocket: TransportFactory = (sink, opts) => {
   let ws: WebSocket | undefined;
@@ -47,11 +50,13 @@ export const websocket: TransportFactory = (sink, opts) => {
   // writes of one turn be batched (below), and Node 24's costs twice the CPU per message
   // (bench/profile/client-echo.mjs). Without `ws`, the platform's.
   if (Native && !globalThis.process?.versions.node) start(Native);
-  else
-    import("ws").then(
+  else {
+    wsPackage ??= import("ws");
+    wsPackage.then(
       (m) => start(m.WebSocket as unknown as WebSocketCtor),
       (err) => (Native ? start(Native) : end(err)),
     );
+  }
   return {
     name: "websocket",
     // Only called once the socket is open (after the handshake, or for the probe on `open`):
