@@ -159,13 +159,22 @@ export class BareWebSocketTransport implements Transport {
   #release(nsp: string, isJoined: boolean): void {
     const waiting = this.#joining.get(nsp);
     if (waiting === undefined) return;
-    this.#joining.delete(nsp);
-    this.#waiting -= waiting.length;
-    // Not from inside the session's send: the packets go on once it returned.
-    if (isJoined)
-      queueMicrotask(() => {
-        for (const packet of waiting) this.#forward(packet);
-      });
+    const done = (): void => {
+      this.#joining.delete(nsp);
+      this.#waiting -= waiting.length;
+    };
+    if (!isJoined) {
+      done();
+      return;
+    }
+    // Not from inside the session's send (a join can be answered in the very turn it was
+    // asked, before the socket's listeners are attached): the packets go on once it
+    // returned. Until then the namespace stays "joining", so that packets the client sent
+    // meanwhile queue behind them instead of overtaking them.
+    queueMicrotask(() => {
+      done();
+      for (const packet of waiting) this.#forward(packet);
+    });
   }
 
   #receive(data: Buffer, isBinary: boolean): void {
@@ -191,7 +200,7 @@ export class BareWebSocketTransport implements Transport {
       this.#forward(packet);
       return;
     }
-    if (this.#joined.has(nsp)) {
+    if (this.#joined.has(nsp) && !this.#joining.has(nsp)) {
       this.#forward(packet);
       return;
     }
@@ -204,9 +213,16 @@ export class BareWebSocketTransport implements Transport {
       );
       return;
     }
-    if (!this.#joining.has(nsp)) this.#forward({ type: SocketPacketType.CONNECT, nsp });
-    this.#joining.get(nsp)?.push(packet);
+    const waiting = this.#joining.get(nsp);
+    if (waiting !== undefined) {
+      waiting.push(packet);
+      this.#waiting++;
+      return;
+    }
+    // Queued before the join is asked: the answer may come back within #forward.
+    this.#joining.set(nsp, [packet]);
     this.#waiting++;
+    this.#forward({ type: SocketPacketType.CONNECT, nsp });
   }
 
   /** Hands a client packet to the session as the Socket.IO messages it stands for. */

@@ -78,6 +78,8 @@ export class Namespace<
   // Sessions being restored: one restore per session at a time.
   readonly #restoring = new Map<string, Promise<void>>();
   readonly #ready: Promise<void>;
+  // Set once `#ready` settled: from then on a plain join needs no promise.
+  #isReady = false;
   // The adapter, when it keeps connected sockets' sessions outside the process.
   readonly #tracker: SessionTracker | undefined;
   readonly #fns: Middleware<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>[] = [];
@@ -93,10 +95,15 @@ export class Namespace<
     this.name = name;
     this.adapter = createAdapter(this.#port());
     this.#tracker = isSessionTracker(this.adapter) ? this.adapter : undefined;
-    this.#ready = this.adapter.init().catch((err: unknown) => {
-      // Joins still proceed: local delivery works, and the adapter reports its own errors.
-      server.log(`${name}: adapter init failed: ${String(err)}`);
-    });
+    this.#ready = this.adapter
+      .init()
+      .catch((err: unknown) => {
+        // Joins still proceed: local delivery works, and the adapter reports its own errors.
+        server.log(`${name}: adapter init failed: ${String(err)}`);
+      })
+      .then(() => {
+        this.#isReady = true;
+      });
   }
 
   /** Registers connection middleware, run in order before `connection`. */
@@ -254,6 +261,13 @@ export class Namespace<
     onConnected: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
   ): void {
     const recovery = this.server.recovery === undefined ? undefined : recoveryAuth(auth);
+    if (recovery === undefined && this.#isReady) {
+      // hot path: nothing to restore and the adapter ready, so the join runs in this turn,
+      // without a promise: a packet the client sent right behind its CONNECT (decoded in
+      // this same turn) finds the socket, and a connect leaves no promise garbage behind.
+      this.#admit(client, auth, undefined, onConnected);
+      return;
+    }
     // Joins wait for the adapter to be ready (a cluster adapter subscribing, a stream
     // reader starting), so a first socket gets a start offset and its broadcasts. A restore
     // also waits for an earlier one of the same session: a client whose connection was cut
