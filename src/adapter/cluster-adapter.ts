@@ -50,6 +50,7 @@ import { PendingRequests } from "./cluster-requests.js";
 import { answerRequest, type LocalOperations } from "./cluster-responder.js";
 import { InMemoryAdapter } from "./in-memory-adapter.js";
 import { NodeRequests } from "./node-requests.js";
+import type { RoomWatcher } from "./session-tracker.js";
 
 /** Options shared by every cluster adapter (names as in Socket.IO's adapters). */
 export interface ClusterAdapterOptions {
@@ -92,6 +93,8 @@ export abstract class ClusterAdapter extends InMemoryAdapter implements NodeChan
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #isClosed = false;
   #wasConnected = false;
+  /** Told of this node's sockets' joins and leaves, when a subclass follows them. */
+  protected roomWatcher: RoomWatcher | undefined;
 
   constructor(port: NamespacePort, opts: ClusterAdapterOptions = {}) {
     super(port);
@@ -157,6 +160,26 @@ export abstract class ClusterAdapter extends InMemoryAdapter implements NodeChan
     this.#requests.completeAll();
     this.#nodeRequests.close();
     await this.unsubscribe();
+  }
+
+  /** How often this node announces it is alive, in ms (`heartbeatInterval`, default 5000). */
+  protected get heartbeatInterval(): number {
+    return this.#heartbeatInterval;
+  }
+
+  override addAll(id: SocketId, rooms: Iterable<Room>): void {
+    super.addAll(id, rooms);
+    this.roomWatcher?.touch(id);
+  }
+
+  override del(id: SocketId, room: Room): void {
+    super.del(id, room);
+    this.roomWatcher?.touch(id);
+  }
+
+  override delAll(id: SocketId): void {
+    super.delAll(id);
+    this.roomWatcher?.left(id);
   }
 
   /** This node plus every node heard from within `heartbeatTimeout`. */

@@ -22,7 +22,7 @@
 import { AdapterError, ErrorCode } from "../errors.js";
 import type { BroadcastOptions, NamespacePort, SocketDetails, SocketId } from "./adapter.js";
 import type { StoredSession } from "./session-codec.js";
-import type { LiveSession } from "./session-tracker.js";
+import type { LiveSession, RoomWatcher } from "./session-tracker.js";
 
 /** Where snapshots go: the adapter's store. */
 export interface SnapshotSink {
@@ -55,7 +55,7 @@ interface Entry {
 }
 
 /** The connected sockets of one namespace on this node whose sessions are kept outside. */
-export class LiveSessions {
+export class LiveSessions implements RoomWatcher {
   readonly #options: LiveSessionsOptions;
   readonly #tracked = new Map<SocketId, Entry>();
   #dirty = new Set<SocketId>();

@@ -26,6 +26,17 @@ export interface SessionTracker {
   trackSession(session: LiveSession): void;
 }
 
+/**
+ * Follows a cluster adapter's local sockets' rooms (`LiveSessions` is one: a join or leave
+ * makes a snapshot due); see `ClusterAdapter.roomWatcher`.
+ */
+export interface RoomWatcher {
+  /** A socket joined or left rooms. */
+  touch(id: SocketId): void;
+  /** A socket left all its rooms: it disconnected. */
+  left(id: SocketId): void;
+}
+
 /** Whether `adapter` keeps live sessions. */
 export function isSessionTracker(adapter: object): adapter is SessionTracker {
   return typeof (adapter as Partial<SessionTracker>).trackSession === "function";

@@ -11,6 +11,8 @@
  * session, with a max age of `maxDisconnectionDuration`; a connected socket's session is
  * there too, as a snapshot (see {@link LiveSessions}), for when its node crashes. Responses
  * to requests travel over core NATS, to the requester's own subject (see {@link NatsAdapter}).
+ * What does not depend on NATS, shared with the Redis Streams mode, is in
+ * {@link StreamAdapterCore}.
  */
 import type {
   AdapterConstructor,
@@ -30,10 +32,9 @@ import {
   toWireOptions,
   toWirePacket,
 } from "../adapter/cluster-message.js";
-import { LedgerCache } from "../adapter/ledger-cache.js";
-import { admitTaken, createLiveSessions, type LiveSessions } from "../adapter/live-sessions.js";
 import type { StoredSession } from "../adapter/session-codec.js";
 import type { LiveSession, SessionTracker } from "../adapter/session-tracker.js";
+import { StreamAdapterCore } from "../adapter/stream-adapter-core.js";
 import { AdapterError, ErrorCode } from "../errors.js";
 import {
   encodeSocketPacket,
@@ -100,17 +101,9 @@ export class NatsJetStreamAdapter extends NatsAdapter implements SessionTracker 
   readonly #js: JetStreamClient;
   readonly #base: string;
   readonly #store: JetStreamStore;
-  readonly #isRecovering: boolean;
-  readonly #ledgers: LedgerCache;
-  readonly #live: LiveSessions | undefined;
-  readonly #heartbeatInterval: number;
-  // When this node has heard from every live node: set again when init() ends.
-  #settledAt: number;
+  readonly #core: StreamAdapterCore;
   readonly #catchUp = new CatchUp();
-  readonly #pending = new Set<Promise<unknown>>();
   #lastSeq: number | undefined;
-  #ready: Promise<void> | undefined;
-  #isReady = false;
   #isClosed = false;
   #wasUp = true;
   #stopReading: (() => void) | undefined;
@@ -126,9 +119,7 @@ export class NatsJetStreamAdapter extends NatsAdapter implements SessionTracker 
     const prefix = opts.prefix ?? "switchboard";
     this.#js = js;
     this.#base = `${prefix}.stream.${encodeSubjectToken(port.name)}`;
-    this.#isRecovering = port.recovery !== undefined;
     const ttl = port.recovery?.maxDisconnectionDuration ?? 120_000;
-    this.#ledgers = new LedgerCache(ttl);
     this.#store = new JetStreamStore(js, jsm, {
       stream: opts.streamName ?? "SWITCHBOARD",
       base: this.#base,
@@ -138,72 +129,64 @@ export class NatsJetStreamAdapter extends NatsAdapter implements SessionTracker 
       ttl,
       readTimeoutMs: READ_TIMEOUT_MS,
     });
-    const sink = {
-      write: (session: StoredSession) => this.#store.persist(session),
-      // An empty message replaces the snapshot (one message per subject) and restores nothing.
-      remove: (pid: string) => js.publish(`${prefix}.session.${pid}`, new Uint8Array(0)),
-    };
-    const onError = (error: AdapterError) => this.reportError(error);
-    this.#heartbeatInterval = opts.heartbeatInterval ?? 5000; // ClusterAdapter's default
-    this.#settledAt = Date.now() + this.#heartbeatInterval;
-    this.#live = createLiveSessions(port, opts.sessionSnapshots, this.uid, sink, onError);
+    this.#core = new StreamAdapterCore({
+      adapter: this,
+      port,
+      broker: "nats",
+      heartbeatInterval: this.heartbeatInterval,
+      sessionSnapshots: opts.sessionSnapshots,
+      sink: {
+        write: (session: StoredSession) => this.#store.persist(session),
+        // An empty message replaces the snapshot (one message per subject) and restores nothing.
+        remove: (pid: string) => js.publish(`${prefix}.session.${pid}`, new Uint8Array(0)),
+      },
+      persist: (session) => this.#store.persist(session),
+      isConnected: () => this.isConnected(),
+      reportError: (error) => this.reportError(error),
+      broadcast: (packet, o) => super.broadcast(packet, o),
+    });
+    this.roomWatcher = this.#core.live;
   }
 
   /** Creates the streams if needed, starts reading after their end, then subscribes. */
   override async init(): Promise<void> {
-    this.#ready = this.#store.open().then(async (last) => {
+    const opening = this.#store.open().then(async (last) => {
       this.#lastSeq = last;
       await this.#read(last + 1);
-      this.#isReady = true;
     });
-    await this.#ready;
-    await super.init();
-    this.#settledAt = Date.now() + this.#heartbeatInterval;
+    await this.#core.start(opening, () => super.init());
   }
 
   /** Waits for sessions being persisted, stops reading, then closes as the NATS adapter. */
   override async close(): Promise<void> {
     if (this.#isClosed) return;
     this.#isClosed = true;
-    await Promise.allSettled([...this.#pending]);
-    this.#live?.close();
+    await this.#core.whenSettled();
+    this.#core.live?.close();
     this.#stopReading?.();
     await super.close();
   }
 
   /** A stored packet goes to the stream and reaches sockets (here too) when read back. */
   override broadcast(packet: SocketPacket, opts: BroadcastOptions): void {
-    if (!this.#isRecovering || !isStored(packet, opts)) {
+    if (!this.#core.isStored(packet, opts)) {
       super.broadcast(packet, opts);
       return;
     }
-    const ready = this.#ready;
-    if (!this.isConnected() || ready === undefined) {
-      this.reportError(this.#notConnected("store a broadcast"));
-      this.#deliver(this.#withNewestOffset(packet), opts);
-      return;
-    }
-    const kind = opts.flags.local === true || this.isLocalSocket(opts) ? "l" : "s";
-    const message = {
-      uid: this.uid,
-      nsp: this.port.name,
-      type: ClusterMessageType.BROADCAST,
-      data: { packet: toWirePacket(packet), opts: toWireOptions(opts) },
-    } as const;
-    const onFailure = (cause: unknown): void => {
-      this.reportError(
-        new AdapterError(ErrorCode.ADAPTER_ERROR, `JetStream publish failed: ${String(cause)}`, {
-          cause,
-        }),
-      );
-      this.#deliver(this.#withNewestOffset(packet), opts);
-    };
-    const publish = (): void => {
-      const done = this.#js.publish(`${this.#base}.${kind}`, encodeClusterMessage(message));
-      this.#track(done.catch(onFailure));
-    };
-    if (this.#isReady) publish();
-    else this.#track(ready.then(publish, onFailure));
+    this.#core.store(packet, opts, {
+      isUp: this.isConnected(),
+      action: "JetStream publish",
+      encode: () => {
+        const kind = opts.flags.local === true || this.isLocalSocket(opts) ? "l" : "s";
+        const message = {
+          uid: this.uid,
+          nsp: this.port.name,
+          type: ClusterMessageType.BROADCAST,
+          data: { packet: toWirePacket(packet), opts: toWireOptions(opts) },
+        } as const;
+        return () => this.#js.publish(`${this.#base}.${kind}`, encodeClusterMessage(message));
+      },
+    });
   }
 
   /** Every message but responses goes to the stream, so all arrive in one order. */
@@ -211,48 +194,32 @@ export class NatsJetStreamAdapter extends NatsAdapter implements SessionTracker 
     await this.#js.publish(`${this.#base}.m`, encodeClusterMessage(message));
   }
 
-  /** A volatile event carries the newest offset (see the in-memory adapter). */
+  /** @see StreamAdapterCore.withOffset */
   protected override withOffset(packet: SocketPacket, opts: BroadcastOptions): SocketPacket {
-    if (!this.#isRecovering || opts.flags.volatile !== true || !isEvent(packet)) return packet;
-    return this.#withNewestOffset(packet);
+    return this.#core.withOffset(packet, opts);
   }
 
+  /** A socket joined rooms: packets held for it while it was restored are written now. */
   override addAll(id: SocketId, rooms: Iterable<Room>): void {
     super.addAll(id, rooms);
     if (this.#catchUp.size > 0) this.#catchUp.claim(id, (held) => this.#write(id, held));
-    this.#live?.touch(id);
-  }
-
-  override del(id: SocketId, room: Room): void {
-    super.del(id, room);
-    this.#live?.touch(id);
-  }
-
-  /** A socket that leaves without a persisted session (on purpose) leaves no snapshot either. */
-  override delAll(id: SocketId): void {
-    super.delAll(id);
-    this.#live?.left(id);
   }
 
   /** @see SessionTracker.trackSession */
   trackSession(session: LiveSession): void {
-    this.#live?.track(session);
+    this.#core.live?.track(session);
   }
 
   /** The stream sequence of the last message this node read for this namespace. */
   override lastOffset(): string | undefined {
-    return this.#isRecovering && this.#lastSeq !== undefined ? String(this.#lastSeq) : undefined;
+    return this.#core.isRecovering && this.#lastSeq !== undefined
+      ? String(this.#lastSeq)
+      : undefined;
   }
 
   /** Publishes the session to the sessions stream (the live ack ledger stays here too). */
   override persistSession(session: PersistedSession): Promise<void> {
-    this.#live?.persisted(session.sid);
-    if (!this.#isRecovering) return Promise.resolve();
-    if (session.acks !== undefined) this.#ledgers.set(session.pid, session.acks);
-    if (!this.isConnected()) return Promise.reject(this.#notConnected("persist a session"));
-    const done = this.#store.persist({ ...session, node: this.uid });
-    this.#track(done);
-    return done;
+    return this.#core.persist(session);
   }
 
   /**
@@ -263,29 +230,37 @@ export class NatsJetStreamAdapter extends NatsAdapter implements SessionTracker 
     pid: string,
     offset: string | undefined,
   ): Promise<RecoveredSession | undefined> {
-    if (!this.#isRecovering) return undefined;
-    if (!this.isConnected()) throw this.#notConnected("restore a session");
-    const taken = await this.#store.take(pid);
-    const live = this.#ledgers.take(pid);
-    const stored =
-      taken &&
-      (await admitTaken(this, {
-        taken,
-        sessionOf: (session) => session,
-        settledAt: this.#settledAt,
-        retake: () => this.#store.take(pid),
-        // Without a compare-and-set, this may replace a session saved meanwhile.
-        putBack: (snapshot) => this.#store.persist(snapshot),
-      }));
-    if (stored === undefined) return undefined;
-    // Until its socket's snapshot is written, a copy keeps the session if this process dies.
-    if (this.#live !== undefined) {
-      this.#track(
-        this.#store
-          .persist({ ...stored, node: this.uid, live: true, restoring: true })
-          .catch(() => {}),
-      );
+    if (!this.#core.isRecovering) return undefined;
+    if (!this.isConnected()) throw this.#core.notConnected("restore a session");
+    return this.#core.restore(pid, {
+      take: () => this.#store.take(pid),
+      sessionOf: (session) => session,
+      retake: () => this.#store.take(pid),
+      // Without a compare-and-set, this may replace a session saved meanwhile.
+      putBack: (snapshot) => this.#store.persist(snapshot),
+      missed: (stored) => this.#readMissed(stored, offset),
+    });
+  }
+
+  /**
+   * NATS came back: the consumer is read again from after the last message seen (an
+   * ordered consumer would notice the gap only at its next missed heartbeat).
+   */
+  protected override checkConnection(): void {
+    super.checkConnection();
+    const isUp = this.isConnected();
+    if (isUp && !this.#wasUp && this.#core.isReady && !this.#isClosed) {
+      this.#stopReading?.();
+      this.#readFromLast();
     }
+    this.#wasUp = isUp;
+  }
+
+  /** The packets a restored session missed after `offset`, held back from the live consumer. */
+  async #readMissed(
+    stored: StoredSession,
+    offset: string | undefined,
+  ): Promise<unknown[][] | undefined> {
     const from = toSeq(offset ?? stored.startOffset);
     const end = from === undefined ? undefined : await this.#store.intactEnd(from);
     if (from === undefined || end === undefined) return undefined;
@@ -297,27 +272,8 @@ export class NatsJetStreamAdapter extends NatsAdapter implements SessionTracker 
     this.#catchUp.begin(stored.sid, new Set(stored.rooms), from);
     this.#catchUp.replayedUpTo(stored.sid, upTo);
     const missedPackets = await this.#store.readMissed(from, upTo, stored).catch(() => undefined);
-    if (missedPackets === undefined) {
-      this.#catchUp.cancel(stored.sid);
-      return undefined;
-    }
-    const { node: _, acks: snapshot, live: _l, restoring: _r, ...session } = stored;
-    const acks = live ?? snapshot;
-    return acks === undefined ? { ...session, missedPackets } : { ...session, acks, missedPackets };
-  }
-
-  /**
-   * NATS came back: the consumer is read again from after the last message seen (an
-   * ordered consumer would notice the gap only at its next missed heartbeat).
-   */
-  protected override checkConnection(): void {
-    super.checkConnection();
-    const isUp = this.isConnected();
-    if (isUp && !this.#wasUp && this.#isReady && !this.#isClosed) {
-      this.#stopReading?.();
-      this.#readFromLast();
-    }
-    this.#wasUp = isUp;
+    if (missedPackets === undefined) this.#catchUp.cancel(stored.sid);
+    return missedPackets;
   }
 
   /** Reads this namespace's subjects from `seq` on, until stopped; restarts after a failure. */
@@ -375,18 +331,18 @@ export class NatsJetStreamAdapter extends NatsAdapter implements SessionTracker 
       return;
     }
     const message = decoded.value;
-    if (!this.#isRecovering || (isLocal && message.uid !== this.uid)) return;
+    if (!this.#core.isRecovering || (isLocal && message.uid !== this.uid)) return;
     const data = [...message.data.packet.data, String(m.seq)];
     const opts = fromWireOptions(message.data.opts);
     const packet: SocketPacket = { type: SocketPacketType.EVENT, nsp: this.port.name, data };
     if (this.#catchUp.size === 0) {
-      this.#deliver(packet, opts);
+      this.#core.deliver(packet, opts);
       return;
     }
     const held: HeldPacket = { seq: m.seq, data, compress: opts.flags.compress === true };
     const skipped = this.#catchUp.intercept(held, message.data.opts);
     const except = skipped.length === 0 ? opts.except : new Set([...opts.except, ...skipped]);
-    this.#deliver(packet, { ...opts, except });
+    this.#core.deliver(packet, { ...opts, except });
   }
 
   /** Writes a held packet to one socket. */
@@ -399,45 +355,11 @@ export class NatsJetStreamAdapter extends NatsAdapter implements SessionTracker 
     this.port.deliver(id, encodeSocketPacket(packet), { compress: held.compress });
   }
 
-  #withNewestOffset(packet: SocketPacket): SocketPacket {
-    return { ...packet, data: [...(packet.data as unknown[]), String(this.#lastSeq ?? 0)] };
-  }
-
-  /** Delivers to this node's sockets only (through the base adapters' local path). */
-  #deliver(packet: SocketPacket, opts: BroadcastOptions): void {
-    super.broadcast(packet, { ...opts, flags: { ...opts.flags, local: true } });
-  }
-
-  #track(promise: Promise<unknown>): void {
-    const settled: Promise<void> = promise.then(
-      () => void this.#pending.delete(settled),
-      () => void this.#pending.delete(settled),
-    );
-    this.#pending.add(settled);
-  }
-
   #readFailed(cause: unknown): AdapterError {
     return new AdapterError(ErrorCode.ADAPTER_ERROR, `JetStream read failed: ${String(cause)}`, {
       cause,
     });
   }
-
-  #notConnected(action: string): AdapterError {
-    return new AdapterError(
-      ErrorCode.ADAPTER_ERROR,
-      `cannot ${action} on namespace "${this.port.name}": nats is not connected`,
-    );
-  }
-}
-
-/** An EVENT without ack: what may carry an offset. */
-function isEvent(packet: SocketPacket): boolean {
-  return packet.type === SocketPacketType.EVENT && packet.id === undefined;
-}
-
-/** Stored as the in-memory store stores it: EVENT, no ack, not volatile. */
-function isStored(packet: SocketPacket, opts: BroadcastOptions): boolean {
-  return isEvent(packet) && opts.flags.volatile !== true;
 }
 
 /** A stream sequence from an offset, or undefined when it is not one. */

@@ -15,7 +15,8 @@
  * Redis with a time to live of `maxDisconnectionDuration`, over the snapshot each connected
  * socket's session has there (see {@link LiveSessions}: what a crashed node leaves behind).
  * Responses to requests go through pub/sub, to the requester's own channel (see
- * {@link RedisAdapter}).
+ * {@link RedisAdapter}). What does not depend on Redis, shared with the JetStream mode, is in
+ * {@link StreamAdapterCore}.
  *
  * ```
  *   broadcast, request, heartbeat ─XADD─> stream ─XREAD (each node)─> local sockets / handlers
@@ -31,8 +32,6 @@ import type {
   NamespacePort,
   PersistedSession,
   RecoveredSession,
-  Room,
-  SocketId,
 } from "../adapter/adapter.js";
 import {
   type ClusterMessage,
@@ -40,15 +39,10 @@ import {
   toWireOptions,
   toWirePacket,
 } from "../adapter/cluster-message.js";
-import { LedgerCache } from "../adapter/ledger-cache.js";
-import {
-  admitTaken,
-  createLiveSessions,
-  type LiveSessions,
-  snapshotRefreshMs,
-} from "../adapter/live-sessions.js";
+import { snapshotRefreshMs } from "../adapter/live-sessions.js";
 import { encodeSession, type StoredSession } from "../adapter/session-codec.js";
 import type { LiveSession, SessionTracker } from "../adapter/session-tracker.js";
+import { StreamAdapterCore } from "../adapter/stream-adapter-core.js";
 import { AdapterError, ErrorCode } from "../errors.js";
 import { type SocketPacket, SocketPacketType } from "../protocol/socket-packet.js";
 import { RedisAdapter, type RedisAdapterOptions } from "./redis-adapter.js";
@@ -120,17 +114,10 @@ export class RedisStreamsAdapter extends RedisAdapter implements SessionTracker 
   readonly #streamKey: string;
   readonly #maxLen: number;
   readonly #store: StreamRecoveryStore | undefined;
-  readonly #ledgers: LedgerCache;
+  readonly #core: StreamAdapterCore;
   readonly #sessionKeyPrefix: string;
   readonly #snapshotTtl: number;
-  readonly #live: LiveSessions | undefined;
   readonly #claims: SessionClaims | undefined;
-  readonly #heartbeatInterval: number;
-  // When this node has heard from every live node: set again when init() ends.
-  #settledAt: number;
-  readonly #pending = new Set<Promise<unknown>>();
-  #ready: Promise<void> | undefined;
-  #isReady = false;
   #isClosed = false;
   #unregister: (() => void) | undefined;
 
@@ -148,21 +135,10 @@ export class RedisStreamsAdapter extends RedisAdapter implements SessionTracker 
     this.#streamKey = opts.streamName ?? "switchboard:stream";
     this.#maxLen = opts.maxLen ?? port.recovery?.maxPackets ?? 10_000;
     const recovery = port.recovery;
-    this.#ledgers = new LedgerCache(recovery?.maxDisconnectionDuration ?? 0);
     this.#sessionKeyPrefix = opts.sessionKeyPrefix ?? "switchboard:session:";
-    this.#heartbeatInterval = opts.heartbeatInterval ?? 5000; // ClusterAdapter's default
-    this.#settledAt = Date.now() + this.#heartbeatInterval;
     const ttl = recovery?.maxDisconnectionDuration ?? 0;
     // A snapshot outlives its last write by a full maxDisconnectionDuration.
     this.#snapshotTtl = ttl + snapshotRefreshMs(ttl);
-    const sink = {
-      write: (session: StoredSession) => this.#setSession(session, this.#snapshotTtl),
-      remove: (pid: string) => client.sendCommand(["DEL", this.#sessionKeyPrefix + pid]),
-    };
-    const onError = (error: AdapterError) => this.reportError(error);
-    this.#live = createLiveSessions(port, opts.sessionSnapshots, this.uid, sink, onError);
-    this.#claims =
-      this.#live && new SessionClaims(client, this.#sessionKeyPrefix, this.uid, this.#snapshotTtl);
     this.#store =
       recovery === undefined
         ? undefined
@@ -174,19 +150,33 @@ export class RedisStreamsAdapter extends RedisAdapter implements SessionTracker 
             sessionTtl: recovery.maxDisconnectionDuration,
             catchUpMs: CATCH_UP_MS,
           });
+    this.#core = new StreamAdapterCore({
+      adapter: this,
+      port,
+      broker: "redis",
+      heartbeatInterval: this.heartbeatInterval,
+      sessionSnapshots: opts.sessionSnapshots,
+      sink: {
+        write: (session) => this.#setSession(session, this.#snapshotTtl),
+        remove: (pid) => client.sendCommand(["DEL", this.#sessionKeyPrefix + pid]),
+      },
+      persist: (session) => this.#store?.persist(session) ?? Promise.resolve(),
+      isConnected: () => this.isConnected(),
+      reportError: (error) => this.reportError(error),
+      broadcast: (packet, o) => super.broadcast(packet, o),
+    });
+    this.roomWatcher = this.#core.live;
+    this.#claims =
+      this.#core.live &&
+      new SessionClaims(client, this.#sessionKeyPrefix, this.uid, this.#snapshotTtl);
   }
 
   /** Starts the shared reader (once per server), then subscribes and announces this node. */
   override async init(): Promise<void> {
     this.#unregister = this.#links.reader.register(this.port.name, (entry) => this.#onEntry(entry));
-    this.#ready = this.#links.open().then(() => {
-      this.#isReady = true;
-      // Every entry after the reader's last id reaches this namespace's handler from now on.
-      this.#store?.start(this.#links.reader.lastId);
-    });
-    await this.#ready;
-    await super.init();
-    this.#settledAt = Date.now() + this.#heartbeatInterval;
+    // Every entry after the reader's last id reaches this namespace's handler from then on.
+    const opening = this.#links.open().then(() => this.#store?.start(this.#links.reader.lastId));
+    await this.#core.start(opening, () => super.init());
   }
 
   /**
@@ -196,12 +186,12 @@ export class RedisStreamsAdapter extends RedisAdapter implements SessionTracker 
   override async close(): Promise<void> {
     if (this.#isClosed) return;
     this.#isClosed = true;
-    while (this.#pending.size > 0) {
-      await Promise.allSettled([...this.#pending]);
+    while (this.#core.isBusy) {
+      await this.#core.whenSettled();
       await new Promise((resolve) => setImmediate(resolve)); // for the put-backs to start
     }
     this.#unregister?.();
-    this.#live?.close();
+    this.#core.live?.close();
     await super.close();
     await this.#links.release();
   }
@@ -212,37 +202,26 @@ export class RedisStreamsAdapter extends RedisAdapter implements SessionTracker 
    * packets reach this node's sockets only, without an offset, and the error is reported.
    */
   override broadcast(packet: SocketPacket, opts: BroadcastOptions): void {
-    if (this.#store === undefined || !isStored(packet, opts)) {
+    if (!this.#core.isStored(packet, opts)) {
       super.broadcast(packet, opts);
       return;
     }
-    const ready = this.#ready;
-    // Before the links are open (init under way), the append waits for them below.
-    if (ready === undefined || (this.#isReady && !this.isConnected())) {
-      this.reportError(this.#notConnected("store a broadcast"));
-      this.#deliver(this.#withNewestOffset(packet), opts);
-      return;
-    }
-    const isLocal = opts.flags.local === true || this.isLocalSocket(opts);
-    const fields = encodeStoredFields(
-      this.uid,
-      this.port.name,
-      toWirePacket(packet),
-      toWireOptions(opts),
-      isLocal,
-    );
-    const onFailure = (cause: unknown): void => {
-      this.reportError(
-        new AdapterError(ErrorCode.ADAPTER_ERROR, `XADD failed: ${String(cause)}`, { cause }),
-      );
-      this.#deliver(this.#withNewestOffset(packet), opts);
-    };
-    const append = (): void => {
-      this.#track(this.#append(fields).catch(onFailure));
-    };
-    // Until the reader knows where the stream ends, an entry could land before its start.
-    if (this.#isReady) append();
-    else this.#track(ready.then(append, onFailure));
+    this.#core.store(packet, opts, {
+      // Before the links are open (init under way), the append waits for them.
+      isUp: !this.#core.isReady || this.isConnected(),
+      action: "XADD",
+      encode: () => {
+        const isLocal = opts.flags.local === true || this.isLocalSocket(opts);
+        const fields = encodeStoredFields(
+          this.uid,
+          this.port.name,
+          toWirePacket(packet),
+          toWireOptions(opts),
+          isLocal,
+        );
+        return () => this.#append(fields);
+      },
+    });
   }
 
   /** Every message but responses goes to the stream. */
@@ -250,16 +229,9 @@ export class RedisStreamsAdapter extends RedisAdapter implements SessionTracker 
     await this.#append(encodeMessageFields(message));
   }
 
-  /**
-   * Stored packets get their offset (their entry id) when read back. A volatile event is not
-   * stored but carries the newest offset, as with the in-memory store: clients take the last
-   * string argument of every event for their offset.
-   */
+  /** @see StreamAdapterCore.withOffset */
   protected override withOffset(packet: SocketPacket, opts: BroadcastOptions): SocketPacket {
-    if (this.#store === undefined || opts.flags.volatile !== true || !isEvent(packet)) {
-      return packet;
-    }
-    return this.#withNewestOffset(packet);
+    return this.#core.withOffset(packet, opts);
   }
 
   /** The id of the last entry this node delivered. */
@@ -269,34 +241,12 @@ export class RedisStreamsAdapter extends RedisAdapter implements SessionTracker 
 
   /** @see SessionTracker.trackSession */
   trackSession(session: LiveSession): void {
-    this.#live?.track(session);
-  }
-
-  override addAll(id: SocketId, rooms: Iterable<Room>): void {
-    super.addAll(id, rooms);
-    this.#live?.touch(id);
-  }
-
-  override del(id: SocketId, room: Room): void {
-    super.del(id, room);
-    this.#live?.touch(id);
-  }
-
-  /** A socket that leaves without a persisted session (on purpose) leaves no snapshot either. */
-  override delAll(id: SocketId): void {
-    super.delAll(id);
-    this.#live?.left(id);
+    this.#core.live?.track(session);
   }
 
   /** Writes the session to Redis (its ack ledger as a snapshot; the live one stays here too). */
   override persistSession(session: PersistedSession): Promise<void> {
-    this.#live?.persisted(session.sid);
-    if (this.#store === undefined) return Promise.resolve();
-    if (session.acks !== undefined) this.#ledgers.set(session.pid, session.acks);
-    if (!this.isConnected()) return Promise.reject(this.#notConnected("persist a session"));
-    const done = this.#store.persist({ ...session, node: this.uid });
-    this.#track(done);
-    return done;
+    return this.#core.persist(session);
   }
 
   /**
@@ -308,14 +258,14 @@ export class RedisStreamsAdapter extends RedisAdapter implements SessionTracker 
     offset: string | undefined,
   ): Promise<RecoveredSession | undefined> {
     const restoring = this.#restore(pid, offset);
-    this.#track(restoring);
+    this.#core.track(restoring);
     return restoring;
   }
 
   async #restore(pid: string, offset: string | undefined): Promise<RecoveredSession | undefined> {
-    if (this.#store === undefined) return undefined;
-    if (!this.isConnected()) throw this.#notConnected("restore a session");
     const store = this.#store;
+    if (store === undefined) return undefined;
+    if (!this.isConnected()) throw this.#core.notConnected("restore a session");
     const claims = this.#claims;
     // The claim goes out in the same pipeline, right before the store's GETDEL.
     const take = () => {
@@ -323,30 +273,17 @@ export class RedisStreamsAdapter extends RedisAdapter implements SessionTracker 
       return store.restore(pid, offset);
     };
     try {
-      let taken = await take();
-      if (taken === undefined && (await this.#reinstateClaim(pid))) taken = await take();
-      const live = this.#ledgers.take(pid);
-      if (taken === undefined) return undefined;
-      const restored = await admitTaken(this, {
-        taken,
+      return await this.#core.restore(pid, {
+        take: async () => {
+          const taken = await take();
+          return taken === undefined && (await this.#reinstateClaim(pid)) ? take() : taken;
+        },
         sessionOf: (restored) => restored.session,
-        settledAt: this.#settledAt,
         retake: take,
         // NX: never over the session its node saved meanwhile.
         putBack: (snapshot) => this.#setSession(snapshot, this.#snapshotTtl, "NX"),
+        missed: async (restored) => restored.missedPackets,
       });
-      if (restored === undefined) return undefined;
-      // Until its socket's snapshot is written, a copy under this node's name keeps the session.
-      if (this.#live !== undefined) {
-        const copy = { ...restored.session, node: this.uid, live: true, restoring: true };
-        this.#track(this.#setSession(copy, this.#snapshotTtl).catch(() => {}));
-      }
-      const { node: _, acks: stored, live: _l, restoring: _r, ...session } = restored.session;
-      const acks = live ?? stored;
-      const { missedPackets } = restored;
-      return acks === undefined
-        ? { ...session, missedPackets }
-        : { ...session, acks, missedPackets };
     } finally {
       // After the copy's SET in the pipeline: the session is never only in this process.
       claims?.release(pid).catch(() => {});
@@ -357,7 +294,7 @@ export class RedisStreamsAdapter extends RedisAdapter implements SessionTracker 
   async #reinstateClaim(pid: string): Promise<boolean> {
     const node = await this.#claims?.claimant(pid);
     if (node === undefined || node === this.uid) return false;
-    const wait = this.#settledAt - Date.now();
+    const wait = this.#core.settledAt - Date.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     return !this.isLiveNode(node) && (this.#claims?.reinstate(pid) ?? false);
   }
@@ -380,7 +317,7 @@ export class RedisStreamsAdapter extends RedisAdapter implements SessionTracker 
     if (broadcast.isLocal && broadcast.uid !== this.uid) return;
     const data = [...broadcast.packet.data, broadcast.id];
     const packet: SocketPacket = { type: SocketPacketType.EVENT, nsp: this.port.name, data };
-    this.#deliver(packet, fromWireOptions(broadcast.opts));
+    this.#core.deliver(packet, fromWireOptions(broadcast.opts));
   }
 
   #setSession(session: StoredSession, ttl: number, ...flags: string[]): Promise<unknown> {
@@ -399,40 +336,4 @@ export class RedisStreamsAdapter extends RedisAdapter implements SessionTracker 
     const args = ["XADD", this.#streamKey, "MAXLEN", "~", String(this.#maxLen), "*", ...fields];
     return this.#client.sendCommand(args);
   }
-
-  /** The packet with the newest offset appended: a client keeps that offset, not a user string. */
-  #withNewestOffset(packet: SocketPacket): SocketPacket {
-    const data = [...(packet.data as unknown[]), this.#links.reader.lastId ?? "0"];
-    return { ...packet, data };
-  }
-
-  /** Delivers to this node's sockets only (through the base adapters' local path). */
-  #deliver(packet: SocketPacket, opts: BroadcastOptions): void {
-    super.broadcast(packet, { ...opts, flags: { ...opts.flags, local: true } });
-  }
-
-  #track(promise: Promise<unknown>): void {
-    const settled: Promise<void> = promise.then(
-      () => void this.#pending.delete(settled),
-      () => void this.#pending.delete(settled),
-    );
-    this.#pending.add(settled);
-  }
-
-  #notConnected(action: string): AdapterError {
-    return new AdapterError(
-      ErrorCode.ADAPTER_ERROR,
-      `cannot ${action} on namespace "${this.port.name}": redis is not connected`,
-    );
-  }
-}
-
-/** An EVENT without ack: what may carry an offset. */
-function isEvent(packet: SocketPacket): boolean {
-  return packet.type === SocketPacketType.EVENT && packet.id === undefined;
-}
-
-/** Stored as the in-memory store stores it: EVENT, no ack, not volatile. */
-function isStored(packet: SocketPacket, opts: BroadcastOptions): boolean {
-  return isEvent(packet) && opts.flags.volatile !== true;
 }
