@@ -20,15 +20,18 @@ export interface Flushable {
 /** One list of transports to flush, drained once per event-loop turn. */
 export class FlushQueue {
   // Two lists used in turn: one is flushed while the other collects, so no list is made
-  // per turn.
-  #items: Flushable[] = [];
-  #spare: Flushable[] = [];
+  // per turn. Each keeps its capacity: a list emptied with `length = 0` loses its backing
+  // store in V8 and grows a new one the next turn (garbage on every turn with a write).
+  // Flushed slots are set to undefined instead, so that no transport is kept alive.
+  #items: (Flushable | undefined)[] = [];
+  #count = 0;
+  #spare: (Flushable | undefined)[] | null = [];
   #isScheduled = false;
 
   /** Schedules `item.flush()` for the end of the current turn. Add each item once per turn. */
   add(item: Flushable): void {
-    // hot path: one push; one nextTick per turn for the whole server.
-    this.#items.push(item);
+    // hot path: one store; one nextTick per turn for the whole server.
+    this.#items[this.#count++] = item;
     if (this.#isScheduled) return;
     this.#isScheduled = true;
     process.nextTick(runFlush, this);
@@ -37,21 +40,25 @@ export class FlushQueue {
   /** Flushes every item queued so far. Items queued while flushing wait for the next turn. */
   flush(): void {
     const items = this.#items;
+    const count = this.#count;
     // (A flush from inside a flush finds no spare list and makes one.)
-    this.#items = this.#spare.length === 0 && this.#spare !== items ? this.#spare : [];
-    this.#spare = NO_SPARE;
+    this.#items = this.#spare ?? [];
+    this.#spare = null;
+    this.#count = 0;
     this.#isScheduled = false;
+    let i = 0;
     try {
-      for (let i = 0; i < items.length; i++) items[i]!.flush();
+      for (; i < count; i++) {
+        const item = items[i]!;
+        items[i] = undefined;
+        item.flush();
+      }
     } finally {
-      items.length = 0;
+      for (; i < count; i++) items[i] = undefined; // only after a throw
       this.#spare = items;
     }
   }
 }
-
-/** Stands for "no spare list" while one is being flushed; never written to. */
-const NO_SPARE: Flushable[] = [{ flush() {} }];
 
 // hot path: a module-level function, so scheduling allocates no closure.
 function runFlush(queue: FlushQueue): void {
