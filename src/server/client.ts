@@ -35,22 +35,20 @@ export interface ClientHost {
   /** Where connections wait until they join a namespace or `connectTimeout` passes. */
   readonly connectDeadlines: { add(client: Client): void; delete(client: Client): void };
   log(message: string): void;
+  /** The namespace of that exact name, when it exists. */
+  findNamespace(name: string): JoinableNamespace | undefined;
+  /** The namespace for a CONNECT, created through a dynamic matcher when one accepts it. */
   resolveNamespace(
     name: string,
     auth: unknown,
-    done: (
-      nsp:
-        | {
-            readonly name: string;
-            addClient(
-              client: Client,
-              auth: unknown,
-              onConnected: (socket: NamespaceSocket) => void,
-            ): void;
-          }
-        | undefined,
-    ) => void,
+    done: (nsp: JoinableNamespace | undefined) => void,
   ): void;
+}
+
+/** What a client needs of a namespace to join it. */
+interface JoinableNamespace {
+  /** Joins `client`, which gets the socket through {@link Client.attach} if admitted. */
+  addClient(client: Client, auth: unknown): void;
 }
 
 // Engine close reasons map one to one onto Socket.IO's disconnect reasons.
@@ -205,31 +203,35 @@ export class Client implements EngineSocketHandler {
     socket.onPacket(packet);
   }
 
-  private connect(name: string, auth: unknown): void {
-    this.#server.resolveNamespace(name, auth, (nsp) => {
-      if (this.conn.readyState !== "open") return;
-      if (nsp === undefined) {
-        this.writePacket(
-          {
-            type: SocketPacketType.CONNECT_ERROR,
-            nsp: name,
-            data: { message: "Invalid namespace" },
-          },
-          {},
-        );
-        return;
-      }
-      nsp.addClient(this, auth, (socket) => this.onConnected(nsp.name, socket));
-    });
-  }
-
-  private onConnected(name: string, socket: NamespaceSocket): void {
+  /** Takes a socket its namespace admitted. @internal */
+  attach(socket: NamespaceSocket): void {
+    const name = socket.nsp.name;
     if (this.#main === undefined && this.#others?.has(name) !== true) this.#main = socket;
     else {
       this.#others ??= new Map();
       this.#others.set(name, socket);
     }
     this.#server.connectDeadlines.delete(this);
+  }
+
+  private connect(name: string, auth: unknown): void {
+    // hot path: an existing namespace is joined without a callback.
+    const nsp = this.#server.findNamespace(name);
+    if (nsp !== undefined) {
+      if (this.conn.readyState === "open") nsp.addClient(this, auth);
+      return;
+    }
+    this.#server.resolveNamespace(name, auth, (found) => {
+      if (this.conn.readyState !== "open") return;
+      if (found !== undefined) {
+        found.addClient(this, auth);
+        return;
+      }
+      this.writePacket(
+        { type: SocketPacketType.CONNECT_ERROR, nsp: name, data: { message: "Invalid namespace" } },
+        {},
+      );
+    });
   }
 
   private protocolViolation(message: string): void {

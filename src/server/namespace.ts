@@ -253,19 +253,16 @@ export class Namespace<
 
   /**
    * Creates the socket for a CONNECT (restoring its session when the client presents a
-   * recoverable one), runs middleware and, if it passes, connects it. @internal
+   * recoverable one), runs middleware and, if it passes, connects it and attaches it to
+   * `client`. @internal
    */
-  addClient(
-    client: Client,
-    auth: unknown,
-    onConnected: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
-  ): void {
+  addClient(client: Client, auth: unknown): void {
     const recovery = this.server.recovery === undefined ? undefined : recoveryAuth(auth);
     if (recovery === undefined && this.#isReady) {
       // hot path: nothing to restore and the adapter ready, so the join runs in this turn,
       // without a promise: a packet the client sent right behind its CONNECT (decoded in
       // this same turn) finds the socket, and a connect leaves no promise garbage behind.
-      this.#admit(client, auth, undefined, onConnected);
+      this.#admit(client, auth, undefined);
       return;
     }
     // Joins wait for the adapter to be ready (a cluster adapter subscribing, a stream
@@ -276,11 +273,11 @@ export class Namespace<
     const admitted = Promise.all([this.#ready, previous])
       .then(() => this.#restore(recovery))
       .then(
-        (session) => this.#admit(client, auth, session, onConnected),
+        (session) => this.#admit(client, auth, session),
         (err: unknown) => {
           // A failing store must not block the connection: the client simply is not recovered.
           this.server.log(`${this.name}: session restore failed: ${String(err)}`);
-          this.#admit(client, auth, undefined, onConnected);
+          this.#admit(client, auth, undefined);
         },
       );
     if (recovery === undefined) return;
@@ -311,12 +308,7 @@ export class Namespace<
     this.#persisting.set(pid, settled);
   }
 
-  #admit(
-    client: Client,
-    auth: unknown,
-    session: RecoveredSession | undefined,
-    onConnected: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
-  ): void {
+  #admit(client: Client, auth: unknown, session: RecoveredSession | undefined): void {
     if (client.conn.readyState !== "open") {
       this.#putBack(session); // the client left meanwhile: its next try restores the session
       return;
@@ -332,29 +324,22 @@ export class Namespace<
     // may never reach it) must find them all again on its next recovery.
     const start = session === undefined ? this.adapter.lastOffset() : session.startOffset;
     const socket = new Socket(this, client, id, handshake, pid, start);
-    const connect = (): void => {
-      this.sockets.set(socket.id, socket);
-      if (pid !== undefined) this.#byPid.set(pid, socket);
-      socket.onConnect(session);
-      onConnected(socket);
-      this.emitReserved("connect", socket);
-      this.emitReserved("connection", socket);
-      // After the listeners: the first snapshot has the rooms they joined.
-      if (pid !== undefined && socket.connected) {
-        this.#tracker?.trackSession({ sid: id, pid, startOffset: start });
-      }
-    };
-    if (session !== undefined && this.server.recovery?.skipMiddlewares === true) {
-      connect();
+    const fns = this.#fns;
+    if (
+      fns.length === 0 ||
+      (session !== undefined && this.server.recovery?.skipMiddlewares === true)
+    ) {
+      // hot path: no middleware to wait for, so no callback to allocate.
+      this.#connect(socket, client, session, start);
       return;
     }
-    runMiddlewares(this.#fns, socket, (err) => {
+    runMiddlewares(fns, socket, (err) => {
       if (client.conn.readyState !== "open") {
         this.#putBack(session); // the client left while middleware ran
         return;
       }
       if (err === undefined) {
-        connect();
+        this.#connect(socket, client, session, start);
         return;
       }
       this.server.log(`${this.name}: middleware refused a socket: ${err.message}`);
@@ -368,6 +353,27 @@ export class Namespace<
         {},
       );
     });
+  }
+
+  #connect(
+    socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+    client: Client,
+    session: RecoveredSession | undefined,
+    start: string | undefined,
+  ): void {
+    const pid = socket.pid;
+    this.sockets.set(socket.id, socket);
+    if (pid !== undefined) this.#byPid.set(pid, socket);
+    socket.onConnect(session);
+    client.attach(socket);
+    // One argument list for both events.
+    const args = [socket];
+    this.emitUntyped("connect", args);
+    this.emitUntyped("connection", args);
+    // After the listeners: the first snapshot has the rooms they joined.
+    if (pid !== undefined && socket.connected) {
+      this.#tracker?.trackSession({ sid: socket.id, pid, startOffset: start });
+    }
   }
 
   /** Persists again a restored session that no socket took (a restore is at most once). */

@@ -194,6 +194,13 @@ export class Server<
     return nsp;
   }
 
+  /** The namespace of exactly this name, if it exists. @internal */
+  findNamespace(
+    name: string,
+  ): Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | undefined {
+    return this.#nsps.get(name);
+  }
+
   /** Finds (or, through a dynamic matcher, creates) the namespace for a CONNECT. @internal */
   resolveNamespace(
     name: string,
