@@ -14,6 +14,7 @@ import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node
 import type { Server as HttpsServer } from "node:https";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer, type Server as WsServer } from "ws";
+import type { Result } from "../errors.js";
 import { serializeCookie } from "./cookie.js";
 import { handleCors } from "./cors.js";
 import { createDebug } from "./debug.js";
@@ -40,7 +41,13 @@ import {
   forwardPoll,
   type SessionRouter,
 } from "./forwarded-poll.js";
-import { checkRequest, type EngineQuery, matchesPath, parseQuery } from "./handshake.js";
+import {
+  type CheckContext,
+  checkRequest,
+  type EngineQuery,
+  matchesPath,
+  parseQuery,
+} from "./handshake.js";
 import { Heartbeat } from "./heartbeat.js";
 import { type EngineMetrics, SessionContext } from "./session-context.js";
 import { PollingTransport } from "./transports/polling.js";
@@ -82,6 +89,8 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
   readonly #pendingIds = new WeakMap<IncomingMessage, string>();
   #router: SessionRouter | undefined;
   #isClosed = false;
+  /** What checkRequest reads of this server: one object for every request. */
+  readonly #checkContext: CheckContext;
 
   /** Creates a server; it handles nothing until `attach()` or `handleRequest()` is used. */
   constructor(options?: EngineServerOptions) {
@@ -104,6 +113,11 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
       this.#clients.delete(socket.id);
     });
     this.#wss = resolved.transports.includes("websocket") ? this.#createWss() : null;
+    this.#checkContext = {
+      transports: resolved.transports,
+      allowUpgrades: resolved.allowUpgrades,
+      clients: this.#clients,
+    };
   }
 
   /**
@@ -173,33 +187,32 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
   /** Handles one HTTP upgrade: a WebSocket handshake or a polling session's upgrade. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     debug("upgrade %s", req.url);
+    const checked = this.#check(req, parseQuery(req.url), true);
+    const wss = this.#wss;
+    if (!checked.ok || wss === null) {
+      const reason = checked.ok
+        ? { code: EngineErrorCode.UNKNOWN_TRANSPORT, context: {} }
+        : checked.error;
+      this.#refuseUpgrade(req, socket, reason);
+      return;
+    }
+    const session = checked.value;
+    if (session !== undefined) {
+      this.#upgradeWebSocket(wss, req, socket, head, session, undefined);
+      return;
+    }
+    // hot path: without allowRequest a handshake is answered within this call, with no
+    // callback to allocate, and ws puts its own error listener on the socket at once.
+    if (this.options.allowRequest === undefined) {
+      this.#openWebSocket(wss, req, socket, head, this.#limit());
+      return;
+    }
     // Node removed its own error listener from this socket when it emitted "upgrade"; a
     // reset during an asynchronous allowRequest would otherwise be an uncaught error. A
     // module-level function: a closure here would keep this call's scope (the request and
     // its head buffer) alive as long as the connection.
     socket.on("error", onUpgradeSocketError);
-    const wss = this.#wss;
-    const query = parseQuery(req.url);
-    this.#verify(req, query, true, (refusal, session) => {
-      if (refusal !== null || wss === null) {
-        const reason = refusal ?? { code: EngineErrorCode.UNKNOWN_TRANSPORT, context: {} };
-        this.#refuse(req, reason, () => abortUpgrade(socket, reason.code));
-        return;
-      }
-      if (session === undefined) {
-        const id = this.#generateId(req);
-        if (id === null) {
-          const idFailure = { code: EngineErrorCode.BAD_REQUEST, context: { name: "ID_ERROR" } };
-          this.#refuse(req, idFailure, () => abortUpgrade(socket, EngineErrorCode.BAD_REQUEST));
-          return;
-        }
-        this.#pendingIds.set(req, id);
-      }
-      // The 101 response ws writes and our open packet leave in one write (see #onWebSocket).
-      socket.cork();
-      wss.handleUpgrade(req, socket, head, (ws) => this.#onWebSocket(req, ws, socket, session));
-      socket.uncork();
-    });
+    this.#allow(req, (refusal) => this.#openWebSocket(wss, req, socket, head, refusal));
   }
 
   /**
@@ -251,19 +264,13 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
     onOpen?: (session: EngineSocket) => void,
   ): void {
     socket.on("error", onUpgradeSocketError);
-    const refuse = (refusal: RequestRefusal): void =>
-      this.#refuse(req, refusal, () => abortUpgrade(socket, refusal.code));
     if (this.#isClosed) {
-      refuse({ code: EngineErrorCode.BAD_REQUEST, context: { name: "SERVER_CLOSED" } });
+      this.#refuseUpgrade(req, socket, SERVER_CLOSED);
       return;
     }
     this.#allow(req, (refusal) => {
-      const id = refusal === null ? this.#generateId(req) : null;
-      if (refusal !== null || id === null) {
-        refuse(refusal ?? { code: EngineErrorCode.BAD_REQUEST, context: { name: "ID_ERROR" } });
-        return;
-      }
-      this.#pendingIds.set(req, id);
+      const id = this.#newSessionId(req, socket, refusal);
+      if (id === null) return;
       this.#wss ??= this.#createWss();
       this.#wss.handleUpgrade(req, socket, head, (ws) => {
         socket.removeListener("error", onUpgradeSocketError);
@@ -313,32 +320,33 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
   }
 
   #verify(req: IncomingMessage, query: EngineQuery, isUpgrade: boolean, done: Verdict): void {
-    if (this.#isClosed) {
-      done({ code: EngineErrorCode.BAD_REQUEST, context: { name: "SERVER_CLOSED" } }, undefined);
-      return;
-    }
-    const checked = checkRequest(req, query, isUpgrade, {
-      transports: this.options.transports,
-      allowUpgrades: this.options.allowUpgrades,
-      clients: this.#clients,
-    });
-    if (!checked.ok) {
-      done(checked.error, undefined);
-      return;
-    }
-    if (checked.value !== undefined) done(null, checked.value);
+    const checked = this.#check(req, query, isUpgrade);
+    if (!checked.ok) done(checked.error, undefined);
+    else if (checked.value !== undefined) done(null, checked.value);
     else this.#allow(req, (refusal) => done(refusal, undefined));
+  }
+
+  /** The checks that need no callback: the server is open, then {@link checkRequest}. */
+  #check(
+    req: IncomingMessage,
+    query: EngineQuery,
+    isUpgrade: boolean,
+  ): Result<EngineSocket | undefined, RequestRefusal> {
+    if (this.#isClosed) return { ok: false, error: SERVER_CLOSED };
+    return checkRequest(req, query, isUpgrade, this.#checkContext);
+  }
+
+  /** `maxConnections` for a new session: the refusal, or null. */
+  #limit(): RequestRefusal | null {
+    return this.#clients.size >= this.options.maxConnections ? TOO_MANY_CONNECTIONS : null;
   }
 
   /** Checks `maxConnections`, then runs `allowRequest` for a new session, once. */
   #allow(req: IncomingMessage, done: (refusal: RequestRefusal | null) => void): void {
-    if (this.#clients.size >= this.options.maxConnections) {
-      done({ code: EngineErrorCode.FORBIDDEN, context: { name: "TOO_MANY_CONNECTIONS" } });
-      return;
-    }
+    const limited = this.#limit();
     const allowRequest = this.options.allowRequest;
-    if (allowRequest === undefined) {
-      done(null);
+    if (limited !== null || allowRequest === undefined) {
+      done(limited);
       return;
     }
     let isAnswered = false;
@@ -379,6 +387,30 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
     this.emit("connection_error", { req, code: refusal.code, message, context: refusal.context });
   }
 
+  /** Answers an upgrade with an Engine.IO error and closes its connection. */
+  #refuseUpgrade(req: IncomingMessage, socket: Duplex, refusal: RequestRefusal): void {
+    this.#refuse(req, refusal, () => abortUpgrade(socket, refusal.code));
+  }
+
+  /**
+   * The id of a new WebSocket session, or null once the upgrade was refused: for
+   * `refusal`, or because no usable id was generated. With cookies on, the id is also kept
+   * for the handshake's `Set-Cookie` header (see #createWss).
+   */
+  #newSessionId(
+    req: IncomingMessage,
+    socket: Duplex,
+    refusal: RequestRefusal | null,
+  ): string | null {
+    const id = refusal === null ? this.#generateId(req) : null;
+    if (id === null) {
+      this.#refuseUpgrade(req, socket, refusal ?? ID_ERROR);
+      return null;
+    }
+    if (this.options.cookie !== false) this.#pendingIds.set(req, id);
+    return id;
+  }
+
   #generateId(req: IncomingMessage): string | null {
     try {
       const id = this.options.generateId(req);
@@ -411,20 +443,47 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
     this.emit("connection", socket);
   }
 
+  /** A new session over WebSocket, unless `refusal` (or a failing id) refuses it. */
+  #openWebSocket(
+    wss: WsServer<typeof EngineWebSocket>,
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    refusal: RequestRefusal | null,
+  ): void {
+    const id = this.#newSessionId(req, socket, refusal);
+    if (id !== null) this.#upgradeWebSocket(wss, req, socket, head, undefined, id);
+  }
+
+  /** Hands the upgrade to ws: for the polling `session`, or a new session with `id`. */
+  #upgradeWebSocket(
+    wss: WsServer<typeof EngineWebSocket>,
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    session: EngineSocket | undefined,
+    id: string | undefined,
+  ): void {
+    // The 101 response ws writes and our open packet leave in one write (see #onWebSocket).
+    socket.cork();
+    wss.handleUpgrade(req, socket, head, (ws) => this.#onWebSocket(req, ws, socket, session, id));
+    socket.uncork();
+  }
+
   #onWebSocket(
     req: IncomingMessage,
     ws: EngineWebSocket,
     connection: Duplex,
     session: EngineSocket | undefined,
+    id: string | undefined,
   ): void {
-    // ws listens for errors on the connection now: our upgrade-time listener can go.
+    // ws listens for errors on the connection now: an upgrade-time listener can go.
     connection.removeListener("error", onUpgradeSocketError);
     const transport = new WebSocketTransport(ws, connection, this.#context.flushQueue);
     if (session !== undefined) {
       session.upgradeTo(transport);
       return;
     }
-    const id = this.#pendingIds.get(req);
     this.#pendingIds.delete(req);
     if (id === undefined || this.#isClosed || this.#clients.has(id)) {
       transport.close();
@@ -456,6 +515,15 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
 
 const WEBSOCKET_UPGRADE: readonly TransportName[] = Object.freeze(["websocket"]);
 const NO_UPGRADE: readonly TransportName[] = Object.freeze([]);
+
+/** A refusal without per-request details, shared (frozen: listeners see its context). */
+function fixedRefusal(code: RequestRefusal["code"], name: string): RequestRefusal {
+  return Object.freeze({ code, context: Object.freeze({ name }) });
+}
+
+const SERVER_CLOSED = fixedRefusal(EngineErrorCode.BAD_REQUEST, "SERVER_CLOSED");
+const TOO_MANY_CONNECTIONS = fixedRefusal(EngineErrorCode.FORBIDDEN, "TOO_MANY_CONNECTIONS");
+const ID_ERROR = fixedRefusal(EngineErrorCode.BAD_REQUEST, "ID_ERROR");
 
 function onUpgradeSocketError(err: Error): void {
   debug("upgrade socket error: %s", err.message);

@@ -53,7 +53,15 @@ describe("matchesPath", () => {
     assert.equal(matchesPath("/socket.io/x", path), false);
     assert.equal(matchesPath("/other/?EIO=4", path), false);
     assert.equal(matchesPath(undefined, path), false);
+    assert.equal(matchesPath("/socket.io//", path), false);
+    assert.equal(matchesPath("/socket.io//?EIO=4", path), false);
+    assert.equal(matchesPath("/socket.i", path), false);
+    assert.equal(matchesPath("/socket.io/", path), true);
+    assert.equal(matchesPath("/socket.io/?", path), true);
     assert.equal(normalizePath("/"), "/");
+    assert.equal(matchesPath("/?EIO=4", "/"), true);
+    assert.equal(matchesPath("//?EIO=4", "/"), true);
+    assert.equal(matchesPath("/x?EIO=4", "/"), false);
   });
 });
 

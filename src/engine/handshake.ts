@@ -76,11 +76,15 @@ export function normalizePath(path: string): string {
 
 /** Whether the request URL's pathname is `path`, with or without a trailing slash. */
 export function matchesPath(url: string | undefined, path: string): boolean {
-  if (url === undefined) return false;
-  const question = url.indexOf("?");
-  const pathname = question === -1 ? url : url.slice(0, question);
-  return pathname === path || pathname === `${path}/`;
+  // hot path (every request and upgrade): compared in place, no pathname sliced out.
+  if (url === undefined || !url.startsWith(path)) return false;
+  let end = path.length;
+  if (url.charCodeAt(end) === SLASH) end++;
+  return end === url.length || url.charCodeAt(end) === QUESTION_MARK;
 }
+
+const SLASH = 0x2f;
+const QUESTION_MARK = 0x3f;
 
 /** What {@link checkRequest} needs to know about the server. */
 export interface CheckContext {
