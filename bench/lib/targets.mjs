@@ -150,15 +150,22 @@ export function targetsSection(rows, columns, params, baseline = "ws") {
     const [scenario, metric] = target.row(params);
     const row = rows.find((r) => r.scenario === scenario && r.metric === metric);
     const base = row?.values[baseline]?.length ? fmt(median(row.values[baseline])) : "-";
+    const missedBy = [];
     const cells = subjects.map((column) => {
       if (!row?.values[column]?.length) return "- | - | not run";
       const r = ratio(row, column, baseline);
       const isMet = target.atLeast !== undefined ? r >= target.atLeast : r <= target.atMost;
-      if (!isMet && column === subjects[0]) misses.push(target);
+      if (!isMet) missedBy.push(column);
       return `${fmt(median(row.values[column]))} | ${r.toFixed(2)}x | ${isMet ? "**met**" : "missed"}`;
     });
     lines.push(`| ${target.title} | ${base} | ${cells.join(" | ")} |`);
+    if (missedBy.length) misses.push({ target, missedBy });
   }
-  const why = misses.map((t) => `- **${t.title}**: ${t.missed}`).join("\n");
-  return `${lines.join("\n")}\n\n${misses.length ? `Why a target is missed (for \`${subjects[0]}\`):\n\n${why}\n` : "Every target is met.\n"}`;
+  const why = misses
+    .map(({ target, missedBy }) => {
+      const by = missedBy.map((c) => `\`${c}\``).join(", ");
+      return `- **${target.title}** (missed by ${by}): ${target.missed}`;
+    })
+    .join("\n");
+  return `${lines.join("\n")}\n\n${misses.length ? `Why a target is missed:\n\n${why}\n` : "Every target is met.\n"}`;
 }
