@@ -71,4 +71,46 @@ describe("InMemoryAdapter room index", () => {
     assert.deepEqual(run(["a"], ["a"]), []);
     assert.deepEqual([...(await adapter.sockets(ALL))].sort(), ["a", "b", "c"]);
   });
+
+  it("keeps a socket's own room implicit, also when others join a room named after it", () => {
+    const { adapter, delivered } = adapterWithPort();
+    const run = (rooms: string[], except: string[] = []): string[] => {
+      delivered.length = 0;
+      adapter.broadcast(EVENT, { rooms: new Set(rooms), except: new Set(except), flags: {} });
+      return [...delivered].sort();
+    };
+    const snapshot = () =>
+      Object.fromEntries([...adapter.rooms].map(([room, ids]) => [room, [...ids].sort()]));
+    adapter.addAll("a", ["a"]);
+    adapter.addAll("b", ["b", "a"]); // b joins the room named after a
+    assert.deepEqual(snapshot(), { a: ["a", "b"], b: ["b"] });
+    assert.equal(adapter.rooms.size, 2);
+    assert.deepEqual([...adapter.rooms.keys()].sort(), ["a", "b"]);
+    const seen: string[] = [];
+    adapter.rooms.forEach((ids, room) => {
+      seen.push(`${room}:${[...ids].sort().join("+")}`);
+    });
+    assert.deepEqual(seen.sort(), ["a:a+b", "b:b"]);
+    assert.deepEqual(run(["a"]), ["a", "b"]);
+    assert.deepEqual(run(["a", "b"]), ["a", "b"]);
+    assert.deepEqual(run([], ["a"]), []);
+    assert.deepEqual(run(["b"], ["a"]), []);
+    adapter.del("a", "a"); // a leaves its own room: only b is left in it
+    assert.deepEqual(snapshot(), { a: ["b"], b: ["b"] });
+    assert.deepEqual(run(["a"]), ["b"]);
+    assert.deepEqual(run([]), ["a", "b"], "a is still a socket of the namespace");
+    adapter.addAll("a", ["a"]);
+    adapter.delAll("a");
+    assert.deepEqual(snapshot(), { a: ["b"], b: ["b"] });
+    assert.equal(adapter.socketRooms("a"), undefined);
+    adapter.delAll("b");
+    assert.deepEqual(snapshot(), {});
+    assert.equal(adapter.rooms.size, 0);
+    assert.equal(adapter.rooms.has("a"), false);
+    let visited = 0;
+    adapter.rooms.forEach(() => {
+      visited++;
+    });
+    assert.equal(visited, 0);
+  });
 });

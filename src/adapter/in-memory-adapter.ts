@@ -18,9 +18,9 @@ import type {
 import { MemoryRecoveryStore } from "./recovery-store.js";
 
 /**
- * Memory per socket: a room with one member (every socket's own room) keeps the member's id
- * itself, and a socket in one room (its own) keeps that room's name, instead of a Set each.
- * Sets appear from the second entry on.
+ * Memory per socket: a room with one member keeps the member's id itself, and a socket in
+ * one room (its own) keeps that room's name, instead of a Set each. Sets appear from the
+ * second entry on.
  */
 type Entries = ReadonlySet<string> | string;
 
@@ -50,30 +50,85 @@ function asSet(entries: Entries): ReadonlySet<string> {
   return typeof entries === "string" ? new Set([entries]) : entries;
 }
 
-/** The room index seen as `Map<Room, Set<SocketId>>` (single members become a Set on read). */
-class RoomsView implements ReadonlyMap<Room, ReadonlySet<SocketId>> {
-  readonly #rooms: Map<Room, Entries>;
-  constructor(rooms: Map<Room, Entries>) {
-    this.#rooms = rooms;
+function hasEntry(entries: Entries, value: string): boolean {
+  return typeof entries === "string" ? entries === value : entries.has(value);
+}
+
+/**
+ * The room index of one namespace. Memory per socket: a socket's membership of its own room
+ * (the room named by its id, which every socket joins) is only recorded in `sids`; `rooms`
+ * holds the other memberships. So a room's members are its entry in `rooms` plus, when the
+ * room is named after a socket that is in it, that socket.
+ */
+class RoomIndex {
+  /** Explicit members by room, without each socket's own-room membership. */
+  readonly rooms = new Map<Room, Entries>();
+  /** Every room of each known socket, its own included. */
+  readonly sids = new Map<SocketId, Entries>();
+
+  /** The socket that room `room` is the own room of, when that socket is in it. */
+  owner(room: Room): SocketId | undefined {
+    const joined = this.sids.get(room);
+    return joined !== undefined && hasEntry(joined, room) ? room : undefined;
   }
+
+  /** Calls `fn` once for each member of `room`. */
+  forEachMember(room: Room, fn: (id: SocketId) => void): void {
+    const owner = this.owner(room);
+    if (owner !== undefined) fn(owner);
+    const members = this.rooms.get(room);
+    if (members === undefined) return;
+    if (typeof members === "string") fn(members);
+    else for (const id of members) fn(id);
+  }
+
+  /** The members of `room`, or undefined when it has none. */
+  members(room: Room): ReadonlySet<SocketId> | undefined {
+    const owner = this.owner(room);
+    const members = this.rooms.get(room);
+    if (owner === undefined) return members === undefined ? undefined : asSet(members);
+    const all = new Set<SocketId>([owner]);
+    if (members !== undefined) for (const id of entriesOf(members)) all.add(id);
+    return all;
+  }
+
+  /** Every room with members: the explicit ones, then the own rooms not among them. */
+  *names(): Generator<Room> {
+    yield* this.rooms.keys();
+    for (const [id, joined] of this.sids) {
+      if (hasEntry(joined, id) && !this.rooms.has(id)) yield id;
+    }
+  }
+}
+
+/** The room index seen as `Map<Room, Set<SocketId>>` (each room's members as a Set on read). */
+class RoomsView implements ReadonlyMap<Room, ReadonlySet<SocketId>> {
+  readonly #index: RoomIndex;
+  constructor(index: RoomIndex) {
+    this.#index = index;
+  }
+  /** Counts the rooms: linear in the number of sockets (own rooms are not stored). */
   get size(): number {
-    return this.#rooms.size;
+    let size = this.#index.rooms.size;
+    for (const [id, joined] of this.#index.sids) {
+      if (hasEntry(joined, id) && !this.#index.rooms.has(id)) size++;
+    }
+    return size;
   }
   get(room: Room): ReadonlySet<SocketId> | undefined {
-    const members = this.#rooms.get(room);
-    return members === undefined ? undefined : asSet(members);
+    return this.#index.members(room);
   }
   has(room: Room): boolean {
-    return this.#rooms.has(room);
+    return this.#index.rooms.has(room) || this.#index.owner(room) !== undefined;
   }
   keys(): MapIterator<Room> {
-    return this.#rooms.keys();
+    return this.#index.names();
   }
   *values(): MapIterator<ReadonlySet<SocketId>> {
-    for (const members of this.#rooms.values()) yield asSet(members);
+    for (const room of this.#index.names()) yield this.#index.members(room) ?? NONE;
   }
   *entries(): MapIterator<[Room, ReadonlySet<SocketId>]> {
-    for (const [room, members] of this.#rooms) yield [room, asSet(members)];
+    for (const room of this.#index.names()) yield [room, this.#index.members(room) ?? NONE];
   }
   [Symbol.iterator](): MapIterator<[Room, ReadonlySet<SocketId>]> {
     return this.entries();
@@ -85,15 +140,16 @@ class RoomsView implements ReadonlyMap<Room, ReadonlySet<SocketId>> {
       map: ReadonlyMap<Room, ReadonlySet<SocketId>>,
     ) => void,
   ): void {
-    for (const [room, members] of this.#rooms) fn(asSet(members), room, this);
+    for (const [room, members] of this.entries()) fn(members, room, this);
   }
 }
 
 /** Room index and local broadcast for one namespace in one process. */
 export class InMemoryAdapter implements Adapter {
-  readonly #rooms = new Map<Room, Entries>();
-  readonly #sids = new Map<SocketId, Entries>();
-  readonly #view = new RoomsView(this.#rooms);
+  readonly #index = new RoomIndex();
+  readonly #rooms = this.#index.rooms;
+  readonly #sids = this.#index.sids;
+  readonly #view = new RoomsView(this.#index);
   /** The namespace this adapter serves. */
   protected readonly port: NamespacePort;
   readonly #store: MemoryRecoveryStore | undefined;
@@ -120,7 +176,8 @@ export class InMemoryAdapter implements Adapter {
     let joined = this.#sids.get(id) ?? NONE;
     for (const room of rooms) {
       joined = withEntry(joined, room);
-      this.#rooms.set(room, withEntry(this.#rooms.get(room), id));
+      // A socket's own room is recorded in #sids alone (see RoomIndex).
+      if (room !== id) this.#rooms.set(room, withEntry(this.#rooms.get(room), id));
     }
     this.#sids.set(id, joined);
   }
@@ -128,14 +185,18 @@ export class InMemoryAdapter implements Adapter {
   del(id: SocketId, room: Room): void {
     const joined = this.#sids.get(id);
     if (joined !== undefined) this.#sids.set(id, withoutEntry(joined, room) ?? NONE);
-    this.#removeMember(room, id);
+    if (room !== id) this.#removeMember(room, id);
   }
 
   delAll(id: SocketId): void {
     const joined = this.#sids.get(id);
     if (joined === undefined) return;
-    for (const room of entriesOf(joined)) this.#removeMember(room, id);
     this.#sids.delete(id);
+    if (typeof joined === "string") {
+      if (joined !== id) this.#removeMember(joined, id);
+      return;
+    }
+    for (const room of joined) if (room !== id) this.#removeMember(room, id);
   }
 
   socketRooms(id: SocketId): ReadonlySet<Room> | undefined {
@@ -251,6 +312,8 @@ export class InMemoryAdapter implements Adapter {
     }
     if (opts.rooms.size === 1) {
       for (const room of opts.rooms) {
+        const owner = this.#index.owner(room);
+        if (owner !== undefined && (except === undefined || !except.has(owner))) fn(owner);
         const members = this.#rooms.get(room);
         if (members === undefined) return;
         if (typeof members === "string") {
@@ -263,13 +326,11 @@ export class InMemoryAdapter implements Adapter {
     }
     const seen = new Set<SocketId>();
     for (const room of opts.rooms) {
-      const members = this.#rooms.get(room);
-      if (members === undefined) continue;
-      for (const id of entriesOf(members)) {
-        if (seen.has(id) || except?.has(id)) continue;
+      this.#index.forEachMember(room, (id) => {
+        if (seen.has(id) || except?.has(id)) return;
         seen.add(id);
         fn(id);
-      }
+      });
     }
   }
 
@@ -282,10 +343,7 @@ export class InMemoryAdapter implements Adapter {
 
   #excluded(rooms: ReadonlySet<Room>): Set<SocketId> {
     const ids = new Set<SocketId>();
-    for (const room of rooms) {
-      const members = this.#rooms.get(room);
-      if (members !== undefined) for (const id of entriesOf(members)) ids.add(id);
-    }
+    for (const room of rooms) this.#index.forEachMember(room, (id) => ids.add(id));
     return ids;
   }
 
