@@ -15,7 +15,7 @@ const request = new EngineRequest({
 describe("buildHandshake", () => {
   it("has Socket.IO's fields, the derived ones computed on read", () => {
     const before = Date.now();
-    const handshake = buildHandshake(request, "10.0.0.1", { token: "t" });
+    const handshake = buildHandshake(request, { token: "t" });
     assert.equal(handshake.address, "10.0.0.1");
     assert.equal(handshake.secure, true);
     assert.equal(handshake.xdomain, true);
@@ -28,7 +28,7 @@ describe("buildHandshake", () => {
   });
 
   it("serialises every field, as a plain Socket.IO handshake would", () => {
-    const handshake = buildHandshake(request, "10.0.0.1", ["not", "an", "object"]);
+    const handshake = buildHandshake(request, ["not", "an", "object"]);
     const json = JSON.parse(JSON.stringify(handshake)) as Record<string, unknown>;
     assert.deepEqual(Object.keys(json).sort(), [
       "address",

@@ -313,11 +313,7 @@ export class Namespace<
       this.#putBack(session); // the client left meanwhile: its next try restores the session
       return;
     }
-    const handshake = buildHandshake(
-      client.conn.request,
-      client.conn.remoteAddress,
-      stripRecovery(auth),
-    );
+    const handshake = buildHandshake(client.conn.request, stripRecovery(auth));
     const id = session?.sid ?? randomId();
     const pid = this.server.recovery === undefined ? undefined : (session?.pid ?? randomId());
     // A restored session keeps its start: a client that got no packet yet (its missed ones
