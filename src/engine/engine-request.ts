@@ -5,6 +5,7 @@
  * read afterwards.
  */
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
+import { shareUrl } from "./session-headers.js";
 
 /** The peer of a handshake, shaped like the `socket` of an `IncomingMessage`. */
 export interface EngineRequestPeer {
@@ -32,7 +33,7 @@ export class EngineRequest {
   /** Takes what is kept from `req`; `req` is not referenced afterwards. */
   constructor(req: IncomingMessage) {
     this.method = req.method ?? "GET";
-    this.url = req.url ?? "/";
+    this.url = shareUrl(req.url ?? "/");
     this.headers = req.headers;
     this.remoteAddress = req.socket.remoteAddress ?? "";
     this.secure = (req.socket as { encrypted?: unknown }).encrypted === true;

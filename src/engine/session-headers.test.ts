@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { IncomingHttpHeaders } from "node:http";
 import { test } from "node:test";
-import { shareHeaderValues } from "./session-headers.js";
+import { shareHeaderValues, shareUrl } from "./session-headers.js";
 
 // Strings built at run time, as the HTTP parser makes them (not literals V8 shares).
 const fresh = (text: string): string => [...text].join("");
@@ -38,4 +38,18 @@ test("very long values and headers that differ per client are left alone", () =>
   shareHeaderValues(headers);
   assert.equal(headers["user-agent"], long);
   assert.equal(headers.authorization, "Bearer t");
+});
+
+test("handshake URLs keep their value, shared or not", () => {
+  const urls = [
+    "/socket.io/?EIO=4&transport=websocket",
+    "/socket.io/?EIO=4&transport=websocket",
+    "/socket.io?transport=polling&EIO=4",
+    "/socket.io/?EIO=4&transport=websocket&token=secret",
+    "/socket.io/?EIO=4&transport=polling&t=PZ1xq2",
+    "/socket.io/?EIO=4&transport=websocket&sid=abc",
+    "/socket.io/",
+    "/",
+  ];
+  for (const url of urls) assert.equal(shareUrl(fresh(url)), url);
 });

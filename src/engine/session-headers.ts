@@ -50,3 +50,25 @@ export function shareHeaderValues(headers: IncomingHttpHeaders): void {
     else if (values.size < MAX_VALUES) values.set(value, value);
   }
 }
+
+// Handshake URLs that carry only the Engine.IO parameters: the server's path with `EIO` and
+// `transport` (every socket.io-client WebSocket handshake without a custom query).
+const ENGINE_ONLY_URL = /^[^?#]*\?(?:(?:EIO|transport)=[A-Za-z0-9]*(?:&|$))*$/;
+const MAX_URLS = 16;
+const urls = new Map<string, string>();
+
+/**
+ * The handshake URL `url`, as one shared string when it carries only the Engine.IO
+ * parameters. Memory per idle session: each request's URL is a new string from the
+ * parser (56 bytes for `/socket.io/?EIO=4&transport=websocket`), kept for `socket.request`
+ * and `socket.handshake`. URLs with any other parameter (a token, the polling `t`, a `sid`)
+ * are returned as they are and never kept.
+ */
+export function shareUrl(url: string): string {
+  const shared = urls.get(url);
+  if (shared !== undefined) return shared;
+  if (urls.size < MAX_URLS && url.length <= MAX_LENGTH && ENGINE_ONLY_URL.test(url)) {
+    urls.set(url, url);
+  }
+  return url;
+}
