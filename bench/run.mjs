@@ -97,8 +97,12 @@ const SWITCHBOARD_COLUMNS = [
   "switchboard",
   "switchboard:emit",
 ];
-/** Scenarios run cheapest first, so a run cut short by the time budget still has them. */
-const RUN_ORDER = ["latency", "connect", "polling", "echo", "broadcast", "memory", "cluster"];
+/**
+ * Scenarios run cheapest first, so a run cut short by the time budget still has them;
+ * `cluster` (one repetition) before `memory` (the longest, three), so that a slow machine
+ * loses a memory repetition rather than the whole cluster row.
+ */
+const RUN_ORDER = ["latency", "connect", "polling", "echo", "broadcast", "cluster", "memory"];
 
 const params = structuredClone(opt.quick ? QUICK : PARAMS);
 applySets(params, opt.set ?? []);
