@@ -35,7 +35,7 @@ export const TARGETS = [
     atMost: 1.05,
     missed:
       "With socket.io-client every emit arrives in its own TCP segment, so the server reads " +
-      "and writes more often per round trip than with our client, which batches (0.70x ws " +
+      "and writes more often per round trip than with our client, which batches (0.66-0.70x ws " +
       "in the same run). Connection-state recovery (on by default, off in Socket.IO) costs " +
       "the rest: the per-session ack ledger of exactly-once emits keeps the last 1,000 " +
       "answers of every socket (old-generation garbage collection), plus offsets on every " +
