@@ -23,7 +23,7 @@ let nodeHttp: Promise<[NodeHttp, NodeHttp]> | undefined;
 
 /** Sends `init` to `url`; resolves with the response text of a 200. */
 export function httpRequest(url: string, init: PollRequest): Promise<string> {
-  if (!globalThis.process?.versions.node)
+  if (!globalThis.process?.versions?.node)
     return fetch(url, {
       method: init.method,
       body: init.body ?? null,

@@ -37,7 +37,7 @@ export const websocket: TransportFactory = (sink, opts) => {
     // browser would take it for a protocol name and throw, so it gets none.
     ws = new Ctor(
       sink.url("websocket"),
-      globalThis.process?.versions.node && headers && { headers },
+      globalThis.process?.versions?.node && headers && { headers },
     );
     ws.binaryType = "arraybuffer";
     ws.onopen = () => sink.open?.();
@@ -49,7 +49,7 @@ export const websocket: TransportFactory = (sink, opts) => {
   // Node takes the `ws` package even where it has its own WebSocket (22+): `ws` lets the
   // writes of one turn be batched (below), and Node 24's costs twice the CPU per message
   // (bench/profile/client-echo.mjs). Without `ws`, the platform's.
-  if (Native && !globalThis.process?.versions.node) start(Native);
+  if (Native && !globalThis.process?.versions?.node) start(Native);
   else {
     wsPackage ??= import("ws");
     wsPackage.then(
