@@ -58,5 +58,12 @@ export interface Transport {
 /** Makes a transport. */
 export type TransportFactory = (sink: TransportSink, opts: TransportOptions) => Transport;
 
+/**
+ * Whether this runs in Node (or a runtime that says it is Node): transports then use Node's
+ * own modules (`ws`, `node:http`). `versions` too is optional: bundlers' `process` polyfills
+ * may lack it.
+ */
+export const isNode = !!globalThis.process?.versions?.node;
+
 /** Transport factories by name. */
 export type TransportRegistry = Readonly<Record<string, TransportFactory>>;

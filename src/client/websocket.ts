@@ -5,7 +5,7 @@
  * lazily so browser bundles never include it.
  */
 import { TransportError } from "../errors.js";
-import type { TransportFactory } from "./transport.js";
+import { isNode, type TransportFactory } from "./transport.js";
 
 type WebSocketCtor = new (url: string, init?: unknown) => WebSocket;
 // The TCP socket under a `ws` WebSocket (its `_socket`); not there in browsers.
@@ -35,10 +35,7 @@ export const websocket: TransportFactory = (sink, opts) => {
     const headers = opts.extraHeaders;
     // Node's built-in WebSocket and `ws` accept `{ headers }` in place of protocols; a
     // browser would take it for a protocol name and throw, so it gets none.
-    ws = new Ctor(
-      sink.url("websocket"),
-      globalThis.process?.versions?.node && headers && { headers },
-    );
+    ws = new Ctor(sink.url("websocket"), isNode && headers && { headers });
     ws.binaryType = "arraybuffer";
     ws.onopen = () => sink.open?.();
     ws.onerror = end;
@@ -49,7 +46,7 @@ export const websocket: TransportFactory = (sink, opts) => {
   // Node takes the `ws` package even where it has its own WebSocket (22+): `ws` lets the
   // writes of one turn be batched (below), and Node 24's costs twice the CPU per message
   // (bench/profile/client-echo.mjs). Without `ws`, the platform's.
-  if (Native && !globalThis.process?.versions?.node) start(Native);
+  if (Native && !isNode) start(Native);
   else {
     wsPackage ??= import("ws");
     wsPackage.then(
