@@ -13,8 +13,8 @@ import type {
 } from "./transports/transport.js";
 
 /**
- * Why a session closed. The strings are engine.io's (plus `"slow consumer"` and `"rate limit exceeded"`), so the
- * Socket.IO layer can pass them on as `DisconnectReason`s:
+ * Why a session closed. The strings are engine.io's (plus `"slow consumer"` and
+ * `"rate limit exceeded"`), so the Socket.IO layer can pass them on as `DisconnectReason`s:
  * - `"transport close"`: the client closed the connection or sent a close packet
  * - `"transport error"`: the transport failed: network error, aborted poll, overlapping
  *   requests, or a body/message over `maxHttpBufferSize` (description code

@@ -37,7 +37,7 @@ export interface ClientHost {
   log(message: string): void;
   /** The namespace of that exact name, when it exists. */
   findNamespace(name: string): JoinableNamespace | undefined;
-  /** The namespace for a CONNECT, created through a dynamic matcher when one accepts it. */
+  /** For a name with no namespace: the one a dynamic matcher creates, when one accepts it. */
   resolveNamespace(
     name: string,
     auth: unknown,
@@ -218,7 +218,7 @@ export class Client implements EngineSocketHandler {
     // hot path: an existing namespace is joined without a callback.
     const nsp = this.#server.findNamespace(name);
     if (nsp !== undefined) {
-      if (this.conn.readyState === "open") nsp.addClient(this, auth);
+      nsp.addClient(this, auth); // a packet arrives only while the session is open
       return;
     }
     this.#server.resolveNamespace(name, auth, (found) => {

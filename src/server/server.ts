@@ -201,7 +201,10 @@ export class Server<
     return this.#nsps.get(name);
   }
 
-  /** Finds (or, through a dynamic matcher, creates) the namespace for a CONNECT. @internal */
+  /**
+   * For a CONNECT to a name with no namespace (see {@link Server.findNamespace}): the one a
+   * dynamic matcher creates for it, or undefined when none accepts it. @internal
+   */
   resolveNamespace(
     name: string,
     auth: unknown,
@@ -209,11 +212,6 @@ export class Server<
       nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | undefined,
     ) => void,
   ): void {
-    const existing = this.#nsps.get(name);
-    if (existing !== undefined) {
-      done(existing);
-      return;
-    }
     const matchers = [...this.#parents.entries()];
     const tryNext = (i: number): void => {
       const entry = matchers[i];
