@@ -83,14 +83,19 @@ async function session(ctx, gens, fn) {
     };
     return result;
   } finally {
-    // A profiled server must exit by itself to write its profile (SIGKILL would lose it).
-    if (CPU_PROF.length > 0) {
-      await server.rpc("stop", {}, 5000).catch(() => {});
-      for (let i = 0; i < 100 && !server.exited; i++) await sleep(50);
-    }
-    await server.kill();
+    await stopServer(server);
     await Promise.all(generators.map((g) => g.kill()));
   }
+}
+
+/** Stops a server host from {@link startServer}, letting a profiled one write its profile. */
+export async function stopServer(server) {
+  // A profiled server must exit by itself to write its profile (SIGKILL would lose it).
+  if (CPU_PROF.length > 0) {
+    await server.rpc("stop", {}, 5000).catch(() => {});
+    for (let i = 0; i < 100 && !server.exited; i++) await sleep(50);
+  }
+  await server.kill();
 }
 
 /** Split n into `parts` near-equal integers. */

@@ -17,37 +17,22 @@
 //
 // Build dist/ first for the Switchboard contestants (npm run build). Nothing listens
 // beyond 127.0.0.1.
-import { writeFileSync } from "node:fs";
-import { Session } from "node:inspector/promises";
-import { fileURLToPath } from "node:url";
+import { parseToolArgs, startCpuProfile } from "../lib/cpu-profile.mjs";
 import { echoPayload } from "../lib/payload.mjs";
-import { cpuSeconds, killAllChildren, sleep, startChild } from "../lib/proc.mjs";
+import { cpuSeconds, killAllChildren, sleep } from "../lib/proc.mjs";
+import { startServer, stopServer } from "../lib/scenarios.mjs";
 
 const args = process.argv.slice(2);
-const profIndex = args.indexOf("--prof");
-const profFile = profIndex === -1 ? undefined : args[profIndex + 1];
-const positional = args.filter(
-  (a, i) => !a.startsWith("--") && (profIndex === -1 || i !== profIndex + 1),
-);
+const { profFile, positional } = parseToolArgs(args);
 const [name = "switchboard", modeArg = "default", secondsArg = "5"] = positional;
 const seconds = Number(secondsArg);
 const transport = args.includes("--polling") ? "polling" : "websocket";
 const CLIENTS = transport === "polling" ? 50 : 100;
 const WINDOW = 10;
-const HOST = fileURLToPath(new URL("../lib/server-host.mjs", import.meta.url));
 
 const client = await import(new URL(`../contestants/${name}/client.mjs`, import.meta.url));
 const mode = modeArg === "default" ? client.meta?.echoModes?.[0] : modeArg;
-const server = await startChild(HOST, [name, transport], {
-  execArgv: [
-    "--expose-gc",
-    ...(process.env.BENCH_CPU_PROF
-      ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
-      : []),
-  ],
-  env: { WS_NO_BUFFER_UTIL: "1", WS_NO_UTF_8_VALIDATE: "1" },
-  label: `server:${name}`,
-});
+const server = await startServer(name, transport);
 
 const conns = [];
 for (let i = 0; i < CLIENTS; i++)
@@ -64,15 +49,9 @@ for (const conn of conns) {
   for (let i = 0; i < WINDOW; i++) conn.sendEcho(payload);
 }
 
-const session = new Session();
 try {
   await sleep(1000); // warm-up
-  if (profFile !== undefined) {
-    session.connect();
-    await session.post("Profiler.enable");
-    await session.post("Profiler.setSamplingInterval", { interval: 200 });
-    await session.post("Profiler.start");
-  }
+  const profiler = profFile === undefined ? undefined : await startCpuProfile();
   const count0 = count;
   const cpu0 = process.cpuUsage();
   const serverCpu0 = cpuSeconds(server.pid);
@@ -82,10 +61,7 @@ try {
   const serverUs = (cpuSeconds(server.pid) - serverCpu0) * 1e6;
   const done = count - count0;
   const ms = performance.now() - t0;
-  if (profFile !== undefined) {
-    const { profile } = await session.post("Profiler.stop");
-    writeFileSync(profFile, JSON.stringify(profile));
-  }
+  await profiler?.stop(profFile);
   running = false;
   const us = cpu.user + cpu.system;
   console.log(
@@ -93,12 +69,7 @@ try {
   );
 } finally {
   for (const conn of conns) conn.close();
-  // A profiled server must exit by itself to write its profile (SIGKILL would lose it).
-  if (process.env.BENCH_CPU_PROF) {
-    await server.rpc("stop", {}, 5000).catch(() => {});
-    for (let i = 0; i < 100 && !server.exited; i++) await sleep(50);
-  }
-  await server.kill();
+  await stopServer(server);
   killAllChildren();
 }
 process.exit(0);

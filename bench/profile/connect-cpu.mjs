@@ -15,20 +15,15 @@
 //
 // Build dist/ first for the Switchboard contestants (npm run build). Nothing listens
 // beyond 127.0.0.1.
-import { writeFileSync } from "node:fs";
-import { Session } from "node:inspector/promises";
 import { fileURLToPath } from "node:url";
+import { parseToolArgs, startCpuProfile } from "../lib/cpu-profile.mjs";
 import { killAllChildren, sleep, startChild } from "../lib/proc.mjs";
 
 const args = process.argv.slice(2);
-const profIndex = args.indexOf("--prof");
-const profFile = profIndex === -1 ? undefined : args[profIndex + 1];
+const { profFile, positional } = parseToolArgs(args);
 const room = args.includes("--join") ? "joined" : null;
 const isCold = args.includes("--cold");
 const profiledRound = isCold ? 0 : 1;
-const positional = args.filter(
-  (a, i) => !a.startsWith("--") && (profIndex === -1 || i !== profIndex + 1),
-);
 const [name = "switchboard-sioc", nArg = "2000", roundsArg = "5"] = positional;
 const n = Number(nArg);
 const rounds = Number(roundsArg);
@@ -45,7 +40,6 @@ async function waitForCount(count) {
   for (let i = 0; i < 200 && server.connections() !== count; i++) await sleep(25);
 }
 
-const session = new Session();
 try {
   if (!isCold) {
     // Warm-up: compile the connect path before anything is measured.
@@ -53,23 +47,16 @@ try {
     await gen.rpc("close", {}, 20_000);
     await waitForCount(0);
   }
-  if (profFile !== undefined) {
-    session.connect();
-    await session.post("Profiler.enable");
-    await session.post("Profiler.setSamplingInterval", { interval: 200 });
-  }
   const perConn = [];
   for (let round = 0; round < rounds; round++) {
-    if (profFile !== undefined && round === profiledRound) await session.post("Profiler.start");
+    const isProfiled = profFile !== undefined && round === profiledRound;
+    const profiler = isProfiled ? await startCpuProfile() : undefined;
     const cpu0 = process.cpuUsage();
     const job = { n, concurrency: 100, room, timeoutMs: 90_000 };
     const c = await gen.rpc("connect", job, 100_000);
     const cpu = process.cpuUsage(cpu0);
     if (c.ok !== n) throw new Error(`connected ${c.ok} of ${n}: ${c.firstError}`);
-    if (profFile !== undefined && round === profiledRound) {
-      const { profile } = await session.post("Profiler.stop");
-      writeFileSync(profFile, JSON.stringify(profile));
-    }
+    await profiler?.stop(profFile);
     perConn.push((cpu.user + cpu.system) / n);
     console.log(
       `round ${round + 1}: ${((cpu.user + cpu.system) / n).toFixed(0)} us/conn (user ${(cpu.user / n).toFixed(0)}, system ${(cpu.system / n).toFixed(0)}), ${((c.ok / c.ms) * 1000).toFixed(0)} conn/s`,
