@@ -32,7 +32,7 @@ import type {
   ManagerReservedEvents,
 } from "./typed-events.js";
 import { websocket } from "./websocket.js";
-import { CLOSE, MESSAGE, OPEN, PING, PONG } from "./wire.js";
+import { CLOSE, DISCONNECT, HANDSHAKE_CONNECT, MESSAGE, OPEN, PING, PONG } from "./wire.js";
 
 /** Manager options; names and defaults follow socket.io-client. */
 export interface ManagerOptions extends BackoffOptions, TransportOptions {
@@ -72,6 +72,8 @@ interface Handshake {
   sid: string;
   pingInterval: number;
   pingTimeout: number;
+  /** The namespace the server joined for us in the handshake (Switchboard servers). */
+  [HANDSHAKE_CONNECT]?: string;
 }
 
 type State = "closed" | "opening" | "open";
@@ -107,6 +109,10 @@ export class Manager<
   #decoder = new SocketPacketDecoder();
   #ping: ReturnType<typeof setTimeout> | undefined;
   #heartbeat = 0;
+  // The namespace named in the handshake URL, then the one the server joined in the
+  // handshake, until its socket claims it.
+  #asked: string | undefined;
+  #joined: string | undefined;
 
   /**
    * `registry`: the transports on offer (WebSocket only by default; the `switchboard/client`
@@ -175,6 +181,16 @@ export class Manager<
     this.#onClose("forced close");
   }
 
+  /**
+   * Whether the server joined namespace `nsp` in this session's handshake: true once, for
+   * its socket, which then sends no CONNECT packet and waits for the answer. @internal
+   */
+  claimHandshakeConnect(nsp: string): boolean {
+    const joined = this.#joined === nsp;
+    if (joined) this.#joined = undefined;
+    return joined;
+  }
+
   // The session's own URL: a closing session still names its sid.
   #url(transport: string, engine: Engine): string {
     const u = this.#uri;
@@ -182,9 +198,17 @@ export class Manager<
     q.set("EIO", "4");
     q.set("transport", transport);
     if (engine.id) q.set("sid", engine.id);
+    else {
+      // The handshake joins the first socket waiting to connect that needs no CONNECT data (no
+      // auth, no session to recover): one round trip less with a Switchboard server.
+      this.#asked = Object.values(this.nsps).find((s) => s.joinsInHandshake)?.nsp;
+      // "/" left unescaped, so the server keeps one URL string for all such handshakes.
+      if (this.#asked) q.set(HANDSHAKE_CONNECT, this.#asked);
+    }
     // http(s) for polling, ws(s) for WebSocket, whichever scheme the URL was given with.
     const scheme = u.protocol.replace(/^(http|ws)/, transport === "websocket" ? "ws" : "http");
-    return `${scheme}//${u.host}${(this.opts.path ?? "/socket.io").replace(/\/?$/, "/")}?${q}`;
+    const path = (this.opts.path ?? "/socket.io").replace(/\/?$/, "/");
+    return `${scheme}//${u.host}${path}?${q.toString().replace(/%2F/g, "/")}`;
   }
 
   #send(frame: Frame): void {
@@ -217,7 +241,12 @@ export class Manager<
     this.#cleanup();
     this.#state = "open";
     this.#resetPing();
+    const joined = h[HANDSHAKE_CONNECT];
+    this.#joined = joined === this.#asked ? joined : undefined;
     this.emitReserved("open");
+    // Its socket left before the session opened: the server is told it left too.
+    if (this.#joined) this.#write({ type: DISCONNECT, nsp: this.#joined });
+    this.#joined = undefined;
     if (this.#reconnecting) {
       this.#reconnecting = false;
       this.emitReserved("reconnect", this.#attempts);

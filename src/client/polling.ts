@@ -94,7 +94,8 @@ class Polling implements Transport {
   constructor(sink: TransportSink, opts: TransportOptions) {
     this.#sink = sink;
     this.#o = opts;
-    this.#poll();
+    // After the current task, as the WebSocket transport starts (see there).
+    queueMicrotask(() => !this.#closed && this.#poll());
   }
 
   send(frames: Frame[]): void {

@@ -138,6 +138,14 @@ export class Socket<
     return this.#active;
   }
 
+  /**
+   * Whether this socket's CONNECT carries nothing (no auth, no session to recover) while it
+   * waits to connect: then the handshake can join it. @internal
+   */
+  get joinsInHandshake(): boolean {
+    return this.#active && !this.connected && this.auth === undefined && !this.#pid;
+  }
+
   /** Connects (or reconnects after `disconnect()` or a refusal). */
   connect(): this {
     if (this.connected) return this;
@@ -328,6 +336,8 @@ export class Socket<
   }
 
   #onOpen(): void {
+    // Joined in the handshake: the server's answer follows the open packet.
+    if (this.io.claimHandshakeConnect(this.nsp)) return;
     const send = (data?: Record<string, unknown>) =>
       this.#packet(CONNECT, this.#pid ? { pid: this.#pid, offset: this.#offset, ...data } : data);
     typeof this.auth === "function" ? this.auth(send) : send(this.auth);

@@ -46,7 +46,9 @@ export const websocket: TransportFactory = (sink, opts) => {
   // Node takes the `ws` package even where it has its own WebSocket (22+): `ws` lets the
   // writes of one turn be batched (below), and Node 24's costs twice the CPU per message
   // (bench/profile/client-echo.mjs). Without `ws`, the platform's.
-  if (Native && !isNode) start(Native);
+  // Started after the current task, as the `ws` import is: its URL (made when it starts)
+  // sees the sockets created right after their Manager.
+  if (Native && !isNode) queueMicrotask(() => start(Native));
   else {
     wsPackage ??= import("ws");
     wsPackage.then(

@@ -3,7 +3,10 @@
  * protocol's own value (`src/protocol`), so the compiler rejects any drift from it.
  */
 import type { EnginePacketType } from "../protocol/engine-packet.js";
-import type { SocketPacketType } from "../protocol/socket-packet.js";
+import type {
+  HANDSHAKE_CONNECT as HandshakeConnect,
+  SocketPacketType,
+} from "../protocol/socket-packet.js";
 
 type E = typeof EnginePacketType;
 type S = typeof SocketPacketType;
@@ -22,6 +25,9 @@ export const DISCONNECT: S["DISCONNECT"] = 1;
 export const EVENT: S["EVENT"] = 2;
 export const ACK: S["ACK"] = 3;
 export const CONNECT_ERROR: S["CONNECT_ERROR"] = 4;
+
+/** The handshake's namespace parameter and open packet field (Switchboard servers). */
+export const HANDSHAKE_CONNECT: typeof HandshakeConnect = "sb_connect";
 
 /** Event names reserved by both ends (socket.io-parser's list): never sent nor received. */
 export const RESERVED = /^(connect(_error)?|disconnect(ing)?|newListener|removeListener)$/;

@@ -86,6 +86,14 @@ export interface EngineServerOptions {
    * Switchboard addition, not in engine.io.
    */
   rateLimit?: false | RateLimitOptions;
+  /**
+   * More fields for the open packet of a handshake, given its request: an object whose
+   * members follow the standard ones (`sid`, `upgrades`, `pingInterval`, `pingTimeout`,
+   * `maxPayload`, which it must not repeat), or undefined for none. The Socket.IO server uses
+   * it to tell a client that it connected the namespace named in the handshake URL.
+   * Switchboard addition, not in engine.io.
+   */
+  openPacketFields?: (req: IncomingMessage) => Record<string, unknown> | undefined;
 }
 
 /** The per-session message rate limit (see {@link EngineServerOptions.rateLimit}). */
@@ -118,6 +126,7 @@ export interface ResolvedEngineServerOptions {
   readonly maxBufferedPackets: number;
   readonly maxConnections: number;
   readonly rateLimit: false | Required<RateLimitOptions>;
+  readonly openPacketFields: EngineServerOptions["openPacketFields"];
 }
 
 function defaultGenerateId(): string {
@@ -180,5 +189,6 @@ export function resolveOptions(options: EngineServerOptions = {}): ResolvedEngin
     maxBufferedPackets: options.maxBufferedPackets ?? 10_000,
     maxConnections: options.maxConnections ?? Number.POSITIVE_INFINITY,
     rateLimit: resolveRateLimit(options.rateLimit),
+    openPacketFields: options.openPacketFields,
   });
 }

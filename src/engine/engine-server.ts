@@ -507,6 +507,7 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
       transport,
       context: this.#context,
       upgrades: canUpgrade ? WEBSOCKET_UPGRADE : NO_UPGRADE,
+      openFields: options.openPacketFields === undefined ? undefined : openFields(req, options),
     });
     this.#clients.set(id, socket);
     return socket;
@@ -524,6 +525,19 @@ function fixedRefusal(code: RequestRefusal["code"], name: string): RequestRefusa
 const SERVER_CLOSED = fixedRefusal(EngineErrorCode.BAD_REQUEST, "SERVER_CLOSED");
 const TOO_MANY_CONNECTIONS = fixedRefusal(EngineErrorCode.FORBIDDEN, "TOO_MANY_CONNECTIONS");
 const ID_ERROR = fixedRefusal(EngineErrorCode.BAD_REQUEST, "ID_ERROR");
+
+/** The `openPacketFields` of a handshake; none when the function throws. */
+function openFields(
+  req: IncomingMessage,
+  options: ResolvedEngineServerOptions,
+): Record<string, unknown> | undefined {
+  try {
+    return options.openPacketFields?.(req);
+  } catch (err) {
+    debug("openPacketFields threw: %o", err);
+    return undefined;
+  }
+}
 
 function onUpgradeSocketError(err: Error): void {
   debug("upgrade socket error: %s", err.message);

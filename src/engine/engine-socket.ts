@@ -80,7 +80,7 @@ export class EngineSocket
     this.#ctx = init.context;
     this.#transport = init.transport;
     init.transport.setListener(this);
-    this.sendOpen(init.upgrades);
+    this.sendOpen(init.upgrades, init.openFields);
   }
 
   /** The Engine.IO protocol revision. */
@@ -246,9 +246,9 @@ export class EngineSocket
 
   // Memory per idle session: helpers are `private` methods, not `#` ones. A class with `#`
   // methods stores a brand in each instance (8 bytes); its state stays in `#` fields.
-  private sendOpen(upgrades: readonly TransportName[]): void {
+  private sendOpen(upgrades: readonly TransportName[], extra?: Record<string, unknown>): void {
     this.#readyState = "open";
-    this.sendControl("open", this.#ctx.openPacketData(this.id, upgrades));
+    this.sendControl("open", this.#ctx.openPacketData(this.id, upgrades, extra));
     this.#ctx.heartbeat.start(this);
   }
 

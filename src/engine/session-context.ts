@@ -77,17 +77,24 @@ export class SessionContext {
 
   /**
    * The data of the open packet of session `sid` (engine.io-protocol v4 §handshake):
-   * `{"sid":…,"upgrades":[…],"pingInterval":…,"pingTimeout":…,"maxPayload":…}`.
+   * `{"sid":…,"upgrades":[…],"pingInterval":…,"pingTimeout":…,"maxPayload":…}`, then the
+   * members of `extra` (see `openPacketFields`), if any.
    * hot path: once per handshake; the part after the sid is built once per upgrades list.
    */
-  openPacketData(sid: string, upgrades: readonly TransportName[]): string {
+  openPacketData(
+    sid: string,
+    upgrades: readonly TransportName[],
+    extra?: Record<string, unknown>,
+  ): string {
     if (upgrades !== this.#openUpgrades) {
       const { pingInterval, pingTimeout, maxPayload } = this.settings;
       const tail = JSON.stringify({ upgrades, pingInterval, pingTimeout, maxPayload });
       this.#openUpgrades = upgrades;
       this.#openTail = tail.slice(1);
     }
-    return `{"sid":${JSON.stringify(sid)},${this.#openTail}`;
+    const data = `{"sid":${JSON.stringify(sid)},${this.#openTail}`;
+    const members = extra === undefined ? "{}" : JSON.stringify(extra);
+    return members === "{}" ? data : `${data.slice(0, -1)},${members.slice(1)}`;
   }
 
   /** Reports a closed session to its server. */

@@ -52,8 +52,9 @@ export function shareHeaderValues(headers: IncomingHttpHeaders): void {
 }
 
 // Handshake URLs that carry only the Engine.IO parameters: the server's path with `EIO` and
-// `transport` (every socket.io-client WebSocket handshake without a custom query).
-const ENGINE_ONLY_URL = /^[^?#]*\?(?:(?:EIO|transport)=[A-Za-z0-9]*(?:&|$))*$/;
+// `transport` (every socket.io-client WebSocket handshake without a custom query), and the
+// namespace a Switchboard client connects in its handshake (`sb_connect`).
+const ENGINE_ONLY_URL = /^[^?#]*\?(?:(?:EIO|transport|sb_connect)=[A-Za-z0-9/_-]*(?:&|$))*$/;
 const MAX_URLS = 16;
 const urls = new Map<string, string>();
 

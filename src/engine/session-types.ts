@@ -95,4 +95,6 @@ export interface EngineSocketInit {
   readonly transport: Transport;
   readonly context: SessionContext;
   readonly upgrades: readonly TransportName[];
+  /** More fields for the open packet (`openPacketFields`). */
+  readonly openFields: Record<string, unknown> | undefined;
 }

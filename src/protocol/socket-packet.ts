@@ -78,6 +78,16 @@ export const RESERVED_EVENTS: ReadonlySet<string> = new Set([
   "removeListener",
 ]);
 
+/**
+ * Switchboard addition: the query parameter of an Engine.IO handshake URL naming a namespace
+ * the client joins in the handshake (`?EIO=4&transport=websocket&sb_connect=/`), and the open
+ * packet field the server confirms it with (`"sb_connect":"/"`). The server then handles it
+ * as a CONNECT packet without auth, and the client sends none: one round trip less. A server
+ * that does not know it ignores the parameter and sends no such field, and the client
+ * sends its CONNECT packet as usual.
+ */
+export const HANDSHAKE_CONNECT = "sb_connect";
+
 /** Largest acknowledgement id accepted or produced: ids stay exact JavaScript integers. */
 export const MAX_ACK_ID = Number.MAX_SAFE_INTEGER;
 

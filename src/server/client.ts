@@ -214,6 +214,14 @@ export class Client implements EngineSocketHandler {
     this.#server.connectDeadlines.delete(this);
   }
 
+  /**
+   * Joins the namespace the client named in its handshake URL (`sb_connect`), as its CONNECT
+   * packet without auth would. @internal
+   */
+  connectInHandshake(name: string): void {
+    this.connect(name, undefined);
+  }
+
   private connect(name: string, auth: unknown): void {
     // hot path: an existing namespace is joined without a callback.
     const nsp = this.#server.findNamespace(name);

@@ -2,8 +2,9 @@
  * `socket.handshake`: what the client sent when it joined a namespace, captured once so
  * that the HTTP request object need not be retained.
  */
-import type { IncomingHttpHeaders } from "node:http";
-import type { EngineRequest } from "../engine/index.js";
+import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
+import type { EngineRequest, EngineServerOptions } from "../engine/index.js";
+import { HANDSHAKE_CONNECT } from "../protocol/socket-packet.js";
 
 /** The details of a socket's handshake, as in Socket.IO. */
 export interface Handshake {
@@ -119,3 +120,50 @@ function parseUrlQuery(url: string): Record<string, string> {
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
+
+const CONNECT_PARAM = `${HANDSHAKE_CONNECT}=`;
+
+/**
+ * The namespace a client joins in its handshake, named by the `sb_connect` parameter of the
+ * handshake URL (see {@link HANDSHAKE_CONNECT}), or undefined: no such parameter, or a value
+ * that is not a namespace name (which starts with "/").
+ * hot path: once per handshake; without the parameter, one scan of the URL.
+ */
+export function handshakeNamespace(url: string): string | undefined {
+  const question = url.indexOf("?");
+  if (question === -1) return undefined;
+  let at = url.indexOf(CONNECT_PARAM, question);
+  // Only a whole parameter name counts ("xsb_connect=" does not).
+  while (at !== -1 && url.charCodeAt(at - 1) !== QUESTION && url.charCodeAt(at - 1) !== AMP) {
+    at = url.indexOf(CONNECT_PARAM, at + 1);
+  }
+  if (at === -1) return undefined;
+  const start = at + CONNECT_PARAM.length;
+  const amp = url.indexOf("&", start);
+  let name = url.slice(start, amp === -1 ? url.length : amp);
+  if (name.includes("%") || name.includes("+")) {
+    try {
+      name = decodeURIComponent(name.replaceAll("+", " "));
+    } catch {
+      return undefined;
+    }
+  }
+  return name.charCodeAt(0) === SLASH ? name : undefined;
+}
+
+/**
+ * The extra open packet fields of a handshake: the application's `openPacketFields`, and
+ * `sb_connect` confirming the namespace its URL names (joined right after the open packet).
+ */
+export function openPacketFields(
+  req: IncomingMessage,
+  own: EngineServerOptions["openPacketFields"],
+): Record<string, unknown> | undefined {
+  const fields = own?.(req);
+  const name = handshakeNamespace(req.url ?? "");
+  return name === undefined ? fields : { ...fields, [HANDSHAKE_CONNECT]: name };
+}
+
+const QUESTION = 0x3f;
+const AMP = 0x26;
+const SLASH = 0x2f;

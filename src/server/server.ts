@@ -11,8 +11,10 @@ import { DeadlineQueue } from "../engine/heartbeat.js";
 import { EngineServer, type EngineServerOptions, type EngineSocket } from "../engine/index.js";
 import type { SocketDecoderLimits } from "../protocol/socket-packet.js";
 import { serveBareWebSocket } from "./bare-endpoint.js";
+import { BareWebSocketTransport } from "./bare-transport.js";
 import type { BroadcastOperator, RoomTarget } from "./broadcast-operator.js";
 import { Client } from "./client.js";
+import { handshakeNamespace, openPacketFields } from "./handshake.js";
 import { type Middleware, Namespace, type NamespaceReservedEvents } from "./namespace.js";
 import { type NamespaceMatcher, ParentNamespace } from "./parent-namespace.js";
 import { nodeSessionId, routePolling } from "./polling-router.js";
@@ -135,9 +137,14 @@ export class Server<
       path: options.path ?? "/socket.io",
       // Session ids name their node, so polling needs no sticky sessions (polling-router.ts).
       generateId: options.generateId ?? (() => nodeSessionId(this.sockets.adapter.nodeChannel)),
+      openPacketFields: (req) => openPacketFields(req, options.openPacketFields),
     });
     this.engine.on("connection", (conn: EngineSocket) => {
-      new Client(this, conn);
+      const client = new Client(this, conn);
+      // After the open packet, as if the client's first packet were this CONNECT.
+      if (conn.transport instanceof BareWebSocketTransport) return;
+      const name = handshakeNamespace(conn.request.url);
+      if (name !== undefined) client.connectInHandshake(name);
     });
     this.sockets = this.of("/");
     const channel = this.sockets.adapter.nodeChannel;
