@@ -47,10 +47,14 @@ export class DeadlineQueue<T> {
     if (this.#timer === undefined) this.#arm(this.#delay);
   }
 
-  /** Cancels `item`. The shared timer stays armed; it re-arms itself when it fires. */
+  /**
+   * Cancels `item`. The shared timer stays armed, even with nothing left to wait for: when
+   * it fires it re-arms itself for the next item, if any. Time per handshake: a connection
+   * that joins its namespace at once leaves the connect deadline queue empty, and clearing
+   * the timer there meant a new `setTimeout` for the next connection (~15 us cold).
+   */
   delete(item: T): void {
     this.#due.delete(item);
-    if (this.#due.size === 0) this.clear();
   }
 
   /** Cancels every item and the timer. */

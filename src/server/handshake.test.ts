@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { IncomingMessage } from "node:http";
 import { describe, it } from "node:test";
 import { EngineRequest } from "../engine/index.js";
-import { buildHandshake } from "./handshake.js";
+import { buildHandshake, handshakeNamespace, handshakeOrTime, joinedNow } from "./handshake.js";
 
 // The fields of an IncomingMessage that EngineRequest reads.
 const request = new EngineRequest({
@@ -43,5 +43,41 @@ describe("buildHandshake", () => {
     ]);
     assert.deepEqual(json.auth, {});
     assert.equal(json.time, handshake.time);
+  });
+});
+
+describe("handshakeOrTime", () => {
+  it("keeps only the join time without an auth object, and builds the handshake with one", async () => {
+    const before = Date.now();
+    const joined = handshakeOrTime(request, undefined);
+    assert.equal(typeof joined, "number");
+    assert.equal(typeof handshakeOrTime(request, ["not", "an", "object"]), "number");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Built later, it still says when the socket joined.
+    const late = buildHandshake(request, undefined, joined as number);
+    assert.ok(late.issued >= before && late.issued < before + 15, `${late.issued} vs ${before}`);
+    assert.deepEqual(late.auth, {});
+    const withAuth = handshakeOrTime(request, { token: "t" });
+    assert.notEqual(typeof withAuth, "number");
+    assert.deepEqual((withAuth as { auth: unknown }).auth, { token: "t" });
+    assert.ok(Number.isInteger(joinedNow()));
+  });
+});
+
+describe("handshakeNamespace", () => {
+  it("reads sb_connect as a whole parameter, decoded, starting with a slash", () => {
+    const cases: [string, string | undefined][] = [
+      ["/socket.io/?EIO=4&transport=websocket&sb_connect=/", "/"],
+      ["/socket.io/?sb_connect=/chat&EIO=4", "/chat"],
+      ["/socket.io/?EIO=4&sb_connect=%2Fa%20b", "/a b"],
+      ["/socket.io/?EIO=4&sb_connect=/a+b", "/a b"],
+      ["/socket.io/?EIO=4&xsb_connect=/&sb_connect=/second", "/second"],
+      ["/socket.io/?EIO=4&xsb_connect=/", undefined],
+      ["/socket.io/?EIO=4&sb_connect=chat", undefined],
+      ["/socket.io/?EIO=4&sb_connect=", undefined],
+      ["/socket.io/?EIO=4&sb_connect=%E0%A4%A", undefined],
+      ["/socket.io/sb_connect=/", undefined],
+    ];
+    for (const [url, expected] of cases) assert.equal(handshakeNamespace(url), expected, url);
   });
 });

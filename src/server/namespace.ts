@@ -14,7 +14,7 @@ import { randomId } from "../engine/index.js";
 import { SocketPacketType } from "../protocol/socket-packet.js";
 import { BroadcastOperator, type RoomTarget } from "./broadcast-operator.js";
 import type { Client } from "./client.js";
-import { buildHandshake } from "./handshake.js";
+import { handshakeOrTime } from "./handshake.js";
 import type { RemoteSocket } from "./remote-socket.js";
 import type { Server } from "./server.js";
 import { runMiddlewares, Socket } from "./socket.js";
@@ -313,7 +313,7 @@ export class Namespace<
       this.#putBack(session); // the client left meanwhile: its next try restores the session
       return;
     }
-    const handshake = buildHandshake(client.conn.request, stripRecovery(auth));
+    const handshake = handshakeOrTime(client.conn.request, stripRecovery(auth));
     const id = session?.sid ?? randomId();
     const pid = this.server.recovery === undefined ? undefined : (session?.pid ?? randomId());
     // A restored session keeps its start: a client that got no packet yet (its missed ones

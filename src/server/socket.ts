@@ -15,7 +15,7 @@ import { AckLedger } from "./ack-ledger.js";
 import type { BroadcastOperator, RoomTarget } from "./broadcast-operator.js";
 import type { Client } from "./client.js";
 import type { DisconnectReason } from "./disconnect-reason.js";
-import type { Handshake } from "./handshake.js";
+import { buildHandshake, type Handshake } from "./handshake.js";
 import type { Namespace } from "./namespace.js";
 
 import { TypedEmitter } from "./typed-emitter.js";
@@ -83,8 +83,6 @@ export class Socket<
 > extends TypedEmitter<ListenEvents, SocketReservedEvents> {
   /** The socket id, unique across the cluster and distinct from the Engine.IO session id. */
   readonly id: string;
-  /** The handshake the client made. */
-  readonly handshake: Handshake;
   /** The namespace this socket belongs to. */
   readonly nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
   /** Whether the socket is connected to its namespace. */
@@ -102,12 +100,15 @@ export class Socket<
   #acks: Map<number, Ack> | undefined;
   // Packet middleware and catch-all listeners, which few sockets have: made on first use.
   #hooks: SocketHooks | undefined;
+  // Memory per idle connection: the handshake, or until it is first read when the client
+  // sent no auth, when the socket joined (see handshakeOrTime).
+  #handshake: Handshake | number;
 
   constructor(
     nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
     client: Client,
     id: string,
-    handshake: Handshake,
+    handshake: Handshake | number,
     pid?: string,
     startOffset?: string,
   ) {
@@ -115,9 +116,18 @@ export class Socket<
     this.nsp = nsp;
     this.#client = client;
     this.id = id;
-    this.handshake = handshake;
+    this.#handshake = handshake;
     this.pid = pid;
     this.#startOffset = startOffset;
+  }
+
+  /** The handshake the client made. */
+  get handshake(): Handshake {
+    const handshake = this.#handshake;
+    if (typeof handshake !== "number") return handshake;
+    const built = buildHandshake(this.#client.conn.request, undefined, handshake);
+    this.#handshake = built;
+    return built;
   }
 
   /** Application data; visible to `fetchSockets()` on every node. */
