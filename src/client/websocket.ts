@@ -32,10 +32,12 @@ export const websocket: TransportFactory = (sink, opts) => {
   };
   const start = (Ctor: WebSocketCtor) => {
     if (closed) return;
+    const url = sink.url("websocket");
     const headers = opts.extraHeaders;
-    // Node's built-in WebSocket and `ws` accept `{ headers }` in place of protocols; a
-    // browser would take it for a protocol name and throw, so it gets none.
-    ws = new Ctor(sink.url("websocket"), isNode && headers && { headers });
+    // Node's built-in WebSocket and `ws` accept `{ headers }` in place of protocols. A browser
+    // takes any second argument for protocol names (`false` would ask for a subprotocol
+    // "false"), so it gets none.
+    ws = isNode ? new Ctor(url, headers && { headers }) : new Ctor(url);
     ws.binaryType = "arraybuffer";
     ws.onopen = () => sink.open?.();
     ws.onerror = end;
