@@ -16,8 +16,11 @@ describe("browser bundle size", () => {
       const size = gzipSize(bytes) as number;
       console.log(`${b.out}: ${bytes.length} B minified, ${size} B gzip -9 (budget ${b.budget} B)`);
       assert.ok(size <= b.budget, `${size} B gzipped is over the ${b.budget} B budget`);
-      // The browser bundle must not carry the Node fallback itself.
-      assert.ok(!new TextDecoder().decode(bytes).includes("permessage-deflate"));
+      const text = new TextDecoder().decode(bytes);
+      // The browser bundle must not carry the Node fallback itself...
+      assert.ok(!text.includes("permessage-deflate"));
+      // ...nor the code that loads it: `isNode` is false in the bundles.
+      assert.doesNotMatch(text, /import\(|_socket|cork/);
     });
   }
 });

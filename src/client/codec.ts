@@ -5,12 +5,12 @@
  * Why not `src/protocol/socket-packet.ts`: that codec is built for the server, facing
  * hostile input with detailed, stable errors, and with the Engine.IO codec it weighs more
  * (4 KB gzipped) than the whole WebSocket-only client may (`scripts/build-client.mjs`). This
- * one keeps the wire format, the packet types and numbers (from `src/protocol`), returns a
- * `Result` instead of throwing on input, and `test/client-codec.test.ts` checks it against
- * the protocol codec packet by packet. A server we chose to connect to is trusted more than
+ * one keeps the wire format, the packet types and numbers (from `src/protocol`), returns the
+ * `ProtocolError` instead of throwing on input (no `Result` wrapper: bytes), and
+ * `codec.test.ts` checks it against the protocol codec packet by packet. A server we chose to connect to is trusted more than
  * the server trusts its clients: we check what the client relies on, not every shape.
  */
-import { fail, ok, type Result } from "../errors.js";
+import { ProtocolError } from "../errors.js";
 import type { RawData } from "../protocol/engine-packet.js";
 import type { SocketPacket } from "../protocol/socket-packet.js";
 import type { Frame } from "./transport.js";
@@ -57,18 +57,14 @@ const isBinary = (v: unknown): v is Binary =>
 function hasBinary(v: unknown): boolean {
   if (typeof v !== "object" || !v) return false;
   // hot path: arrays by index, several times faster than `for in` on them.
-  if (Array.isArray(v)) {
-    for (const x of v) if (hasBinary(x)) return true;
-    return false;
-  }
+  if (Array.isArray(v)) return v.some(hasBinary);
   if (isBinary(v)) return true;
-  const o = v as Record<string, unknown>;
-  for (const k in o) if (hasBinary(o[k])) return true;
+  for (const k in v) if (hasBinary((v as Record<string, unknown>)[k])) return true;
   return false;
 }
 
 // type, attachment count, namespace, ack id, JSON.
-const HEADER = /^([0-6])(?:(\d+)-)?(?:(\/[^,]*),?)?(\d*)([\s\S]*)$/;
+const HEADER = /^([0-6])(?:(\d+)-)?(?:(\/[^,]*),?)?(\d*)(.*)/s;
 
 /** Puts each placeholder's attachment back; throws on a bad index (caught by `add`). */
 function fill(v: unknown, bins: Uint8Array[]): unknown {
@@ -93,7 +89,7 @@ export class SocketPacketDecoder {
   #bins: Uint8Array[] = [];
 
   /** A complete packet, `undefined` while attachments are awaited, or the reason to close. */
-  add(chunk: RawData): Result<SocketPacket | undefined> {
+  add(chunk: RawData): SocketPacket | ProtocolError | undefined {
     let p = this.#p;
     try {
       if (typeof chunk === "string") {
@@ -110,17 +106,17 @@ export class SocketPacketDecoder {
       } else if (p) this.#bins.push(chunk);
       else throw chunk;
       this.#p = p;
-      if (this.#bins.length < this.#want) return ok(undefined);
+      if (this.#bins.length < this.#want) return;
       this.#p = undefined;
       if (this.#want) p.data = fill(p.data, this.#bins);
       const d = p.data as unknown[];
       if ((p.type === EVENT || p.type === ACK) && !Array.isArray(d)) throw d;
       // A peer may not fire the events both ends reserve (as socket.io-parser refuses them).
       if (p.type === EVENT && RESERVED.test(d[0] as string)) throw d[0];
-      return ok(p);
+      return p;
     } catch (err) {
       this.#p = undefined;
-      return fail("SB_ERR_INVALID_PACKET", `invalid packet: ${err}`);
+      return new ProtocolError("SB_ERR_INVALID_PACKET", `invalid packet: ${err}`);
     }
   }
 

@@ -31,11 +31,8 @@ export function createLookup(M: ManagerClass): Lookup {
     const id = u.origin + (o.path ?? "/socket.io");
     const nsp = u.pathname;
     const shared = !o.forceNew && o.multiplex !== false && !cache[id]?.nsps[nsp];
-    let manager = shared ? cache[id] : undefined;
-    if (!manager) {
-      manager = new M(uri, o);
-      if (shared) cache[id] = manager;
-    }
+    const manager = (shared && cache[id]) || new M(uri, o);
+    if (shared) cache[id] = manager;
     return manager.socket(nsp, o) as unknown as Socket<L, E>;
   };
 }

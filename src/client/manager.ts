@@ -260,12 +260,12 @@ export class Manager<
 
   #onData(chunk: RawData): void {
     const r = this.#decoder.add(chunk);
-    if (!r.ok) this.#onClose("parse error", r.error);
-    else if (r.value)
+    if (r instanceof Error) this.#onClose("parse error", r);
+    else if (r)
       try {
         // hot path: delivered at once, so the replies its listeners send leave together
         // (see the WebSocket transport's batching).
-        this.emitReserved("packet", r.value);
+        this.emitReserved("packet", r);
       } catch (err) {
         // An app listener threw: rethrown outside the transport's read loop, which goes on.
         queueMicrotask(() => {

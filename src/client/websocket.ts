@@ -2,7 +2,8 @@
  * The WebSocket transport: one Engine.IO packet per frame (engine.io-protocol v4 §websocket),
  * binary `message` packets as binary frames. Uses the platform `WebSocket` in browsers and
  * workers, and the `ws` package in Node (the platform's where `ws` cannot be loaded), loaded
- * lazily so browser bundles never include it.
+ * lazily. What only Node runs sits behind `isNode`, which the browser bundles compile to
+ * false (`scripts/build-client.mjs`), so they carry neither the `ws` import nor the corking.
  */
 import { TransportError } from "../errors.js";
 import { isNode, type TransportFactory } from "./transport.js";
@@ -20,7 +21,7 @@ export const websocket: TransportFactory = (sink, opts) => {
   let closed = false;
   let corked = false;
   // Reports the end once: an error event (the socket then closes by itself), a close event,
-  // or `ws` failing to load.
+  // `ws` failing to load, or no WebSocket at all.
   const end = (cause?: unknown) => {
     if (closed) return;
     closed = true;
@@ -33,11 +34,11 @@ export const websocket: TransportFactory = (sink, opts) => {
   const start = (Ctor: WebSocketCtor) => {
     if (closed) return;
     const url = sink.url("websocket");
-    const headers = opts.extraHeaders;
-    // Node's built-in WebSocket and `ws` accept `{ headers }` in place of protocols. A browser
-    // takes any second argument for protocol names (`false` would ask for a subprotocol
-    // "false"), so it gets none.
-    ws = isNode ? new Ctor(url, headers && { headers }) : new Ctor(url);
+    if (isNode) {
+      // Node's built-in WebSocket and `ws` accept `{ headers }` in place of protocols.
+      const headers = opts.extraHeaders;
+      ws = new Ctor(url, headers && { headers });
+    } else ws = new Ctor(url); // a browser takes any second argument for protocol names
     ws.binaryType = "arraybuffer";
     ws.onopen = () => sink.open?.();
     ws.onerror = end;
@@ -45,19 +46,18 @@ export const websocket: TransportFactory = (sink, opts) => {
     ws.onmessage = ({ data }) => sink.frame(typeof data === "string" ? data : new Uint8Array(data));
   };
   const Native = globalThis.WebSocket as WebSocketCtor | undefined;
-  // Node takes the `ws` package even where it has its own WebSocket (22+): `ws` lets the
-  // writes of one turn be batched (below), and Node 24's costs twice the CPU per message
-  // (bench/profile/client-echo.mjs). Without `ws`, the platform's.
   // Started after the current task, as the `ws` import is: its URL (made when it starts)
   // sees the sockets created right after their Manager.
-  if (Native && !isNode) queueMicrotask(() => start(Native));
-  else {
+  if (isNode) {
+    // Node takes the `ws` package even where it has its own WebSocket (22+): `ws` lets the
+    // writes of one turn be batched (below), and Node 24's costs twice the CPU per message
+    // (bench/profile/client-echo.mjs). Without `ws`, the platform's.
     wsPackage ??= import("ws");
     wsPackage.then(
       (m) => start(m.WebSocket as unknown as WebSocketCtor),
       (err) => (Native ? start(Native) : end(err)),
     );
-  }
+  } else queueMicrotask(() => (Native ? start(Native) : end(new Error("no WebSocket"))));
   return {
     name: "websocket",
     // Only called once the socket is open (after the handshake, or for the probe on `open`):
@@ -66,14 +66,16 @@ export const websocket: TransportFactory = (sink, opts) => {
       // hot path, Node's `ws` only: its TCP socket is corked until the current burst of
       // packets is queued (the replies to the frames of one read, dispatched at once), so
       // they leave in one system call, not one each. Browsers batch on their own.
-      const tcp = (ws as { _socket?: Corkable })._socket;
-      if (tcp?.cork && !corked) {
-        corked = true;
-        tcp.cork();
-        queueMicrotask(() => {
-          corked = false;
-          tcp.uncork();
-        });
+      if (isNode) {
+        const tcp = (ws as { _socket?: Corkable })._socket;
+        if (tcp?.cork && !corked) {
+          corked = true;
+          tcp.cork();
+          queueMicrotask(() => {
+            corked = false;
+            tcp.uncork();
+          });
+        }
       }
       for (const f of frames) ws!.send(f);
     },

@@ -30,4 +30,4 @@ export const CONNECT_ERROR: S["CONNECT_ERROR"] = 4;
 export const HANDSHAKE_CONNECT: typeof HandshakeConnect = "sb_connect";
 
 /** Event names reserved by both ends (socket.io-parser's list): never sent nor received. */
-export const RESERVED = /^(connect(_error)?|disconnect(ing)?|newListener|removeListener)$/;
+export const RESERVED = /^(connect(_error)?|disconnect(ing)?|(new|remove)Listener)$/;
