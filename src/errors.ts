@@ -56,8 +56,14 @@ export interface SwitchboardErrorOptions {
   closeCode?: number;
 }
 
-/** Base class of every error Switchboard creates. */
+/**
+ * Base class of every error Switchboard creates. Each class names itself in a `name` field
+ * rather than reading its constructor's name, which minifiers rename in the browser bundles.
+ * A subclass of these keeps its parent's `name` (as a subclass of `Error` does) unless it
+ * sets its own.
+ */
 export class SwitchboardError extends Error {
+  override name = "SwitchboardError";
   /** Stable machine-readable code, e.g. `"SB_ERR_PAYLOAD_TOO_LARGE"`. */
   readonly code: ErrorCodeValue;
   /** WebSocket close code that applies to this failure, when there is one. */
@@ -65,26 +71,35 @@ export class SwitchboardError extends Error {
 
   constructor(code: ErrorCodeValue, message: string, options: SwitchboardErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = new.target.name;
     this.code = code;
     this.closeCode = options.closeCode;
   }
 }
 
 /** Malformed or hostile input on the wire. Codecs return it; they never throw it. */
-export class ProtocolError extends SwitchboardError {}
+export class ProtocolError extends SwitchboardError {
+  override name = "ProtocolError";
+}
 
 /** A connection or namespace join was refused (bad handshake, middleware, unknown namespace). */
-export class HandshakeError extends SwitchboardError {}
+export class HandshakeError extends SwitchboardError {
+  override name = "HandshakeError";
+}
 
 /** A transport failed: the socket closed, a write failed, or the peer stopped answering. */
-export class TransportError extends SwitchboardError {}
+export class TransportError extends SwitchboardError {
+  override name = "TransportError";
+}
 
 /** An acknowledgement or request did not complete in time. */
-export class TimeoutError extends SwitchboardError {}
+export class TimeoutError extends SwitchboardError {
+  override name = "TimeoutError";
+}
 
 /** A cross-node adapter operation failed. */
-export class AdapterError extends SwitchboardError {}
+export class AdapterError extends SwitchboardError {
+  override name = "AdapterError";
+}
 
 /** The result of decoding untrusted input: a value, or the reason it was rejected. */
 export type Result<T, E = ProtocolError> = { ok: true; value: T } | { ok: false; error: E };
