@@ -17,7 +17,7 @@ import type { Client } from "./client.js";
 import { handshakeOrTime } from "./handshake.js";
 import type { RemoteSocket } from "./remote-socket.js";
 import type { Server } from "./server.js";
-import { runMiddlewares, Socket } from "./socket.js";
+import { pidSocketId, pidTail, runMiddlewares, Socket } from "./socket.js";
 import { TypedEmitter } from "./typed-emitter.js";
 import type {
   AckResult,
@@ -69,11 +69,7 @@ export class Namespace<
   >();
   /** The adapter resolving rooms (in-memory unless configured). */
   readonly adapter: Adapter;
-  // Connected sockets by private session id, and sessions still being persisted.
-  readonly #byPid = new Map<
-    string,
-    Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
-  >();
+  // Sessions still being persisted.
   readonly #persisting = new Map<string, Promise<unknown>>();
   // Sessions being restored: one restore per session at a time.
   readonly #restoring = new Map<string, Promise<void>>();
@@ -295,9 +291,18 @@ export class Namespace<
     // The client may come back before this server noticed its old connection died (a cut
     // TCP connection, a pending ping timeout): that connection is taken over, so the
     // session can be restored instead of forked.
-    this.#byPid.get(recovery.pid)?.takeOver();
+    this.#socketOfPid(recovery.pid)?.takeOver();
     await this.#persisting.get(recovery.pid);
     return this.adapter.restoreSession(recovery.pid, recovery.offset);
+  }
+
+  /** The connected socket of pid `pid`, found through the socket id the pid starts with. */
+  #socketOfPid(
+    pid: string,
+  ): Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | undefined {
+    const id = pidSocketId(pid);
+    const socket = id === undefined ? undefined : this.sockets.get(id);
+    return socket?.pid === pid ? socket : undefined;
   }
 
   /** Records a session being persisted, so a restore of that pid waits for it. @internal */
@@ -315,7 +320,13 @@ export class Namespace<
     }
     const handshake = handshakeOrTime(client.conn.request, stripRecovery(auth));
     const id = session?.sid ?? randomId();
-    const pid = this.server.recovery === undefined ? undefined : (session?.pid ?? randomId());
+    // Memory per connection: the socket keeps the random part of its pid (see sessionPid).
+    const pid =
+      this.server.recovery === undefined
+        ? undefined
+        : session === undefined
+          ? randomId()
+          : pidTail(id, session.pid);
     // A restored session keeps its start: a client that got no packet yet (its missed ones
     // may never reach it) must find them all again on its next recovery.
     const start = session === undefined ? this.adapter.lastOffset() : session.startOffset;
@@ -357,9 +368,7 @@ export class Namespace<
     session: RecoveredSession | undefined,
     start: string | undefined,
   ): void {
-    const pid = socket.pid;
     this.sockets.set(socket.id, socket);
-    if (pid !== undefined) this.#byPid.set(pid, socket);
     socket.onConnect(session);
     client.attach(socket);
     // One argument list for both events.
@@ -367,8 +376,10 @@ export class Namespace<
     this.emitUntyped("connect", args);
     this.emitUntyped("connection", args);
     // After the listeners: the first snapshot has the rooms they joined.
-    if (pid !== undefined && socket.connected) {
-      this.#tracker?.trackSession({ sid: socket.id, pid, startOffset: start });
+    const tracker = this.#tracker;
+    if (tracker !== undefined && socket.connected) {
+      const pid = socket.pid;
+      if (pid !== undefined) tracker.trackSession({ sid: socket.id, pid, startOffset: start });
     }
   }
 
@@ -384,9 +395,7 @@ export class Namespace<
 
   /** Forgets a disconnected socket. @internal */
   removeSocket(socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
-    this.sockets.delete(socket.id);
-    if (socket.pid !== undefined && this.#byPid.get(socket.pid) === socket)
-      this.#byPid.delete(socket.pid);
+    if (this.sockets.get(socket.id) === socket) this.sockets.delete(socket.id);
   }
 
   /** Fires server-side listeners for an event from another node. @internal */

@@ -89,8 +89,6 @@ export class Socket<
   connected = false;
   /** Whether this socket's state was recovered after a reconnection. */
   recovered = false;
-  /** The private session id a client presents to recover this socket; undefined when recovery is off. */
-  readonly pid: string | undefined;
   readonly #startOffset: string | undefined;
   // Memory per idle connection: `data` is created on first read (most apps never use it).
   #data: SocketData | undefined;
@@ -103,13 +101,16 @@ export class Socket<
   // Memory per idle connection: the handshake, or until it is first read when the client
   // sent no auth, when the socket joined (see handshakeOrTime).
   #handshake: Handshake | number;
+  // The private part of `pid` (see sessionPid), or a whole pid of another form after "."
+  // (one restored from a store written by an older version); undefined when recovery is off.
+  readonly #pidTail: string | undefined;
 
   constructor(
     nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
     client: Client,
     id: string,
     handshake: Handshake | number,
-    pid?: string,
+    pidTail?: string,
     startOffset?: string,
   ) {
     super();
@@ -117,8 +118,18 @@ export class Socket<
     this.#client = client;
     this.id = id;
     this.#handshake = handshake;
-    this.pid = pid;
+    this.#pidTail = pidTail;
     this.#startOffset = startOffset;
+  }
+
+  /**
+   * The private session id a client presents to recover this socket; undefined when
+   * recovery is off.
+   */
+  get pid(): string | undefined {
+    const tail = this.#pidTail;
+    if (tail === undefined) return undefined;
+    return tail.charCodeAt(0) === DOT ? tail.slice(1) : sessionPid(this.id, tail);
   }
 
   /** The handshake the client made. */
@@ -238,7 +249,7 @@ export class Socket<
     const outgoing = this.#hooks?.anyOutgoing;
     if (outgoing !== undefined) for (const fn of [...outgoing]) fn(...data);
     const packet: SocketPacket = { type: SocketPacketType.EVENT, nsp: this.nsp.name, data, id };
-    if (this.pid !== undefined && id === undefined && flags.volatile !== true) {
+    if (this.#pidTail !== undefined && id === undefined && flags.volatile !== true) {
       // Through the adapter, so the packet is stored with an offset and can be replayed after
       // a reconnection (as Socket.IO does with recovery on).
       this.#ownRoom ??= new Set([this.id]);
@@ -385,7 +396,8 @@ export class Socket<
   onConnect(session?: RecoveredSession): void {
     this.connected = true;
     this.join(this.id);
-    const data = this.pid === undefined ? { sid: this.id } : { sid: this.id, pid: this.pid };
+    const pid = this.pid;
+    const data = pid === undefined ? { sid: this.id } : { sid: this.id, pid };
     this.#client.writePacket({ type: SocketPacketType.CONNECT, nsp: this.nsp.name, data }, {});
     if (session === undefined) return;
     this.recovered = true;
@@ -425,7 +437,7 @@ export class Socket<
     if (!this.connected) return;
     this.emitReserved("disconnecting", reason, description);
     this.#ledger?.attach(undefined);
-    if (this.pid !== undefined && RECOVERABLE_REASONS.has(reason)) this.#persist();
+    if (this.#pidTail !== undefined && RECOVERABLE_REASONS.has(reason)) this.#persist();
     this.nsp.adapter.delAll(this.id);
     this.nsp.removeSocket(this);
     this.#client.removeSocket(this);
@@ -493,7 +505,7 @@ export class Socket<
 
   /** The session's ack ledger, created on first use; undefined when recovery is off. */
   #ledgerFor(): AckLedger | undefined {
-    if (this.pid === undefined) return undefined;
+    if (this.#pidTail === undefined) return undefined;
     if (this.#ledger === undefined) {
       this.#ledger = new AckLedger(this.nsp.server.recovery?.maxAcks ?? 1000);
       this.#ledger.attach(this.#ackWriter());
@@ -673,4 +685,32 @@ export function runMiddlewares<A>(
     });
   };
   step(0);
+}
+
+const DOT = 0x2e;
+// The length of a socket id (`randomId()`: 20 base64url characters).
+const SOCKET_ID_LENGTH = 20;
+
+/**
+ * A recovery pid: the socket id followed by a random part of the same length. Memory per
+ * connection: the namespace finds a connected socket by pid through its id (`sockets`),
+ * with no map by pid, and a socket keeps only the random part. The random part keeps the
+ * session private (socket ids are not secret). No separator: a pid is also a NATS subject
+ * token and a Redis key part (src/nats/jetstream-store.ts), where "." splits subjects.
+ */
+export function sessionPid(id: string, tail: string): string {
+  return id + tail;
+}
+
+/**
+ * What a socket keeps of pid `pid` (see {@link sessionPid}): its random part, or for a pid
+ * of another form (from an older version's store), the whole pid after ".".
+ */
+export function pidTail(id: string, pid: string): string {
+  return pid.length > id.length && pid.startsWith(id) ? pid.slice(id.length) : `.${pid}`;
+}
+
+/** The socket id a pid of {@link sessionPid}'s form starts with, or undefined. */
+export function pidSocketId(pid: string): string | undefined {
+  return pid.length === 2 * SOCKET_ID_LENGTH ? pid.slice(0, SOCKET_ID_LENGTH) : undefined;
 }
