@@ -97,6 +97,16 @@ export interface NamespacePort {
     ackId?: number,
     onAck?: (args: unknown[]) => void,
   ): boolean;
+  /**
+   * The ids of this node's sockets in this namespace, in connection order. A socket is
+   * listed from just before it joins its own room (`addAll(id, [id])`) until just after the
+   * adapter's `delAll(id)` on its disconnection, so an adapter can keep no entry at all for
+   * a socket that is only in its own room. A fresh iterator per call; ids deleted while it
+   * runs are skipped, as with any `Map`.
+   */
+  socketIds(): IterableIterator<SocketId>;
+  /** Whether `id` is one of the sockets {@link NamespacePort.socketIds} lists. */
+  hasSocket(id: SocketId): boolean;
   /** Details of a local socket, for `fetchSockets`. */
   describe(id: SocketId): SocketDetails | undefined;
   /** Disconnects a local socket (`close` also closes its whole connection). */

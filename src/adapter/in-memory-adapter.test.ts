@@ -3,8 +3,17 @@ import { describe, it } from "node:test";
 import type { NamespacePort, SocketId } from "./adapter.js";
 import { InMemoryAdapter } from "./in-memory-adapter.js";
 
-function adapterWithPort(): { adapter: InMemoryAdapter; delivered: SocketId[] } {
+/**
+ * An adapter on a port whose namespace lists the ids in `listed` (empty unless a test adds
+ * ids: the adapter then has to record every socket itself).
+ */
+function adapterWithPort(): {
+  adapter: InMemoryAdapter;
+  delivered: SocketId[];
+  listed: Set<SocketId>;
+} {
   const delivered: SocketId[] = [];
+  const listed = new Set<SocketId>();
   const port: NamespacePort = {
     name: "/",
     recovery: undefined,
@@ -12,12 +21,14 @@ function adapterWithPort(): { adapter: InMemoryAdapter; delivered: SocketId[] } 
       delivered.push(id);
       return true;
     },
+    socketIds: () => listed.keys(),
+    hasSocket: (id) => listed.has(id),
     describe: () => undefined,
     disconnect() {},
     receiveServerSideEmit() {},
     nextAckId: () => 0,
   };
-  return { adapter: new InMemoryAdapter(port), delivered };
+  return { adapter: new InMemoryAdapter(port), delivered, listed };
 }
 
 const EVENT = { type: 2, nsp: "/", data: ["e"] } as const;

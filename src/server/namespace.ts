@@ -419,6 +419,10 @@ export class Namespace<
         if (ackId !== undefined && onAck !== undefined) socket.registerBroadcastAck(ackId, onAck);
         return socket.writeEncoded(encoded, flags);
       },
+      // #connect lists a socket before it joins its own room; onClose calls delAll before
+      // removeSocket: the order the port documents.
+      socketIds: () => this.sockets.keys(),
+      hasSocket: (id) => this.sockets.has(id),
       describe: (id) => {
         const socket = this.sockets.get(id);
         if (socket === undefined) return undefined;
