@@ -5,7 +5,7 @@
  * read afterwards.
  */
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
-import { shareUrl } from "./session-headers.js";
+import { type HeaderValue, headersObject, keepHeaders, shareUrl } from "./session-headers.js";
 
 /** The peer of a handshake, shaped like the `socket` of an `IncomingMessage`. */
 export interface EngineRequestPeer {
@@ -23,20 +23,37 @@ export class EngineRequest {
   readonly method: string;
   /** The request URL, path and query. */
   readonly url: string;
-  /** The request headers, as Node parsed them. */
-  readonly headers: IncomingHttpHeaders;
   /** The client's IP address, as seen on the handshake connection. */
   readonly remoteAddress: string;
   /** Whether the handshake came over TLS. */
   readonly secure: boolean;
+  // Memory per idle session: the names and values of the headers (see keepHeaders) until
+  // `headers` is first read, then the names are undefined and the values the object.
+  #names: readonly string[] | undefined;
+  #headers: HeaderValue[] | IncomingHttpHeaders;
 
   /** Takes what is kept from `req`; `req` is not referenced afterwards. */
   constructor(req: IncomingMessage) {
     this.method = req.method ?? "GET";
     this.url = shareUrl(req.url ?? "/");
-    this.headers = req.headers;
+    const kept: HeaderValue[] = [];
+    this.#names = keepHeaders(req.headers, kept);
+    this.#headers = kept;
     this.remoteAddress = req.socket.remoteAddress ?? "";
     this.secure = (req.socket as { encrypted?: unknown }).encrypted === true;
+  }
+
+  /**
+   * The request headers, as Node parsed them, without `Sec-WebSocket-Key` (of no use after
+   * the handshake). Built on first read; the same object afterwards.
+   */
+  get headers(): IncomingHttpHeaders {
+    const names = this.#names;
+    if (names === undefined) return this.#headers as IncomingHttpHeaders;
+    const headers = headersObject(names, this.#headers as HeaderValue[]);
+    this.#names = undefined;
+    this.#headers = headers;
+    return headers;
   }
 
   /** The peer, as `IncomingMessage#socket` would describe it. */

@@ -22,7 +22,6 @@ import type { HeartbeatTarget } from "./heartbeat.js";
 import { isWithinBounds, OutgoingBuffer, sizeOf } from "./outgoing-buffer.js";
 import type { SessionContext } from "./session-context.js";
 import { SessionEmitter } from "./session-emitter.js";
-import { shareHeaderValues } from "./session-headers.js";
 import type {
   EngineCloseReason,
   EngineReadyState,
@@ -76,7 +75,6 @@ export class EngineSocket
     super();
     this.id = init.id;
     this.request = init.request;
-    shareHeaderValues(init.request.headers);
     this.#ctx = init.context;
     this.#transport = init.transport;
     init.transport.setListener(this);

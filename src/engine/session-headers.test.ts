@@ -1,12 +1,18 @@
 import assert from "node:assert/strict";
-import type { IncomingHttpHeaders } from "node:http";
+import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import { test } from "node:test";
-import { shareHeaderValues, shareUrl } from "./session-headers.js";
+import { EngineRequest } from "./engine-request.js";
+import { type HeaderValue, headersObject, keepHeaders, shareUrl } from "./session-headers.js";
 
 // Strings built at run time, as the HTTP parser makes them (not literals V8 shares).
 const fresh = (text: string): string => [...text].join("");
 
-test("shared header values keep every header and value as the client sent it", () => {
+function kept(headers: IncomingHttpHeaders): { names: readonly string[]; values: HeaderValue[] } {
+  const values: HeaderValue[] = [];
+  return { names: keepHeaders(headers, values), values };
+}
+
+test("kept headers give back every header and value as the client sent it, but the key", () => {
   const first: IncomingHttpHeaders = {
     host: fresh("127.0.0.1:3000"),
     connection: fresh("Upgrade"),
@@ -16,28 +22,56 @@ test("shared header values keep every header and value as the client sent it", (
     cookie: fresh("a=1"),
     "set-cookie": [fresh("x=1"), fresh("y=2")],
   };
-  const copy = structuredClone(first);
-  shareHeaderValues(first);
-  assert.deepEqual(first, copy);
+  const { "sec-websocket-key": _key, ...expected } = structuredClone(first);
+  const a = kept(first);
+  assert.deepEqual(headersObject(a.names, a.values), expected);
+  assert.deepEqual(Object.keys(headersObject(a.names, a.values)), Object.keys(expected));
   const second: IncomingHttpHeaders = {
     host: fresh("127.0.0.1:3000"),
     connection: fresh("keep-alive"),
-    "sec-websocket-key": fresh("another key"),
   };
-  shareHeaderValues(second);
-  assert.deepEqual(second, {
-    host: "127.0.0.1:3000",
-    connection: "keep-alive",
-    "sec-websocket-key": "another key",
+  const b = kept(second);
+  assert.deepEqual(headersObject(b.names, b.values), second);
+});
+
+test("requests with the same headers in the same order share one names list", () => {
+  const make = (): IncomingHttpHeaders => ({
+    host: fresh("example"),
+    upgrade: fresh("websocket"),
+    "sec-websocket-key": fresh(String(Math.random())),
+    "user-agent": fresh("agent"),
+  });
+  const a = kept(make());
+  const b = kept(make());
+  assert.equal(a.names, b.names);
+  assert.deepEqual(a.names, ["host", "upgrade", "user-agent"]);
+  // Shared headers share their value strings too (equal either way).
+  assert.equal(a.values[0], b.values[0]);
+  const other = kept({ upgrade: fresh("websocket"), host: fresh("example") });
+  assert.notEqual(other.names, a.names);
+  assert.deepEqual(other.names, ["upgrade", "host"]);
+});
+
+test("very long values and headers that differ per client are kept as they are", () => {
+  const long = "x".repeat(10_000);
+  const headers: IncomingHttpHeaders = { "user-agent": long, authorization: fresh("Bearer t") };
+  const k = kept(headers);
+  assert.deepEqual(headersObject(k.names, k.values), {
+    "user-agent": long,
+    authorization: "Bearer t",
   });
 });
 
-test("very long values and headers that differ per client are left alone", () => {
-  const long = "x".repeat(10_000);
-  const headers: IncomingHttpHeaders = { "user-agent": long, authorization: fresh("Bearer t") };
-  shareHeaderValues(headers);
-  assert.equal(headers["user-agent"], long);
-  assert.equal(headers.authorization, "Bearer t");
+test("an EngineRequest builds its headers object once, on first read", () => {
+  const request = new EngineRequest({
+    method: "GET",
+    url: "/socket.io/?EIO=4&transport=websocket",
+    headers: { host: "example", origin: "https://app", "sec-websocket-key": "k" },
+    socket: { remoteAddress: "10.0.0.1", encrypted: false },
+  } as unknown as IncomingMessage);
+  const headers = request.headers;
+  assert.deepEqual(headers, { host: "example", origin: "https://app" });
+  assert.equal(request.headers, headers);
 });
 
 test("handshake URLs keep their value, shared or not", () => {
@@ -48,6 +82,7 @@ test("handshake URLs keep their value, shared or not", () => {
     "/socket.io/?EIO=4&transport=websocket&token=secret",
     "/socket.io/?EIO=4&transport=polling&t=PZ1xq2",
     "/socket.io/?EIO=4&transport=websocket&sid=abc",
+    "/socket.io/?EIO=4&transport=websocket&sb_connect=/",
     "/socket.io/",
     "/",
   ];
