@@ -4,7 +4,6 @@
  */
 import { readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { fileURLToPath } from "node:url";
 import { Server } from "../server/index.js";
 
 /** Message shapes of the demo chat. */
@@ -26,22 +25,17 @@ interface ServerToClient {
 /** How many recent messages a (re)connecting page is sent, so it can fill any gap. */
 const HISTORY = 100;
 
-/** The demo page's client: `switchboard/client`, bundled for the browser at start-up. */
+/**
+ * The demo page's client: `switchboard/client`, bundled at start-up exactly as
+ * `dist/client/switchboard.min.js` is (`scripts/build-client.mjs`: what only Node runs left
+ * out). The script and esbuild, a devDependency, are in a checkout after `npm install`.
+ */
 async function loadClientBundle(): Promise<Uint8Array> {
-  // esbuild is a devDependency, so the demo runs from a checkout after `npm install`.
-  const { build } = await import("esbuild");
-  const result = await build({
-    entryPoints: [fileURLToPath(new URL("../client/index.ts", import.meta.url))],
-    bundle: true,
-    minify: true,
-    format: "esm",
-    platform: "browser",
-    target: "es2022",
-    external: ["ws", "node:*"], // as scripts/build-client.mjs: Node-only imports
-    write: false,
-    logLevel: "warning",
-  });
-  return result.outputFiles[0]!.contents;
+  const script = new URL("../../scripts/build-client.mjs", import.meta.url);
+  const { bundle } = (await import(script.href)) as {
+    bundle(entry: string): Promise<Uint8Array>;
+  };
+  return bundle("src/client/index.ts");
 }
 
 function clean(value: unknown, max: number): string {
