@@ -64,13 +64,15 @@ export interface SwitchboardErrorOptions {
  */
 export class SwitchboardError extends Error {
   override name = "SwitchboardError";
+  // Declared only: the constructor sets both (no field definitions in the output).
   /** Stable machine-readable code, e.g. `"SB_ERR_PAYLOAD_TOO_LARGE"`. */
-  readonly code: ErrorCodeValue;
+  declare readonly code: ErrorCodeValue;
   /** WebSocket close code that applies to this failure, when there is one. */
-  readonly closeCode: number | undefined;
+  declare readonly closeCode: number | undefined;
 
   constructor(code: ErrorCodeValue, message: string, options: SwitchboardErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    // Error reads only `cause` from its options.
+    super(message, options.cause === undefined ? undefined : options);
     this.code = code;
     this.closeCode = options.closeCode;
   }

@@ -14,39 +14,35 @@ import { ProtocolError } from "../errors.js";
 import type { RawData } from "../protocol/engine-packet.js";
 import type { SocketPacket } from "../protocol/socket-packet.js";
 import type { Frame } from "./transport.js";
-import { ACK, CONNECT_ERROR, EVENT, RESERVED } from "./wire.js";
+import { ACK, CONNECT_ERROR, EVENT, MESSAGE, RESERVED } from "./wire.js";
 
 type Binary = ArrayBuffer | ArrayBufferView | Blob;
 type Mutable = { -readonly [K in keyof SocketPacket]: SocketPacket[K] };
 
 /**
- * Encodes a packet: the text header and JSON, then one message per binary attachment,
- * replaced in the JSON by `{"_placeholder":true,"num":N}` (EVENT and ACK then become
- * BINARY_EVENT and BINARY_ACK). A `Blob` attachment is passed on as it is.
+ * Encodes a packet as the Engine.IO messages that carry it: a text `message` (`4`, then the
+ * Socket.IO header and JSON), then one binary message per attachment, replaced in the JSON
+ * by `{"_placeholder":true,"num":N}` (EVENT and ACK then become BINARY_EVENT and
+ * BINARY_ACK). A `Blob` attachment is passed on as it is.
  */
 export function encodeSocketPacket(p: SocketPacket): Frame[] {
   const out: Frame[] = [""];
   const d = p.data;
   // hot path: JSON.stringify without a replacer is several times faster; only data holding
   // binary needs one. The replacer sees each value before toJSON through `this[key]`, so
-  // Buffers count too.
-  const json =
-    d === undefined
-      ? ""
-      : !hasBinary(d)
-        ? JSON.stringify(d)
-        : JSON.stringify(d, function (this: Record<string, Binary>, key, value: unknown) {
-            const v = this[key];
-            if (!isBinary(v)) return value;
-            // An ArrayBuffer has no `buffer`: the view then covers all of it.
-            const b = v as Uint8Array;
-            out.push(
-              v instanceof Blob ? v : new Uint8Array(b.buffer ?? v, b.byteOffset, b.byteLength),
-            );
-            return { _placeholder: true, num: out.length - 2 };
-          });
+  // Buffers count too. No data (undefined) is no JSON.
+  const json = !hasBinary(d)
+    ? (JSON.stringify(d) ?? "")
+    : JSON.stringify(d, function (this: Record<string, Binary>, key, value: unknown) {
+        const v = this[key];
+        if (!isBinary(v)) return value;
+        // An ArrayBuffer has no `buffer`: the view then covers all of it.
+        const b = v as Uint8Array;
+        out.push(v instanceof Blob ? v : new Uint8Array(b.buffer ?? v, b.byteOffset, b.byteLength));
+        return { _placeholder: true, num: out.length - 2 };
+      });
   const n = out.length - 1;
-  out[0] = `${n ? `${p.type + 3}${n}-` : p.type}${p.nsp === "/" ? "" : `${p.nsp},`}${p.id ?? ""}${json}`;
+  out[0] = `${MESSAGE}${n ? `${p.type + 3}${n}-` : p.type}${p.nsp === "/" ? "" : `${p.nsp},`}${p.id ?? ""}${json}`;
   return out;
 }
 
@@ -118,10 +114,5 @@ export class SocketPacketDecoder {
       this.#p = undefined;
       return new ProtocolError("SB_ERR_INVALID_PACKET", `invalid packet: ${err}`);
     }
-  }
-
-  /** Drops a packet still waiting for attachments. */
-  reset(): void {
-    this.#p = undefined;
   }
 }

@@ -25,14 +25,18 @@ export function createLookup(M: ManagerClass): Lookup {
     uri?: string | IoOptions,
     opts?: IoOptions,
   ): Socket<L, E> => {
-    if (typeof uri === "object") [uri, opts] = [undefined, uri];
+    if (typeof uri === "object") {
+      opts = uri;
+      uri = undefined;
+    }
     const o: IoOptions = opts ?? {};
     const u = toURL(uri);
     const id = u.origin + (o.path ?? "/socket.io");
     const nsp = u.pathname;
-    const shared = !o.forceNew && o.multiplex !== false && !cache[id]?.nsps[nsp];
-    const manager = (shared && cache[id]) || new M(uri, o);
-    if (shared) cache[id] = manager;
+    let manager = cache[id];
+    // A Manager of its own when asked, or when the shared one has this namespace already.
+    if (o.forceNew || o.multiplex === false || manager?.nsps[nsp]) manager = new M(uri, o);
+    else if (!manager) cache[id] = manager = new M(uri, o);
     return manager.socket(nsp, o) as unknown as Socket<L, E>;
   };
 }

@@ -16,17 +16,16 @@
  * `disconnect()` (or the last active socket leaving) closes with "forced close" and skips
  * reconnection until a socket connects again.
  */
-import { TimeoutError, TransportError } from "../errors.js";
+import { TimeoutError } from "../errors.js";
 import type { RawData } from "../protocol/engine-packet.js";
 import type { SocketPacket } from "../protocol/socket-packet.js";
 import { type BackoffOptions, backoff } from "./backoff.js";
 import { encodeSocketPacket, SocketPacketDecoder } from "./codec.js";
 import { Emitter } from "./emitter.js";
-import { Socket, type SocketOptions } from "./socket.js";
+import { closedError, Socket, type SocketOptions } from "./socket.js";
 import type { Frame, Transport, TransportOptions, TransportRegistry } from "./transport.js";
 import type {
   DefaultEventsMap,
-  DisconnectDescription,
   DisconnectReason,
   EventsMap,
   ManagerReservedEvents,
@@ -60,7 +59,10 @@ export interface IoOptions extends ManagerOptions, SocketOptions {
   multiplex?: boolean;
 }
 
-/** The current Engine.IO session, as `manager.engine`. */
+/**
+ * The current Engine.IO session, as `manager.engine`. It also tells the Manager's state:
+ * closed without one, opening until it has an `id`, then open.
+ */
 export interface Engine {
   /** The session id, once the handshake is done. */
   id?: string;
@@ -75,8 +77,6 @@ interface Handshake {
   /** The namespace the server joined for us in the handshake (Switchboard servers). */
   [HANDSHAKE_CONNECT]?: string;
 }
-
-type State = "closed" | "opening" | "open";
 
 /** Resolves `uri` against the page's address (browsers); without one, the page's address. */
 export const toURL = (uri?: string): URL => new URL(uri ?? "", globalThis.location?.href);
@@ -96,17 +96,18 @@ export class Manager<
   engine: Engine | undefined;
   /** Sockets by namespace. */
   readonly nsps: Record<string, Socket<L, E>> = {};
+  // `declare`: set by the constructor, no field definition needed.
   /** The options, read again on every (re)connection: changes apply to the next one. */
-  readonly opts: ManagerOptions;
+  declare readonly opts: ManagerOptions;
   #uri: URL;
   #reg: TransportRegistry;
-  #state: State = "closed";
   #attempts = 0;
   #reconnecting = false;
   #skip = false;
   // Timers and listeners to drop when the state changes.
   #subs: (() => void)[] = [];
-  #decoder = new SocketPacketDecoder();
+  // The session's decoder: a new session drops any packet still waiting for attachments.
+  #decoder!: SocketPacketDecoder;
   #ping: ReturnType<typeof setTimeout> | undefined;
   #heartbeat = 0;
   // The namespace named in the handshake URL, then the one the server joined in the
@@ -130,18 +131,17 @@ export class Manager<
     if (opts.autoConnect !== false) this.open();
   }
 
-  /** The socket of namespace `nsp`, created on first use. */
-  socket(nsp: string, opts?: SocketOptions): Socket<L, E> {
+  /** The socket of namespace `nsp`, created on first use; with `autoConnect`, connecting. */
+  socket(nsp: string, opts: SocketOptions = {}): Socket<L, E> {
     let s = this.nsps[nsp];
-    if (!s) {
-      this.nsps[nsp] = s = new Socket<L, E>(this, nsp, opts ?? {}, (p) => this.#write(p));
-    } else if (this.opts.autoConnect !== false && !s.active) s.connect();
+    if (!s) this.nsps[nsp] = s = new Socket<L, E>(this, nsp, opts);
+    if (this.opts.autoConnect !== false && !s.active) s.connect();
     return s;
   }
 
   /** Opens the connection unless it is open, opening, or waiting to reconnect. */
   open(): this {
-    if (this.#state === "closed" && !this.#reconnecting) this.#open();
+    if (!this.engine && !this.#reconnecting) this.#open();
     return this;
   }
 
@@ -150,8 +150,8 @@ export class Manager<
     const names = o.transports ?? Object.keys(this.#reg);
     const name = names.find((n) => this.#reg[n]);
     if (!name) throw new Error(`no transport among ${names}`);
-    this.#state = "opening";
     this.#skip = false;
+    this.#decoder = new SocketPacketDecoder();
     // Made first: a transport may ask for its URL while being created.
     const engine = {} as Engine;
     this.engine = engine;
@@ -208,21 +208,26 @@ export class Manager<
     // http(s) for polling, ws(s) for WebSocket, whichever scheme the URL was given with.
     const scheme = u.protocol.replace(/^(http|ws)/, transport === "websocket" ? "ws" : "http");
     const path = (this.opts.path ?? "/socket.io").replace(/\/?$/, "/");
-    return `${scheme}//${u.host}${path}?${q.toString().replace(/%2F/g, "/")}`;
+    return `${scheme}//${u.host}${path}?${String(q).replace(/%2F/g, "/")}`;
   }
 
-  #send(frame: Frame): void {
-    if (this.#state === "open") this.engine!.transport.send([frame]);
+  #send(frames: Frame[]): void {
+    if (this.engine?.id) this.engine.transport.send(frames);
   }
 
   #onFrame(f: RawData): void {
-    const type = typeof f === "string" ? f[0] : MESSAGE;
-    const data = typeof f === "string" ? f.slice(1) : f;
-    if (type === OPEN) this.#onHandshake(data as string);
+    // Bytes are a binary message (an attachment).
+    if (typeof f !== "string") {
+      this.#onData(f);
+      return;
+    }
+    const type = f[0];
+    const data = f.slice(1);
+    if (type === OPEN) this.#onHandshake(data);
     else if (type === PING) {
       // engine.io-protocol v4 §heartbeat: the server pings, the client answers.
       this.#resetPing();
-      this.#send(PONG);
+      this.#send([PONG]);
       this.emitReserved("ping");
     } else if (type === MESSAGE) this.#onData(data);
     else if (type === CLOSE) this.#onClose("transport close");
@@ -239,13 +244,11 @@ export class Manager<
     this.engine!.id = h.sid;
     this.#heartbeat = h.pingInterval + h.pingTimeout;
     this.#cleanup();
-    this.#state = "open";
     this.#resetPing();
-    const joined = h[HANDSHAKE_CONNECT];
-    this.#joined = joined === this.#asked ? joined : undefined;
+    this.#joined = h[HANDSHAKE_CONNECT] === this.#asked ? this.#asked : undefined;
     this.emitReserved("open");
     // Its socket left before the session opened: the server is told it left too.
-    if (this.#joined) this.#write({ type: DISCONNECT, nsp: this.#joined });
+    if (this.#joined) this.writePacket({ type: DISCONNECT, nsp: this.#joined });
     this.#joined = undefined;
     if (this.#reconnecting) {
       this.#reconnecting = false;
@@ -274,68 +277,65 @@ export class Manager<
       }
   }
 
-  #write(packet: SocketPacket): void {
-    for (const f of encodeSocketPacket(packet)) this.#send(typeof f === "string" ? MESSAGE + f : f);
+  /** Sends a packet of one of this Manager's sockets (dropped unless open). @internal */
+  writePacket(packet: SocketPacket): void {
+    // hot path: one transport write per packet, its attachments with it.
+    this.#send(encodeSocketPacket(packet));
   }
 
   #cleanup(): void {
     for (const f of this.#subs.splice(0)) f();
-    this.#decoder.reset();
   }
 
   // Ends the session. Opening: a failed attempt ("error", a retry, "reconnect_error").
   // Open: a close ("error" first for a transport error, then "close" and reconnection).
-  #onClose(reason: DisconnectReason, description?: DisconnectDescription): void {
-    const was = this.#state;
+  // `cause`: the error behind it, also the "close" event's description.
+  #onClose(reason: DisconnectReason, cause?: Error): void {
+    const engine = this.engine;
     const forced = reason === "forced close";
-    if (was === "closed" && !forced) return;
-    const failed = was === "opening" && !forced;
-    const err =
-      description instanceof Error
-        ? description
-        : failed
-          ? new TransportError("SB_ERR_TRANSPORT_CLOSED", reason)
-          : undefined;
+    if (!engine && !forced) return;
+    const failed = !engine?.id && !forced;
+    const err = cause ?? (failed ? closedError(reason) : undefined);
     this.#cleanup();
     clearTimeout(this.#ping);
-    this.engine?.transport.close();
+    engine?.transport.close();
     this.engine = undefined;
-    this.#state = "closed";
     if (err) this.emitReserved("error", err);
     if (!failed) {
       this.#attempts = 0;
-      this.emitReserved("close", reason, description);
+      this.emitReserved("close", reason, cause);
     }
+    // Still reconnecting: this was a failed attempt (disconnect() stops reconnecting first).
     const retrying = this.#reconnecting;
     this.#reconnecting = false;
     this.#reconnect();
-    if (failed && retrying) this.emitReserved("reconnect_error", err!);
+    if (retrying) this.emitReserved("reconnect_error", err!);
   }
 
+  // Called by #onClose only, which has just ended any reconnection.
   #reconnect(): void {
     const o = this.opts;
-    if (this.#reconnecting || this.#skip || o.reconnection === false) return;
+    if (this.#skip || o.reconnection === false) return;
     if (this.#attempts >= (o.reconnectionAttempts ?? Infinity)) {
       this.#attempts = 0;
       this.emitReserved("reconnect_failed");
       return;
     }
     this.#reconnecting = true;
+    // disconnect() clears the timer and listeners that call it, but a reconnect_attempt
+    // listener may call it too.
     const attempt = () => {
       this.#cleanup();
-      if (this.#skip) return;
       this.emitReserved("reconnect_attempt", this.#attempts);
       if (!this.#skip) this.#open();
     };
     const timer = setTimeout(attempt, (o.backoff ?? backoff)(this.#attempts++, o));
     this.#subs.push(() => clearTimeout(timer));
     // Browsers: back online, or the page visible again, ends the wait at once.
-    if (typeof addEventListener === "function") {
-      const now = () => globalThis.document?.visibilityState !== "hidden" && attempt();
-      for (const ev of ["online", "visibilitychange"]) {
-        addEventListener(ev, now);
-        this.#subs.push(() => removeEventListener(ev, now));
-      }
+    const now = () => globalThis.document?.visibilityState !== "hidden" && attempt();
+    for (const ev of ["online", "visibilitychange"]) {
+      globalThis.addEventListener?.(ev, now);
+      this.#subs.push(() => globalThis.removeEventListener?.(ev, now));
     }
   }
 }

@@ -51,9 +51,6 @@ export type SocketAuth =
   | Record<string, unknown>
   | ((cb: (data?: Record<string, unknown>) => void) => void);
 
-/** How a Socket hands packets to its Manager (given privately at creation). */
-export type PacketSink = (packet: SocketPacket) => void;
-
 type Fn = (...args: unknown[]) => void;
 type AnyListener = (event: string, ...args: unknown[]) => void;
 interface Flags {
@@ -63,7 +60,9 @@ interface Flags {
   errorFirst?: boolean;
 }
 const NONE: Flags = {};
-const closedError = (message: string) => new TransportError("SB_ERR_TRANSPORT_CLOSED", message);
+/** The error of an emit or a connection ended because the socket or connection closed. */
+export const closedError = (message: string) =>
+  new TransportError("SB_ERR_TRANSPORT_CLOSED", message);
 
 /**
  * A socket bound to one namespace. Create it with `io()` or `manager.socket(nsp)`.
@@ -77,10 +76,11 @@ export class Socket<
   L extends EventsMap<L> = DefaultEventsMap,
   E extends EventsMap<E> = L,
 > extends Emitter<L, SocketReservedEvents> {
+  // `declare`: io, nsp and auth are set by the constructor, no field definitions needed.
   /** The Manager carrying this socket. */
-  readonly io: Manager<L, E>;
+  declare readonly io: Manager<L, E>;
   /** Namespace, e.g. `"/"` or `"/admin"`. */
-  readonly nsp: string;
+  declare readonly nsp: string;
   /** Session id given by the server while connected. */
   id: string | undefined;
   /** Whether the namespace handshake is done and the connection up. */
@@ -88,15 +88,14 @@ export class Socket<
   /** Whether the last connection restored the previous session (connection state recovery). */
   recovered = false;
   /** Sent with the namespace CONNECT; changes apply to the next (re)connection. */
-  auth: SocketAuth | undefined;
+  declare auth: SocketAuth | undefined;
   /** Emits waiting for a connection, bounded by `maxBufferedPackets`. */
   sendBuffer: SocketPacket[] = [];
   #o: SocketOptions;
   // Events received before the namespace CONNECT (a recovered session's missed events).
   #received: unknown[][] = [];
-  #port: PacketSink;
   // The next emit's flags; most emits have none and share NONE (no object per emit).
-  #flags: Flags | undefined;
+  #flags = NONE;
   #ids = 0;
   // Pending acks by id, called with the reply or an error (timeout, disconnection).
   // Emits with an ack, by id, until acked; each remembers its packet (`p`), which a
@@ -104,28 +103,26 @@ export class Socket<
   #acks = new Map<number, ((err: Error | null, args?: unknown[]) => void) & { p?: SocketPacket }>();
   #any: AnyListener[] = [];
   #anyOut: AnyListener[] = [];
-  // ackTimeout + retries: emits waiting their turn, each a function that sends it once more.
-  // Only the head is in flight; it is re-sent until acked or its retries are spent.
+  // ackTimeout + retries: emits waiting their turn, each a function that sends it once more
+  // unless that try still waits for its ack. Only the head is in flight; it is re-sent until
+  // acked or its retries are spent.
   #queue: (() => void)[] = [];
-  #inFlight = false;
   #active = false;
   #pid: string | undefined;
   #offset: string | undefined;
 
-  /** Use `io()` or `manager.socket()`; `port` is the Manager's private link. */
-  constructor(io: Manager<L, E>, nsp: string, opts: SocketOptions, port: PacketSink) {
+  /** Use `io()` or `manager.socket()`. */
+  constructor(io: Manager<L, E>, nsp: string, opts: SocketOptions) {
     super();
     this.io = io;
     this.nsp = nsp;
     this.#o = opts;
-    this.#port = port;
     this.auth = opts.auth;
     // Listen to the Manager for good; an inactive socket ignores what it hears.
     io.on("open", () => this.#active && this.#onOpen());
     io.on("packet", (p) => this.#active && p.nsp === nsp && this.#onPacket(p));
     io.on("error", (e) => this.#active && !this.connected && this.emitReserved("connect_error", e));
     io.on("close", (reason, d) => this.#active && this.#onClose(reason, d));
-    if (io.opts.autoConnect !== false) this.connect();
   }
 
   /** `!connected`. */
@@ -177,7 +174,7 @@ export class Socket<
 
   /** Emits an event; a trailing function receives the acknowledgement. Buffered while offline. */
   emit<Ev extends EventNames<E>>(ev: Ev, ...args: EventParams<E, Ev>): this {
-    this.#emit(ev, args, this.#take());
+    this.#emit(ev, args);
     return this;
   }
 
@@ -186,26 +183,22 @@ export class Socket<
     ev: Ev,
     ...args: AllButLast<EventParams<E, Ev>>
   ): Promise<AckResult<Last<EventParams<E, Ev>>>> {
-    this.#flags = { ...this.#flags, errorFirst: true };
     return new Promise((resolve, reject) =>
-      this.#emit(
-        ev,
-        [...args, (err: unknown, v: never) => (err ? reject(err) : resolve(v))],
-        this.#take(),
-      ),
+      this.#with({ errorFirst: true }).#emit(ev, [
+        ...args,
+        (err: unknown, v: never) => (err ? reject(err) : resolve(v)),
+      ]),
     );
   }
 
   /** Sets the ack timeout of the next emit: its ack then receives an error first. */
   timeout(ms: number): Socket<L, DecorateAcknowledgements<E>> {
-    this.#flags = { ...this.#flags, timeout: ms };
-    return this as unknown as Socket<L, DecorateAcknowledgements<E>>;
+    return this.#with({ timeout: ms }) as unknown as Socket<L, DecorateAcknowledgements<E>>;
   }
 
   /** The next emit is dropped, not buffered, when not connected. */
   get volatile(): this {
-    this.#flags = { ...this.#flags, volatile: true };
-    return this;
+    return this.#with({ volatile: true });
   }
 
   /** Accepted for compatibility: transports do not compress per message. */
@@ -243,47 +236,51 @@ export class Socket<
     return this;
   }
 
-  #take(): Flags {
-    const f = this.#flags ?? NONE;
-    this.#flags = undefined;
-    return f;
+  // Adds to the next emit's flags.
+  #with(flags: Flags): this {
+    this.#flags = { ...this.#flags, ...flags };
+    return this;
   }
 
-  #emit(ev: string, args: unknown[], f: Flags): void {
+  #emit(ev: string, args: unknown[]): void {
+    const f = this.#flags;
+    this.#flags = NONE;
     if (RESERVED.test(ev)) throw new Error(`"${ev}" is a reserved event name`);
     const o = this.#o;
     const ack = typeof args.at(-1) === "function" ? (args.pop() as Fn) : undefined;
     const timeout = f.timeout ?? o.ackTimeout;
-    const errorFirst = f.errorFirst || timeout !== undefined;
     const retry = o.retries && !f.volatile;
+    const errorFirst = retry || f.errorFirst || timeout !== undefined;
     if (f.volatile && !this.connected) return;
     // maxBufferedPackets: refuse the new emit, keep the buffered ones.
     const held = this.sendBuffer.length + this.#queue.length;
     if ((retry || !this.connected) && held >= (o.maxBufferedPackets ?? 1000)) {
-      if (errorFirst || retry) ack?.(closedError("maxBufferedPackets reached"));
+      if (errorFirst) ack?.(closedError("maxBufferedPackets reached"));
     } else if (!retry) this.#send(ev, args, ack, timeout, errorFirst);
     else {
       let tries = 0;
       // Every try reuses one ack id, so the server can tell a resend from a new emit.
       const id = this.#ids++;
-      const send = () =>
-        this.#send(
-          ev,
-          args,
-          (err: unknown, ...res: unknown[]) => {
-            if (send !== this.#queue[0]) return;
-            this.#inFlight = false;
-            if (!err || ++tries > (o.retries ?? 0)) {
-              this.#queue.shift();
-              ack?.(err, ...res);
-            }
-            this.#drain();
-          },
-          timeout,
-          true,
-          id,
-        );
-      this.#queue.push(send);
+      // A try is sent only at the head of the queue, once the previous one was answered, so
+      // each answer (or error) is the head's.
+      this.#queue.push(
+        () =>
+          this.#acks.has(id) ||
+          this.#send(
+            ev,
+            args,
+            (err: unknown, ...res: unknown[]) => {
+              if (!err || ++tries > (o.retries ?? 0)) {
+                this.#queue.shift();
+                ack?.(err, ...res);
+              }
+              this.#drain();
+            },
+            timeout,
+            errorFirst,
+            id,
+          ),
+      );
       this.#drain();
     }
   }
@@ -319,20 +316,16 @@ export class Socket<
   }
 
   #drain(): void {
-    const send = this.#queue[0];
-    if (this.connected && send && !this.#inFlight) {
-      this.#inFlight = true;
-      send();
-    }
+    if (this.connected) this.#queue[0]?.();
   }
 
   #out(p: SocketPacket): void {
     for (const f of this.#anyOut) f(...(p.data as [string]));
-    this.#port(p);
+    this.io.writePacket(p);
   }
 
   #packet(type: SocketPacket["type"], data?: unknown, id?: number): void {
-    this.#port({ type, nsp: this.nsp, data, id });
+    this.io.writePacket({ type, nsp: this.nsp, data, id });
   }
 
   #onOpen(): void {
@@ -346,10 +339,8 @@ export class Socket<
   #onPacket({ type, id, data }: SocketPacket): void {
     const d = data as Record<string, string> & unknown[];
     if (type === EVENT) {
-      const args = [...d];
-      if (id !== undefined) {
-        args.push((...a: unknown[]) => this.#packet(ACK, a, id));
-      }
+      const args =
+        id === undefined ? [...d] : [...d, (...a: unknown[]) => this.#packet(ACK, a, id)];
       this.connected ? this.#dispatch(args) : this.#received.push(args);
     } else if (type === ACK) this.#acks.get(id!)?.(null, d);
     else if (type === CONNECT) this.#onConnect(d?.sid, d?.pid);
