@@ -60,6 +60,13 @@ export class FlushQueue {
   }
 }
 
+/**
+ * The queue of every WebSocket transport in the process. One is enough: each transport is
+ * still written once per turn, and a transport need not keep a reference to its server's
+ * queue (8 bytes per idle connection). Servers in one process share the turn's flush.
+ */
+export const PROCESS_FLUSH_QUEUE = new FlushQueue();
+
 // hot path: a module-level function, so scheduling allocates no closure.
 function runFlush(queue: FlushQueue): void {
   queue.flush();

@@ -1,11 +1,11 @@
 /**
  * What every session of one {@link EngineServer} shares: settings, the heartbeat queues, the
- * write-coalescing queue, the metrics, and the frames of the broadcast being sent. One object
- * per server, so a session holds one reference instead of a dozen fields.
+ * write-coalescing queue (the process's), the metrics, and the frames of the broadcast being
+ * sent. One object per server, so a session holds one reference instead of a dozen fields.
  */
 import type { RawData } from "../protocol/engine-packet.js";
 import type { EngineSocket } from "./engine-socket.js";
-import { FlushQueue } from "./flush-queue.js";
+import { type FlushQueue, PROCESS_FLUSH_QUEUE } from "./flush-queue.js";
 import type { Heartbeat } from "./heartbeat.js";
 import type { PreEncodedFrame, TransportName } from "./transports/transport.js";
 
@@ -41,7 +41,8 @@ type FrameEncoder = (data: RawData) => PreEncodedFrame;
 export class SessionContext {
   readonly settings: SessionSettings;
   readonly heartbeat: Heartbeat;
-  readonly flushQueue = new FlushQueue();
+  /** The write-coalescing queue: the process's, shared by every server. */
+  readonly flushQueue: FlushQueue = PROCESS_FLUSH_QUEUE;
   readonly metrics: EngineMetrics = {
     slowConsumerDisconnects: 0,
     droppedVolatilePackets: 0,

@@ -22,7 +22,7 @@ import { WebSocket, type RawData as WsRawData } from "ws";
 import { ErrorCode, ProtocolError, TransportError } from "../../errors.js";
 import { decodePacket, encodePacket, type RawData } from "../../protocol/engine-packet.js";
 import { createDebug } from "../debug.js";
-import type { FlushQueue } from "../flush-queue.js";
+import { type FlushQueue, PROCESS_FLUSH_QUEUE } from "../flush-queue.js";
 import {
   IGNORING_LISTENER,
   type OutgoingPacket,
@@ -113,30 +113,66 @@ export function encodeWebSocketFrame(data: RawData): PreEncodedFrame {
   return { bytes: Buffer.concat(binaryFramePieces(data)) };
 }
 
-/** A {@link Transport} over one `ws` WebSocket. */
+/** What `ws` keeps of the connection it was handed (not in its type declarations). */
+interface WsInternals {
+  readonly _socket: Duplex | null;
+}
+
+/** The connection under `ws` (set once by `ws` at the upgrade, never unset). */
+function socketOf(ws: WebSocket): Duplex {
+  return (ws as unknown as WsInternals)._socket!;
+}
+
+// Bits of WebSocketTransport's state.
+/** Closed, terminated or gone: nothing more is written or reported. */
+const CLOSED = 1;
+/** The socket's buffer was full at the last write; waiting for its "drain". */
+const BACKED_UP = 2;
+/** Frames are built here and written to the socket directly (no permessage-deflate). */
+const DIRECT = 4;
+
+/**
+ * What is rarely queued in a turn, kept apart so that a transport without it holds one
+ * null field: which frames are volatile (parallel to a list of frames, from the first
+ * volatile one on), and the write callbacks.
+ */
+interface TurnExtras {
+  volatile: boolean[] | null;
+  callbacks: (() => void)[] | null;
+}
+
+/**
+ * A {@link Transport} over one `ws` WebSocket.
+ *
+ * Memory per idle connection: six fields. The connection's socket is reached through `ws`,
+ * the write-coalescing queue is the process's ({@link PROCESS_FLUSH_QUEUE}), the flags share
+ * one small integer, and volatile flags and write callbacks live in an object made only in a
+ * turn that has them.
+ */
 export class WebSocketTransport implements Transport {
   readonly #ws: WebSocket;
-  /** The connection's socket, written to directly; null when `ws` must write (deflate). */
-  readonly #socket: Duplex | null;
-  readonly #flushQueue: FlushQueue;
   #listener: TransportListener = IGNORING_LISTENER;
-  #isClosed = false;
-  #isBackedUp = false;
+  /** {@link CLOSED}, {@link BACKED_UP} and {@link DIRECT} bits. */
+  #state = 0;
   // Frames queued this turn: one frame's bytes, or a list. Allocated only while non-empty.
   #frames: Uint8Array | Uint8Array[] | null = null;
   #frameBytes = 0;
-  // Parallel to a list in #frames, once a volatile frame is queued this turn.
-  #volatile: boolean[] | null = null;
-  #callbacks: (() => void)[] | null = null;
+  #extras: TurnExtras | null = null;
 
   /**
    * Wraps an open WebSocket. `socket` is the connection `ws` was handed at the upgrade:
-   * frames are written to it directly unless permessage-deflate was negotiated.
+   * frames are written to it directly unless permessage-deflate was negotiated. Frames are
+   * written at the end of the turn through {@link PROCESS_FLUSH_QUEUE}; `flushQueue`, when
+   * given, must be that queue (the engine passes its context's, which is).
    */
-  constructor(ws: WebSocket | EngineWebSocket, socket: Duplex | null, flushQueue: FlushQueue) {
+  constructor(ws: WebSocket | EngineWebSocket, socket: Duplex | null, flushQueue?: FlushQueue) {
+    if (flushQueue !== undefined && flushQueue !== PROCESS_FLUSH_QUEUE) {
+      throw new TypeError("WebSocketTransport writes through PROCESS_FLUSH_QUEUE only");
+    }
     this.#ws = ws;
-    this.#socket = socket !== null && ws.extensions === "" ? socket : null;
-    this.#flushQueue = flushQueue;
+    // Direct writes go to socketOf(ws): only when that is the connection we were given.
+    const isDirect = socket !== null && ws.extensions === "" && socketOf(ws) === socket;
+    this.#state = isDirect ? DIRECT : 0;
     if (ws instanceof EngineWebSocket) {
       ws.transport = this;
       ws.on("message", onWsMessage).on("error", onWsError).on("close", onWsClose);
@@ -154,7 +190,7 @@ export class WebSocketTransport implements Transport {
 
   /** True while open and not backed up: earlier writes have reached the OS. */
   get writable(): boolean {
-    return !this.#isClosed && !this.#isBackedUp && this.#ws.bufferedAmount === 0;
+    return (this.#state & (CLOSED | BACKED_UP)) === 0 && this.#ws.bufferedAmount === 0;
   }
 
   /** Bytes queued this turn plus bytes `ws` and the socket hold back. */
@@ -164,7 +200,7 @@ export class WebSocketTransport implements Transport {
 
   /** Shared frames are possible unless permessage-deflate compresses per connection. */
   get frameEncoder(): ((data: RawData) => PreEncodedFrame) | null {
-    return this.#socket === null ? null : encodeWebSocketFrame;
+    return (this.#state & DIRECT) === 0 ? null : encodeWebSocketFrame;
   }
 
   /** @see Transport.setListener */
@@ -177,7 +213,7 @@ export class WebSocketTransport implements Transport {
     for (let i = 0; i < packets.length; i++) {
       const packet = packets[i]!;
       const data = encodePacket(packet);
-      if (this.#socket === null) {
+      if ((this.#state & DIRECT) === 0) {
         this.sendWithWs(data, packet.compress !== false, packet.callback);
         continue;
       }
@@ -190,7 +226,7 @@ export class WebSocketTransport implements Transport {
   /** @see Transport.sendMessage */
   sendMessage(data: RawData, compress: boolean, callback?: () => void): void {
     // hot path: one frame, no packet object, written at the end of the turn.
-    if (this.#socket === null) {
+    if ((this.#state & DIRECT) === 0) {
       this.sendWithWs(typeof data === "string" ? `4${data}` : data, compress, callback);
       return;
     }
@@ -207,9 +243,10 @@ export class WebSocketTransport implements Transport {
 
   /** @see Transport.dropVolatile */
   dropVolatile(): number {
-    const flags = this.#volatile;
+    const extras = this.#extras;
+    const flags = extras === null ? null : extras.volatile;
     const frames = this.#frames;
-    if (flags === null || !Array.isArray(frames)) return 0;
+    if (extras === null || flags === null || !Array.isArray(frames)) return 0;
     const kept: Uint8Array[] = [];
     let bytes = 0;
     for (let i = 0; i < frames.length; i++) {
@@ -220,22 +257,23 @@ export class WebSocketTransport implements Transport {
     const dropped = frames.length - kept.length;
     this.#frames = kept.length === 0 ? null : kept;
     this.#frameBytes = bytes;
-    this.#volatile = null;
+    extras.volatile = null;
     return dropped;
   }
 
   /** Writes the frames queued this turn in one `write()`. Called by the {@link FlushQueue}. */
   flush(): void {
+    // (Frames are only queued in DIRECT mode: see queue().)
     const frames = this.#frames;
-    const socket = this.#socket;
-    if (frames === null || socket === null) return;
+    if (frames === null) return;
     const bytes = this.#frameBytes;
-    const callbacks = this.#callbacks;
+    const extras = this.#extras;
+    const callbacks = extras === null ? null : extras.callbacks;
     this.#frames = null;
     this.#frameBytes = 0;
-    this.#volatile = null;
-    this.#callbacks = null;
-    if (this.#isClosed) return;
+    this.#extras = null;
+    if ((this.#state & CLOSED) !== 0) return;
+    const socket = socketOf(this.#ws);
     let isDrained: boolean;
     if (!Array.isArray(frames)) {
       isDrained = write(socket, frames, callbacks);
@@ -253,12 +291,12 @@ export class WebSocketTransport implements Transport {
 
   /** @see Transport.close */
   close(onClosed?: () => void): void {
-    if (this.#isClosed) {
+    if ((this.#state & CLOSED) !== 0) {
       onClosed?.();
       return;
     }
     this.flush(); // frames queued this turn go before the close frame
-    this.#isClosed = true;
+    this.#state |= CLOSED;
     this.#listener = IGNORING_LISTENER;
     this.#ws.close();
     onClosed?.();
@@ -268,8 +306,8 @@ export class WebSocketTransport implements Transport {
   terminate(): void {
     this.#frames = null;
     this.#frameBytes = 0;
-    this.#callbacks = null;
-    this.#isClosed = true;
+    this.#extras = null;
+    this.#state |= CLOSED;
     this.#listener = IGNORING_LISTENER;
     this.#ws.terminate();
   }
@@ -281,7 +319,7 @@ export class WebSocketTransport implements Transport {
 
   /** One message from `ws`. @internal */
   receive(data: WsRawData, isBinary: boolean): void {
-    if (this.#isClosed) return;
+    if ((this.#state & CLOSED) !== 0) return;
     const bytes = toNodeBuffer(data);
     if (isBinary) {
       // binaryType is "nodebuffer" (the ws default), so data is one Buffer.
@@ -333,23 +371,31 @@ export class WebSocketTransport implements Transport {
   }
 
   private queue(bytes: Uint8Array, isVolatile: boolean): void {
-    if (this.#isClosed || this.#socket === null) return;
+    if ((this.#state & (CLOSED | DIRECT)) !== DIRECT) return;
     const frames = this.#frames;
     if (frames === null) {
       this.#frames = bytes;
-      this.#flushQueue.add(this);
+      PROCESS_FLUSH_QUEUE.add(this);
     } else if (Array.isArray(frames)) {
       frames.push(bytes);
     } else {
       this.#frames = [frames, bytes];
     }
     this.#frameBytes += bytes.byteLength;
-    if (isVolatile || this.#volatile !== null) this.markVolatile(isVolatile);
+    if (isVolatile || (this.#extras !== null && this.#extras.volatile !== null)) {
+      this.markVolatile(isVolatile);
+    }
   }
 
   private addCallback(callback: () => void): void {
-    if (this.#callbacks === null) this.#callbacks = [callback];
-    else this.#callbacks.push(callback);
+    const extras = this.turnExtras();
+    if (extras.callbacks === null) extras.callbacks = [callback];
+    else extras.callbacks.push(callback);
+  }
+
+  private turnExtras(): TurnExtras {
+    if (this.#extras === null) this.#extras = { volatile: null, callbacks: null };
+    return this.#extras;
   }
 
   /** Records whether the frame just queued is volatile, so dropVolatile() can find it. */
@@ -357,14 +403,15 @@ export class WebSocketTransport implements Transport {
     const frames = this.#frames;
     const count = Array.isArray(frames) ? frames.length : 1;
     if (!Array.isArray(frames)) this.#frames = frames === null ? null : [frames];
-    const flags = this.#volatile ?? [];
+    const extras = this.turnExtras();
+    const flags = extras.volatile ?? [];
     while (flags.length < count - 1) flags.push(false);
     flags.push(isVolatile);
-    this.#volatile = flags;
+    extras.volatile = flags;
   }
 
   private sendWithWs(data: RawData, compress: boolean, callback: (() => void) | undefined): void {
-    if (this.#isClosed) return;
+    if ((this.#state & CLOSED) !== 0) return;
     this.#ws.send(data, { compress }, (err) => {
       if (err) {
         // A failed write means the socket is gone; "close" or "error" follows from ws.
@@ -372,31 +419,31 @@ export class WebSocketTransport implements Transport {
         return;
       }
       callback?.();
-      if (!this.#isClosed && this.#ws.bufferedAmount === 0) this.#listener.onDrain();
+      if ((this.#state & CLOSED) === 0 && this.#ws.bufferedAmount === 0) this.#listener.onDrain();
     });
   }
 
   private waitForDrain(socket: Duplex): void {
-    if (this.#isBackedUp) return;
-    this.#isBackedUp = true;
+    if ((this.#state & BACKED_UP) !== 0) return;
+    this.#state |= BACKED_UP;
     socket.once("drain", () => {
-      this.#isBackedUp = false;
-      if (!this.#isClosed) this.#listener.onDrain();
+      this.#state &= ~BACKED_UP;
+      if ((this.#state & CLOSED) === 0) this.#listener.onDrain();
     });
   }
 
   private closeWith(reason: TransportCloseReason, description?: Error): void {
-    if (this.#isClosed) return;
+    if ((this.#state & CLOSED) !== 0) return;
     this.#ws.close();
     this.finish(reason, description);
   }
 
   private finish(reason: TransportCloseReason, description?: Error): void {
-    if (this.#isClosed && this.#listener === IGNORING_LISTENER) return;
-    this.#isClosed = true;
+    if ((this.#state & CLOSED) !== 0 && this.#listener === IGNORING_LISTENER) return;
+    this.#state |= CLOSED;
     this.#frames = null;
     this.#frameBytes = 0;
-    this.#callbacks = null;
+    this.#extras = null;
     const listener = this.#listener;
     this.#listener = IGNORING_LISTENER;
     listener.onClose(reason, description);
