@@ -98,13 +98,13 @@ export class SocketPacketDecoder {
         p = { type: this.#want ? type - 3 : type, nsp: m[3] ?? "/" } as Mutable;
         if (m[4]) p.id = +m[4];
         if (m[5]) p.data = JSON.parse(m[5]);
-        this.#bins = [];
       } else if (p) this.#bins.push(chunk);
       else throw chunk;
       this.#p = p;
       if (this.#bins.length < this.#want) return;
       this.#p = undefined;
-      if (this.#want) p.data = fill(p.data, this.#bins);
+      // hot path: #bins is emptied only by a binary packet (or an error), no array per packet.
+      if (this.#want) p.data = fill(p.data, this.#bins.splice(0));
       const d = p.data as unknown[];
       if ((p.type === EVENT || p.type === ACK) && !Array.isArray(d)) throw d;
       // A peer may not fire the events both ends reserve (as socket.io-parser refuses them).
@@ -112,6 +112,7 @@ export class SocketPacketDecoder {
       return p;
     } catch (err) {
       this.#p = undefined;
+      this.#bins = [];
       return new ProtocolError("SB_ERR_INVALID_PACKET", `invalid packet: ${err}`);
     }
   }

@@ -160,10 +160,12 @@ export class Socket<
 
   /** Leaves the namespace; the connection closes when no socket uses it any more. */
   disconnect(): this {
-    const was = this.connected;
-    if (was) this.#packet(DISCONNECT);
-    this.#destroy();
-    if (was) this.#onClose("io client disconnect");
+    if (this.connected) {
+      // Sent first: the connection may close once this socket is inactive.
+      this.#packet(DISCONNECT);
+      this.#destroy();
+      this.#onClose("io client disconnect");
+    } else this.#destroy();
     return this;
   }
 
