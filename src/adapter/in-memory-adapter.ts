@@ -19,8 +19,8 @@ import { MemoryRecoveryStore } from "./recovery-store.js";
 
 /**
  * Memory per socket: a room with one member keeps the member's id itself, and a socket in
- * one room (its own) keeps that room's name, instead of a Set each. Sets appear from the
- * second entry on.
+ * one room keeps that room's name, instead of a Set each. Sets appear from the second entry
+ * on. (A socket in its own room alone keeps nothing: see RoomIndex.)
  */
 type Entries = ReadonlySet<string> | string;
 
@@ -54,21 +54,83 @@ function hasEntry(entries: Entries, value: string): boolean {
   return typeof entries === "string" ? entries === value : entries.has(value);
 }
 
+/** Whether `entries` is exactly `value`. */
+function isOnly(entries: Entries, value: string): boolean {
+  return typeof entries === "string" ? entries === value : entries.size === 1 && entries.has(value);
+}
+
 /**
- * The room index of one namespace. Memory per socket: a socket's membership of its own room
- * (the room named by its id, which every socket joins) is only recorded in `sids`; `rooms`
- * holds the other memberships. So a room's members are its entry in `rooms` plus, when the
- * room is named after a socket that is in it, that socket.
+ * The room index of one namespace. Memory per socket: a socket that is only in its own room
+ * (the room named by its id, which every socket joins on connect) has no entry at all: the
+ * namespace port lists it (`socketIds`, `hasSocket`). `sids` holds the rooms of the other
+ * sockets, their own room included when they are in it; `rooms` holds every membership
+ * but own-room ones. So a room's members are its entry in `rooms` plus, when the room is
+ * named after a socket that is in it, that socket.
+ *
+ * The sockets the index knows (what a whole-namespace broadcast reaches, and what
+ * `socketRooms` answers for): those the port lists, except the ones `delAll` removed while
+ * the port still listed them (`gone`: the port lists a socket until just after its
+ * `delAll`), plus those with an entry that the port does not list (a socket that joined a
+ * room after it disconnected).
  */
 class RoomIndex {
   /** Explicit members by room, without each socket's own-room membership. */
   readonly rooms = new Map<Room, Entries>();
-  /** Every room of each known socket, its own included. */
+  /** Every room of each known socket that is not just in its own room and listed by the port. */
   readonly sids = new Map<SocketId, Entries>();
+  /**
+   * Sockets the port lists that `delAll` removed; never also in `sids`. Pruned of those the
+   * port no longer lists at each `delAll`, so it holds about one id.
+   */
+  readonly gone = new Set<SocketId>();
+  readonly #port: NamespacePort;
+
+  constructor(port: NamespacePort) {
+    this.#port = port;
+  }
+
+  /** Every room of socket `id`, its own included; undefined when the index does not know it. */
+  joined(id: SocketId): Entries | undefined {
+    const joined = this.sids.get(id);
+    if (joined !== undefined) return joined;
+    return this.#port.hasSocket(id) && !this.gone.has(id) ? id : undefined;
+  }
+
+  /** Records every room of socket `id`: no entry when that is its own room alone and it is listed. */
+  store(id: SocketId, joined: Entries): void {
+    this.gone.delete(id);
+    if (isOnly(joined, id) && this.#port.hasSocket(id)) this.sids.delete(id);
+    else this.sids.set(id, joined);
+  }
+
+  /** Forgets socket `id` (its memberships of other rooms are the caller's to remove). */
+  forget(id: SocketId): void {
+    this.sids.delete(id);
+    if (!this.#port.hasSocket(id)) return;
+    for (const old of this.gone) if (!this.#port.hasSocket(old)) this.gone.delete(old);
+    this.gone.add(id);
+  }
+
+  /**
+   * Calls `fn` once for each known socket not in `except`.
+   * hot path: whole-namespace broadcasts; no allocation beyond the two iterators.
+   */
+  forEachSocket(except: ReadonlySet<SocketId> | undefined, fn: (id: SocketId) => void): void {
+    const gone = this.gone.size === 0 ? undefined : this.gone;
+    for (const id of this.#port.socketIds()) {
+      if ((gone === undefined || !gone.has(id)) && (except === undefined || !except.has(id))) {
+        fn(id);
+      }
+    }
+    if (this.sids.size === 0) return;
+    for (const id of this.sids.keys()) {
+      if (!this.#port.hasSocket(id) && (except === undefined || !except.has(id))) fn(id);
+    }
+  }
 
   /** The socket that room `room` is the own room of, when that socket is in it. */
   owner(room: Room): SocketId | undefined {
-    const joined = this.sids.get(room);
+    const joined = this.joined(room);
     return joined !== undefined && hasEntry(joined, room) ? room : undefined;
   }
 
@@ -95,8 +157,18 @@ class RoomIndex {
   /** Every room with members: the explicit ones, then the own rooms not among them. */
   *names(): Generator<Room> {
     yield* this.rooms.keys();
+    yield* this.ownRooms();
+  }
+
+  /** The own rooms that have their socket in them and no entry in `rooms`, in socket order. */
+  *ownRooms(): Generator<Room> {
+    for (const id of this.#port.socketIds()) {
+      const joined = this.sids.get(id);
+      const isIn = joined === undefined ? !this.gone.has(id) : hasEntry(joined, id);
+      if (isIn && !this.rooms.has(id)) yield id;
+    }
     for (const [id, joined] of this.sids) {
-      if (hasEntry(joined, id) && !this.rooms.has(id)) yield id;
+      if (!this.#port.hasSocket(id) && hasEntry(joined, id) && !this.rooms.has(id)) yield id;
     }
   }
 }
@@ -110,9 +182,7 @@ class RoomsView implements ReadonlyMap<Room, ReadonlySet<SocketId>> {
   /** Counts the rooms: linear in the number of sockets (own rooms are not stored). */
   get size(): number {
     let size = this.#index.rooms.size;
-    for (const [id, joined] of this.#index.sids) {
-      if (hasEntry(joined, id) && !this.#index.rooms.has(id)) size++;
-    }
+    for (const _ of this.#index.ownRooms()) size++;
     return size;
   }
   get(room: Room): ReadonlySet<SocketId> | undefined {
@@ -144,18 +214,26 @@ class RoomsView implements ReadonlyMap<Room, ReadonlySet<SocketId>> {
   }
 }
 
-/** Room index and local broadcast for one namespace in one process. */
+/**
+ * Room index and local broadcast for one namespace in one process.
+ *
+ * For subclasses: a socket the port lists is in its own room (`rooms`, `socketRooms`) from
+ * the moment it is listed, before its `addAll(id, [id])` runs, and in no room once
+ * `delAll(id)` ran.
+ */
 export class InMemoryAdapter implements Adapter {
-  readonly #index = new RoomIndex();
-  readonly #rooms = this.#index.rooms;
-  readonly #sids = this.#index.sids;
-  readonly #view = new RoomsView(this.#index);
+  readonly #index: RoomIndex;
+  readonly #rooms: Map<Room, Entries>;
+  readonly #view: RoomsView;
   /** The namespace this adapter serves. */
   protected readonly port: NamespacePort;
   readonly #store: MemoryRecoveryStore | undefined;
 
   constructor(port: NamespacePort) {
     this.port = port;
+    this.#index = new RoomIndex(port);
+    this.#rooms = this.#index.rooms;
+    this.#view = new RoomsView(this.#index);
     this.#store = port.recovery === undefined ? undefined : new MemoryRecoveryStore(port.recovery);
   }
 
@@ -173,25 +251,25 @@ export class InMemoryAdapter implements Adapter {
   }
 
   addAll(id: SocketId, rooms: Iterable<Room>): void {
-    let joined = this.#sids.get(id) ?? NONE;
+    let joined = this.#index.joined(id) ?? NONE;
     for (const room of rooms) {
       joined = withEntry(joined, room);
-      // A socket's own room is recorded in #sids alone (see RoomIndex).
+      // A socket's own room is not recorded in #rooms (see RoomIndex).
       if (room !== id) this.#rooms.set(room, withEntry(this.#rooms.get(room), id));
     }
-    this.#sids.set(id, joined);
+    this.#index.store(id, joined);
   }
 
   del(id: SocketId, room: Room): void {
-    const joined = this.#sids.get(id);
-    if (joined !== undefined) this.#sids.set(id, withoutEntry(joined, room) ?? NONE);
+    const joined = this.#index.joined(id);
+    if (joined !== undefined) this.#index.store(id, withoutEntry(joined, room) ?? NONE);
     if (room !== id) this.#removeMember(room, id);
   }
 
   delAll(id: SocketId): void {
-    const joined = this.#sids.get(id);
+    const joined = this.#index.joined(id);
     if (joined === undefined) return;
-    this.#sids.delete(id);
+    this.#index.forget(id);
     if (typeof joined === "string") {
       if (joined !== id) this.#removeMember(joined, id);
       return;
@@ -200,7 +278,7 @@ export class InMemoryAdapter implements Adapter {
   }
 
   socketRooms(id: SocketId): ReadonlySet<Room> | undefined {
-    const joined = this.#sids.get(id);
+    const joined = this.#index.joined(id);
     return joined === undefined ? undefined : asSet(joined);
   }
 
@@ -307,7 +385,7 @@ export class InMemoryAdapter implements Adapter {
   protected forEachMatch(opts: BroadcastOptions, fn: (id: SocketId) => void): void {
     const except = opts.except.size > 0 ? this.#excluded(opts.except) : undefined;
     if (opts.rooms.size === 0) {
-      for (const id of this.#sids.keys()) if (except === undefined || !except.has(id)) fn(id);
+      this.#index.forEachSocket(except, fn);
       return;
     }
     if (opts.rooms.size === 1) {

@@ -138,7 +138,9 @@ export class ShardedRedisAdapter extends ClusterAdapter {
 
   override addAll(id: SocketId, rooms: Iterable<Room>): void {
     const joined = [...rooms];
-    const fresh = joined.filter((room) => !this.rooms.has(room));
+    // A socket's own room counts as fresh: the room index shows it from the moment the
+    // namespace lists the socket, before this join (adding a subscribed room is a no-op).
+    const fresh = joined.filter((room) => room === id || !this.rooms.has(room));
     super.addAll(id, joined);
     for (const room of fresh) if (this.#hasOwnChannel(room)) this.#roomChannels.add(room);
   }
