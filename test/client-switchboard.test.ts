@@ -241,4 +241,14 @@ describe("client against the Switchboard server", () => {
     assert.deepEqual(seen.slice(0, 2).sort(), ["still here", "uncaught listener failed"]);
     assert.equal(seen[2], "connected");
   });
+
+  it("offers no permessage-deflate in Node, and sends the extraHeaders it is given", async () => {
+    const { server, url } = await start();
+    const serverSide = waitFor<[Peer]>(server, "connection");
+    const socket = connect(url, { transports: ["websocket"], extraHeaders: { "x-app": "demo" } });
+    await waitFor(socket, "connect");
+    const [peer] = await serverSide;
+    assert.equal(peer.handshake.headers["sec-websocket-extensions"], undefined);
+    assert.equal(peer.handshake.headers["x-app"], "demo");
+  });
 });

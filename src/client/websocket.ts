@@ -35,7 +35,7 @@ export const websocket: TransportFactory = (sink, opts) => {
     if (closed) return;
     const url = sink.url("websocket");
     if (isNode) {
-      // Node's built-in WebSocket and `ws` accept `{ headers }` in place of protocols.
+      // Node's built-in WebSocket accepts `{ headers }` in place of protocols.
       const headers = opts.extraHeaders;
       ws = new Ctor(url, headers && { headers });
     } else ws = new Ctor(url); // a browser takes any second argument for protocol names
@@ -54,7 +54,25 @@ export const websocket: TransportFactory = (sink, opts) => {
     // (bench/profile/client-echo.mjs). Without `ws`, the platform's.
     wsPackage ??= import("ws");
     wsPackage.then(
-      (m) => start(m.WebSocket as unknown as WebSocketCtor),
+      ({ WebSocket: Ws }) => {
+        if (closed) return;
+        // No permessage-deflate offer: servers rarely accept it (Socket.IO's default is
+        // off), and making the offer costs CPU per connection (a compressing connection
+        // would also cost two zlib contexts).
+        const socket = new Ws(sink.url("websocket"), {
+          headers: opts.extraHeaders,
+          perMessageDeflate: false,
+        });
+        socket.binaryType = "arraybuffer";
+        // hot path: `ws`'s own events, not the `onmessage` ones (a MessageEvent per frame).
+        socket.on("open", () => sink.open?.());
+        socket.on("error", end);
+        socket.on("close", () => end());
+        socket.on("message", (data, isBinary) =>
+          sink.frame(isBinary ? new Uint8Array(data as ArrayBuffer) : String(data)),
+        );
+        ws = socket as unknown as WebSocket;
+      },
       (err) => (Native ? start(Native) : end(err)),
     );
   } else queueMicrotask(() => (Native ? start(Native) : end(new Error("no WebSocket"))));
