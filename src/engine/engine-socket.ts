@@ -41,6 +41,22 @@ import { TransportUpgrade, type UpgradeHost } from "./upgrade.js";
 
 const debug = createDebug("switchboard:engine:socket");
 
+// EngineSocket's state: one small integer. Bits 0-1: the ready state (an index into
+// READY_STATES); bit 2: upgraded; bit 3: an upgrade under way (the attempt itself is kept in
+// SessionContext.upgrades); bits 4 and up, signed: the heartbeat's slot (HeartbeatTarget; at
+// most MAX_SLOT = 2^25 either way, so the whole stays within 2^30: a small integer, never a
+// heap number, even with pointer compression).
+const READY_STATES: readonly EngineReadyState[] = ["opening", "open", "closing", "closed"];
+const OPENING = 0;
+const OPEN = 1;
+const CLOSING = 2;
+const CLOSED = 3;
+const READY = 3;
+const UPGRADED = 4;
+const UPGRADING = 8;
+const FLAGS = 15;
+const SLOT_SHIFT = 4;
+
 /**
  * A server-side Engine.IO session, created by {@link EngineServer} for each handshake.
  *
@@ -60,9 +76,9 @@ export class EngineSocket
   readonly request: EngineRequest;
   readonly #ctx: SessionContext;
   #transport: Transport;
-  #readyState: EngineReadyState = "opening";
-  #upgrade: TransportUpgrade | null = null;
-  #isUpgraded = false;
+  // Memory per idle session: the ready state, the upgrade flags and the heartbeat's slot
+  // share one small-integer field (see the constants above).
+  #state = OPENING;
   #handler: EngineSocketHandler | null = null;
   // Packets the transport cannot take yet; allocated only while non-empty.
   #writeBuffer: OutgoingBuffer | null = null;
@@ -93,7 +109,7 @@ export class EngineSocket
 
   /** The session state. */
   get readyState(): EngineReadyState {
-    return this.#readyState;
+    return READY_STATES[this.#state & READY]!;
   }
 
   /** The transport in use: `transport.name` is `"polling"` or `"websocket"`. */
@@ -103,12 +119,12 @@ export class EngineSocket
 
   /** Whether the session moved from polling to WebSocket. */
   get upgraded(): boolean {
-    return this.#isUpgraded;
+    return (this.#state & UPGRADED) !== 0;
   }
 
   /** Whether an upgrade attempt is under way. */
   get upgrading(): boolean {
-    return this.#upgrade !== null;
+    return (this.#state & UPGRADING) !== 0;
   }
 
   /**
@@ -154,7 +170,7 @@ export class EngineSocket
    */
   trySend(data: string | Uint8Array, options?: SendOptions, callback?: () => void): boolean {
     // hot path: no packet object or batch when the transport takes single messages.
-    if (this.#readyState !== "open") return false;
+    if ((this.#state & READY) !== OPEN) return false;
     const compress = options?.compress !== false;
     const isVolatile = options?.volatile === true;
     const transport = this.#transport;
@@ -192,7 +208,7 @@ export class EngineSocket
     ) {
       return this.sendEach(parts, options);
     }
-    if (this.#readyState !== "open") return false;
+    if ((this.#state & READY) !== OPEN) return false;
     const isVolatile = options?.volatile === true;
     if (isVolatile && !transport.writable) return false;
     const frames = this.#ctx.framesFor(parts, encoder);
@@ -206,12 +222,12 @@ export class EngineSocket
    * (polling) or the WebSocket closed, then `"close"` is emitted with `"forced close"`.
    */
   close(): void {
-    if (this.#readyState !== "open") return;
-    this.#readyState = "closing";
+    if ((this.#state & READY) !== OPEN) return;
+    this.setReadyState(CLOSING);
     this.#ctx.heartbeat.stop(this);
     // As engine.io does: an upgrade under way finishes first (within upgradeTimeout), since
     // a client that paused polling can only receive the buffered packets on the new transport.
-    if (this.#upgrade === null) this.closeTransport();
+    if ((this.#state & UPGRADING) === 0) this.closeTransport();
   }
 
   /**
@@ -220,8 +236,8 @@ export class EngineSocket
    * @internal
    */
   shutdown(): void {
-    if (this.#readyState === "closed") return;
-    this.#readyState = "closing";
+    if ((this.#state & READY) === CLOSED) return;
+    this.setReadyState(CLOSING);
     this.flushBeforeClose();
     this.#transport.discard();
     this.#transport.close();
@@ -234,18 +250,31 @@ export class EngineSocket
    * @internal
    */
   upgradeTo(transport: Transport): void {
-    if (this.#readyState !== "open" || this.#upgrade !== null || this.#isUpgraded) {
+    if ((this.#state & (READY | UPGRADING | UPGRADED)) !== OPEN) {
       transport.close();
       return;
     }
     const timeout = this.#ctx.settings.upgradeTimeout;
-    this.#upgrade = new TransportUpgrade(this, transport, timeout);
+    this.#ctx.upgrades.set(this, new TransportUpgrade(this, transport, timeout));
+    this.#state |= UPGRADING;
+  }
+
+  /**
+   * The heartbeat's bookkeeping, kept in the state's upper bits. @see HeartbeatTarget
+   * @internal
+   */
+  get heartbeatSlot(): number {
+    return this.#state >> SLOT_SHIFT;
+  }
+
+  set heartbeatSlot(slot: number) {
+    this.#state = (slot << SLOT_SHIFT) | (this.#state & FLAGS);
   }
 
   // Memory per idle session: helpers are `private` methods, not `#` ones. A class with `#`
   // methods stores a brand in each instance (8 bytes); its state stays in `#` fields.
   private sendOpen(upgrades: readonly TransportName[], extra?: Record<string, unknown>): void {
-    this.#readyState = "open";
+    this.setReadyState(OPEN);
     this.sendControl("open", this.#ctx.openPacketData(this.id, upgrades, extra));
     this.#ctx.heartbeat.start(this);
   }
@@ -257,7 +286,7 @@ export class EngineSocket
   /** A packet from the transport. @internal */
   onPacket(packet: EnginePacket): void {
     // hot path: a message goes straight to the handler; events only when listened to.
-    if (this.#readyState !== "open") return;
+    if ((this.#state & READY) !== OPEN) return;
     if (packet.type === "message") {
       if (this.#ctx.settings.rateMessages !== 0 && this.isOverRate()) return;
       const raw = packet.data ?? "";
@@ -307,7 +336,7 @@ export class EngineSocket
   /** The transport became writable. @internal */
   onReady(): void {
     // During an upgrade the client waits for this GET to return before it pauses polling.
-    if (this.#upgrade?.isProbed === true && this.#writeBuffer === null) {
+    if (this.#writeBuffer === null && this.currentUpgrade()?.isProbed === true) {
       this.#transport.send([{ type: "noop" }]);
       return;
     }
@@ -340,32 +369,32 @@ export class EngineSocket
 
   /** @see UpgradeHost.onUpgradeCompleted @internal */
   onUpgradeCompleted(transport: Transport): void {
-    this.#upgrade = null;
+    this.endUpgrade();
     const previous = this.#transport;
     previous.setListener(IGNORING_LISTENER);
     previous.discard();
     previous.close();
     this.#transport = transport;
-    this.#isUpgraded = true;
+    this.#state |= UPGRADED;
     transport.setListener(this);
     this.emit("upgrade", transport);
-    if (this.#readyState === "closing") this.closeTransport();
+    if ((this.#state & READY) === CLOSING) this.closeTransport();
     else this.flush();
   }
 
   /** @see UpgradeHost.onUpgradeFailed @internal */
   onUpgradeFailed(): void {
-    this.#upgrade = null;
-    if (this.#readyState === "closing") this.closeTransport();
+    this.endUpgrade();
+    if ((this.#state & READY) === CLOSING) this.closeTransport();
   }
 
   /** Closes the session at once (transport gone, ping timeout, slow consumer...). @internal */
   onClose(reason: EngineCloseReason, description?: Error): void {
-    if (this.#readyState === "closed") return;
+    if ((this.#state & READY) === CLOSED) return;
     debug("session %s closed: %s", this.id, reason);
-    this.#readyState = "closed";
+    this.setReadyState(CLOSED);
     this.#ctx.heartbeat.stop(this);
-    this.#upgrade?.abort("session closed");
+    this.currentUpgrade()?.abort("session closed");
     const transport = this.#transport;
     transport.setListener(IGNORING_LISTENER);
     this.#writeBuffer = null;
@@ -383,6 +412,20 @@ export class EngineSocket
     this.emit("close", reason, description);
   }
 
+  private setReadyState(readyState: number): void {
+    this.#state = (this.#state & ~READY) | readyState;
+  }
+
+  /** The upgrade attempt under way, if any. */
+  private currentUpgrade(): TransportUpgrade | undefined {
+    return (this.#state & UPGRADING) === 0 ? undefined : this.#ctx.upgrades.get(this);
+  }
+
+  private endUpgrade(): void {
+    this.#state &= ~UPGRADING;
+    this.#ctx.upgrades.delete(this);
+  }
+
   private sendEach(parts: readonly RawData[], options: SendOptions | undefined): boolean {
     let isSent = true;
     for (let i = 0; i < parts.length && isSent; i++) isSent = this.trySend(parts[i]!, options);
@@ -390,7 +433,7 @@ export class EngineSocket
   }
 
   private sendControl(type: OutgoingPacket["type"], data?: string): void {
-    if (this.#readyState === "closing" || this.#readyState === "closed") return;
+    if ((this.#state & READY) >= CLOSING) return;
     const packet: OutgoingPacket = data === undefined ? { type } : { type, data };
     if (this.hasListeners("packetCreate")) this.emit("packetCreate", packet);
     const transport = this.#transport;
@@ -470,7 +513,7 @@ export class EngineSocket
    */
   private flush(): void {
     const buffer = this.#writeBuffer;
-    if (this.#readyState === "closed" || buffer === null) return;
+    if ((this.#state & READY) === CLOSED || buffer === null) return;
     const transport = this.#transport;
     if (!transport.writable && transport.sendMessage === undefined) return;
     this.#writeBuffer = null;

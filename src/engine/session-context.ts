@@ -8,6 +8,7 @@ import type { EngineSocket } from "./engine-socket.js";
 import { type FlushQueue, PROCESS_FLUSH_QUEUE } from "./flush-queue.js";
 import type { Heartbeat } from "./heartbeat.js";
 import type { PreEncodedFrame, TransportName } from "./transports/transport.js";
+import type { TransportUpgrade } from "./upgrade.js";
 
 /** Counters of an {@link EngineServer}, readable as `engine.metrics`. */
 export interface EngineMetrics {
@@ -43,6 +44,11 @@ export class SessionContext {
   readonly heartbeat: Heartbeat;
   /** The write-coalescing queue: the process's, shared by every server. */
   readonly flushQueue: FlushQueue = PROCESS_FLUSH_QUEUE;
+  /**
+   * The polling -> WebSocket upgrades under way, by session. Memory per idle session: a
+   * session holds a flag, not a field for an attempt it rarely has.
+   */
+  readonly upgrades = new Map<EngineSocket, TransportUpgrade>();
   readonly metrics: EngineMetrics = {
     slowConsumerDisconnects: 0,
     droppedVolatilePackets: 0,
