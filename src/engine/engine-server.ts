@@ -479,7 +479,7 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
   ): void {
     // ws listens for errors on the connection now: an upgrade-time listener can go.
     connection.removeListener("error", onUpgradeSocketError);
-    const transport = new WebSocketTransport(ws, connection, this.#context.flushQueue);
+    const transport = new WebSocketTransport(ws, connection);
     if (session !== undefined) {
       session.upgradeTo(transport);
       return;

@@ -165,10 +165,7 @@ export class WebSocketTransport implements Transport {
    * written at the end of the turn through {@link PROCESS_FLUSH_QUEUE}; `flushQueue`, when
    * given, must be that queue (the engine passes its context's, which is).
    */
-  constructor(ws: WebSocket | EngineWebSocket, socket: Duplex | null, flushQueue?: FlushQueue) {
-    if (flushQueue !== undefined && flushQueue !== PROCESS_FLUSH_QUEUE) {
-      throw new TypeError("WebSocketTransport writes through PROCESS_FLUSH_QUEUE only");
-    }
+  constructor(ws: WebSocket | EngineWebSocket, socket: Duplex | null) {
     this.#ws = ws;
     // Direct writes go to socketOf(ws): only when that is the connection we were given.
     const isDirect = socket !== null && ws.extensions === "" && socketOf(ws) === socket;
