@@ -5,7 +5,13 @@
  * read afterwards.
  */
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
-import { type HeaderValue, headersObject, keepHeaders, shareUrl } from "./session-headers.js";
+import {
+  type HeaderValue,
+  headersObject,
+  keptNames,
+  keptValues,
+  shareUrl,
+} from "./session-headers.js";
 
 /** The peer of a handshake, shaped like the `socket` of an `IncomingMessage`. */
 export interface EngineRequestPeer {
@@ -27,7 +33,7 @@ export class EngineRequest {
   readonly remoteAddress: string;
   /** Whether the handshake came over TLS. */
   readonly secure: boolean;
-  // Memory per idle session: the names and values of the headers (see keepHeaders) until
+  // Memory per idle session: the names and values of the headers (see keptNames) until
   // `headers` is first read, then the names are undefined and the values the object.
   #names: readonly string[] | undefined;
   #headers: HeaderValue[] | IncomingHttpHeaders;
@@ -36,9 +42,9 @@ export class EngineRequest {
   constructor(req: IncomingMessage) {
     this.method = req.method ?? "GET";
     this.url = shareUrl(req.url ?? "/");
-    const kept: HeaderValue[] = [];
-    this.#names = keepHeaders(req.headers, kept);
-    this.#headers = kept;
+    const names = keptNames(req.headers);
+    this.#names = names;
+    this.#headers = keptValues(req.headers, names);
     this.remoteAddress = req.socket.remoteAddress ?? "";
     this.secure = (req.socket as { encrypted?: unknown }).encrypted === true;
   }
