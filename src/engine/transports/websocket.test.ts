@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import * as wsModule from "ws";
-import { encodeWebSocketFrame, frameText } from "./websocket.js";
+import type { EnginePacket } from "../../protocol/engine-packet.js";
+import { encodeWebSocketFrame, frameText, WebSocketTransport } from "./websocket.js";
 
 const { Sender } = wsModule as unknown as {
   Sender: { frame(data: Buffer, options: Record<string, unknown>): Buffer[] };
@@ -68,5 +71,57 @@ describe("frameText", () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("WebSocketTransport read buffer", () => {
+  it("lets go of ws's read buffer after the first message and after each pong, not per message", async () => {
+    const server = new wsModule.WebSocketServer({ port: 0, host: "127.0.0.1" });
+    await once(server, "listening");
+    const port = (server.address() as AddressInfo).port;
+    const client = new wsModule.WebSocket(`ws://127.0.0.1:${port}`);
+    try {
+      const [ws] = (await once(server, "connection")) as [wsModule.WebSocket];
+      const packets: EnginePacket[] = [];
+      let arrived: (() => void) | undefined;
+      const transport = new WebSocketTransport(ws, null);
+      transport.setListener({
+        onPacket: (packet: EnginePacket) => {
+          packets.push(packet);
+          arrived?.();
+        },
+        onDrain: () => {},
+        onClose: () => {},
+      } as unknown as Parameters<WebSocketTransport["setListener"]>[0]);
+      const receiver = (ws as unknown as { _receiver: { _buffers: unknown[] } })._receiver;
+      const send = async (text: string): Promise<unknown[]> => {
+        const next = new Promise<void>((resolve) => {
+          arrived = resolve;
+        });
+        client.send(text);
+        await next;
+        return receiver._buffers;
+      };
+      if (client.readyState !== wsModule.WebSocket.OPEN) await once(client, "open");
+      const initial = receiver._buffers;
+      const afterFirst = await send("4first");
+      assert.notEqual(afterFirst, initial, "let go after the first message");
+      assert.deepEqual(afterFirst, []);
+      const afterSecond = await send("4second");
+      assert.equal(afterSecond, afterFirst, "kept while messages flow: no array per message");
+      const afterPong = await send("3");
+      assert.notEqual(afterPong, afterSecond, "let go after a pong");
+      assert.deepEqual(
+        packets.map((p) => p.type),
+        ["message", "message", "pong"],
+      );
+      assert.deepEqual(
+        packets.slice(0, 2).map((p) => p.data),
+        ["first", "second"],
+      );
+    } finally {
+      client.terminate();
+      server.close();
+    }
   });
 });
