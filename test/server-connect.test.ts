@@ -1,10 +1,15 @@
 // The namespace join: what a client sends right behind its CONNECT, and a join that must
 // wait for the adapter.
 import assert from "node:assert/strict";
+import { once } from "node:events";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { connect, type Socket as TcpSocket } from "node:net";
 import { afterEach, describe, test } from "node:test";
+import { io as ioc } from "socket.io-client";
 import type { NamespacePort } from "../src/adapter/adapter.js";
 import { InMemoryAdapter } from "../src/adapter/in-memory-adapter.js";
+import { Server, type Socket as ServerSocket } from "../src/server/index.js";
 import { closeClients, connected, startServer, type TestServer } from "./support/harness.js";
 
 let server: TestServer | undefined;
@@ -138,5 +143,42 @@ describe("namespace join", () => {
     release();
     await connected(client);
     assert.equal(connections, 1);
+  });
+});
+
+describe("handshake address", () => {
+  for (const transport of ["websocket", "polling"]) {
+    test(`is the client's address, read again after the disconnect (${transport})`, async () => {
+      server = await startServer();
+      const joined = new Promise<ServerSocket>((resolve) => server?.io.once("connection", resolve));
+      const client = server.client("/", { transports: [transport] });
+      await connected(client);
+      const socket = await joined;
+      const gone = new Promise<void>((resolve) => socket.once("disconnect", () => resolve()));
+      client.disconnect();
+      await gone;
+      assert.equal(socket.handshake.address, "127.0.0.1");
+      assert.equal(socket.request.socket.remoteAddress, "127.0.0.1");
+      assert.equal(socket.conn.remoteAddress, "127.0.0.1");
+    });
+  }
+
+  test("is the IPv6 address of a client over ::1", async () => {
+    const http = createServer();
+    const io = new Server(http);
+    http.listen(0, "::1");
+    await once(http, "listening");
+    const { port } = http.address() as AddressInfo;
+    try {
+      const joined = new Promise<ServerSocket>((resolve) => io.once("connection", resolve));
+      const client = ioc(`http://[::1]:${port}`, { transports: ["websocket"], forceNew: true });
+      try {
+        assert.equal((await joined).handshake.address, "::1");
+      } finally {
+        client.disconnect();
+      }
+    } finally {
+      await io.close();
+    }
   });
 });

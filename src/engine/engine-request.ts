@@ -45,7 +45,7 @@ export class EngineRequest {
     const names = keptNames(req.headers);
     this.#names = names;
     this.#headers = keptValues(req.headers, names);
-    this.remoteAddress = req.socket.remoteAddress ?? "";
+    this.remoteAddress = peerAddress(req.socket);
     this.secure = (req.socket as { encrypted?: unknown }).encrypted === true;
   }
 
@@ -71,4 +71,28 @@ export class EngineRequest {
   get connection(): EngineRequestPeer {
     return this.socket;
   }
+}
+
+/** The parts of a `net.Socket` {@link peerAddress} reads (Node's, not in its types). */
+interface PeerSocket {
+  readonly remoteAddress?: string | undefined;
+  readonly connecting?: boolean;
+  readonly _peername?: unknown;
+  readonly _handle?: { getpeername?(out: { address?: unknown }): number } | null;
+}
+
+/**
+ * The client's address on `socket`. Memory per idle session: `socket.remoteAddress` caches
+ * an `{ address, family, port }` object on the socket (56 bytes, and one more property) for
+ * the life of the connection, although the session keeps the address itself; asking the
+ * socket's handle, as `remoteAddress` does, leaves nothing behind. Sockets without such a
+ * handle (TLS, a forwarded poll's stand-in) are asked their `remoteAddress`.
+ */
+function peerAddress(socket: PeerSocket): string {
+  const handle = socket._handle;
+  if (typeof handle?.getpeername === "function" && socket.connecting !== true) {
+    const out: { address?: unknown } = {};
+    if (handle.getpeername(out) === 0 && typeof out.address === "string") return out.address;
+  }
+  return socket.remoteAddress ?? "";
 }
