@@ -25,8 +25,6 @@ export interface EngineRequestPeer {
  * under the same names (`method`, `url`, `headers`, `socket.remoteAddress`).
  */
 export class EngineRequest {
-  /** The HTTP method (`GET` for every handshake). */
-  readonly method: string;
   /** The request URL, path and query. */
   readonly url: string;
   /** The client's IP address, as seen on the handshake connection. */
@@ -40,13 +38,20 @@ export class EngineRequest {
 
   /** Takes what is kept from `req`; `req` is not referenced afterwards. */
   constructor(req: IncomingMessage) {
-    this.method = req.method ?? "GET";
     this.url = shareUrl(req.url ?? "/");
     const names = keptNames(req.headers);
     this.#names = names;
     this.#headers = keptValues(req.headers, names);
     this.remoteAddress = peerAddress(req.socket);
     this.secure = (req.socket as { encrypted?: unknown }).encrypted === true;
+  }
+
+  /**
+   * The HTTP method: `GET`, as for every handshake (the engine refuses any other, and a
+   * WebSocket upgrade is a GET). Not stored: one field less per session.
+   */
+  get method(): string {
+    return "GET";
   }
 
   /**

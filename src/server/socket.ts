@@ -60,11 +60,17 @@ const RECOVERABLE_REASONS: ReadonlySet<DisconnectReason> = new Set([
 ]);
 type Ack = ((...args: unknown[]) => void) & { withError?: boolean };
 
-/** A socket's packet middleware and catch-all listeners (incoming, outgoing). */
+/**
+ * What few sockets need, in one object made on first use: packet middleware, catch-all
+ * listeners (incoming, outgoing), the acks awaited from the client, and the own-room set
+ * that emits with recovery are stored through.
+ */
 interface SocketHooks {
   fns: PacketMiddleware[] | undefined;
   any: AnyFn[] | undefined;
   anyOutgoing: AnyFn[] | undefined;
+  acks: Map<number, Ack> | undefined;
+  ownRoom: ReadonlySet<Room> | undefined;
 }
 
 /**
@@ -92,11 +98,9 @@ export class Socket<
   readonly #startOffset: string | undefined;
   // Memory per idle connection: `data` is created on first read (most apps never use it).
   #data: SocketData | undefined;
-  #ownRoom: ReadonlySet<Room> | undefined;
   #ledger: AckLedger | undefined;
   readonly #client: Client;
-  #acks: Map<number, Ack> | undefined;
-  // Packet middleware and catch-all listeners, which few sockets have: made on first use.
+  // Memory per idle connection: what few sockets need, made on first use (see SocketHooks).
   #hooks: SocketHooks | undefined;
   // Memory per idle connection: the handshake, or until it is first read when the client
   // sent no auth, when the socket joined (see handshakeOrTime).
@@ -252,8 +256,9 @@ export class Socket<
     if (this.#pidTail !== undefined && id === undefined && flags.volatile !== true) {
       // Through the adapter, so the packet is stored with an offset and can be replayed after
       // a reconnection (as Socket.IO does with recovery on).
-      this.#ownRoom ??= new Set([this.id]);
-      this.nsp.adapter.broadcast(packet, { rooms: this.#ownRoom, except: NO_ROOMS, flags });
+      const hooks = this.#hooksFor();
+      hooks.ownRoom ??= new Set([this.id]);
+      this.nsp.adapter.broadcast(packet, { rooms: hooks.ownRoom, except: NO_ROOMS, flags });
     } else {
       this.#client.writePacket(packet, flags);
     }
@@ -499,7 +504,13 @@ export class Socket<
   }
 
   #hooksFor(): SocketHooks {
-    this.#hooks ??= { fns: undefined, any: undefined, anyOutgoing: undefined };
+    this.#hooks ??= {
+      fns: undefined,
+      any: undefined,
+      anyOutgoing: undefined,
+      acks: undefined,
+      ownRoom: undefined,
+    };
     return this.#hooks;
   }
 
@@ -544,9 +555,10 @@ export class Socket<
 
   #onAck(packet: SocketPacket): void {
     const id = packet.id;
-    const ack = id === undefined ? undefined : this.#acks?.get(id);
+    const acks = this.#hooks?.acks;
+    const ack = id === undefined ? undefined : acks?.get(id);
     if (ack === undefined || id === undefined) return; // unknown or late ack: ignored, as in Socket.IO
-    this.#acks!.delete(id);
+    acks!.delete(id);
     const args = packet.data as unknown[];
     if (ack.withError === true) ack(null, ...args);
     else ack(...args);
@@ -559,13 +571,15 @@ export class Socket<
 
   /** Registers an ack for a broadcast packet this socket was sent. @internal */
   registerBroadcastAck(id: number, onAck: (args: unknown[]) => void): void {
-    this.#acks ??= new Map();
-    this.#acks.set(id, (...args: unknown[]) => onAck(args));
+    const hooks = this.#hooksFor();
+    hooks.acks ??= new Map();
+    hooks.acks.set(id, (...args: unknown[]) => onAck(args));
   }
 
   #registerAck(id: number, ack: Ack, timeout: number | undefined): void {
-    this.#acks ??= new Map();
-    const acks = this.#acks;
+    const hooks = this.#hooksFor();
+    hooks.acks ??= new Map();
+    const acks = hooks.acks;
     if (timeout === undefined) {
       acks.set(id, ack);
       return;
@@ -583,9 +597,10 @@ export class Socket<
   }
 
   #rejectPendingAcks(): void {
-    if (this.#acks === undefined) return;
-    const pending = [...this.#acks.values()];
-    this.#acks.clear();
+    const acks = this.#hooks?.acks;
+    if (acks === undefined) return;
+    const pending = [...acks.values()];
+    acks.clear();
     // Acks with a timeout learn at once that no answer can come; others are dropped, as in Socket.IO.
     for (const ack of pending) {
       if (ack.withError === true) ack(new Error("socket has been disconnected"));
