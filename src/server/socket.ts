@@ -60,6 +60,10 @@ const RECOVERABLE_REASONS: ReadonlySet<DisconnectReason> = new Set([
 ]);
 type Ack = ((...args: unknown[]) => void) & { withError?: boolean };
 
+// Bits of a socket's #flags.
+const CONNECTED = 1;
+const RECOVERED = 2;
+
 /**
  * What few sockets need, in one object made on first use: packet middleware, catch-all
  * listeners (incoming, outgoing), the acks awaited from the client, and the own-room set
@@ -91,10 +95,6 @@ export class Socket<
   readonly id: string;
   /** The namespace this socket belongs to. */
   readonly nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
-  /** Whether the socket is connected to its namespace. */
-  connected = false;
-  /** Whether this socket's state was recovered after a reconnection. */
-  recovered = false;
   readonly #startOffset: string | undefined;
   // Memory per idle connection: `data` is created on first read (most apps never use it).
   #data: SocketData | undefined;
@@ -102,6 +102,8 @@ export class Socket<
   readonly #client: Client;
   // Memory per idle connection: what few sockets need, made on first use (see SocketHooks).
   #hooks: SocketHooks | undefined;
+  // Memory per idle connection: `connected` and `recovered` in one small integer.
+  #flags = 0;
   // Memory per idle connection: the handshake, or until it is first read when the client
   // sent no auth, when the socket joined (see handshakeOrTime).
   #handshake: Handshake | number;
@@ -134,6 +136,16 @@ export class Socket<
     const tail = this.#pidTail;
     if (tail === undefined) return undefined;
     return tail.charCodeAt(0) === DOT ? tail.slice(1) : sessionPid(this.id, tail);
+  }
+
+  /** Whether the socket is connected to its namespace. */
+  get connected(): boolean {
+    return (this.#flags & CONNECTED) !== 0;
+  }
+
+  /** Whether this socket's state was recovered after a reconnection. */
+  get recovered(): boolean {
+    return (this.#flags & RECOVERED) !== 0;
   }
 
   /** The handshake the client made. */
@@ -399,13 +411,13 @@ export class Socket<
    * its rooms again, restores its data and replays the packets it missed, in order. @internal
    */
   onConnect(session?: RecoveredSession): void {
-    this.connected = true;
+    this.#flags |= CONNECTED;
     this.join(this.id);
     const pid = this.pid;
     const data = pid === undefined ? { sid: this.id } : { sid: this.id, pid };
     this.#client.writePacket({ type: SocketPacketType.CONNECT, nsp: this.nsp.name, data }, {});
     if (session === undefined) return;
-    this.recovered = true;
+    this.#flags |= RECOVERED;
     this.#ledger = AckLedger.revive(session.acks, this.nsp.server.recovery?.maxAcks ?? 1000);
     this.#ledger?.attach(this.#ackWriter());
     this.join(session.rooms);
@@ -446,7 +458,7 @@ export class Socket<
     this.nsp.adapter.delAll(this.id);
     this.nsp.removeSocket(this);
     this.#client.removeSocket(this);
-    this.connected = false;
+    this.#flags &= ~CONNECTED;
     this.#rejectPendingAcks();
     this.emitReserved("disconnect", reason, description);
   }
