@@ -23,10 +23,11 @@ export const TARGETS = [
     missed:
       "End to end, so the client process counts: with `switchboard-sioc` the load generator " +
       "(socket.io-client: engine.io-client + socket.io-parser + ack bookkeeping, one write " +
-      "per emit) saturates its core first (see its CPU row) while our server has headroom. " +
-      "Our client (`switchboard` column) sends the replies to the packets of one read in " +
-      "one write and costs ~16 us of CPU per round trip against ~21-25 us for the `ws` " +
-      "client (`bench/profile/client-echo.mjs`).",
+      "per emit) saturates its core first (see its CPU row) while our server has headroom; " +
+      "across session 4's three full runs it measured 0.86-1.01x. Our client " +
+      "(`switchboard` column) sends the replies to the packets of one read in one write and " +
+      "costs ~16-18 us of CPU per round trip against ~21-25 us for the `ws` client " +
+      "(`bench/profile/client-echo.mjs`).",
   },
   {
     id: "echo-cpu",
@@ -35,15 +36,15 @@ export const TARGETS = [
     atMost: 1.05,
     missed:
       "With socket.io-client every emit arrives in its own TCP segment, so the server reads " +
-      "and writes more often per round trip than with our client, which batches (0.66-0.70x ws " +
-      "in the same run). Connection-state recovery (on by default, off in Socket.IO) costs " +
-      "the rest: the per-session ack ledger of exactly-once emits keeps the last 1,000 " +
-      "answers of every socket (old-generation garbage collection), plus offsets on every " +
-      "emit. Server profile with socket.io-client (`BENCH_CPU_PROF=<dir> node " +
-      "bench/profile/client-echo.mjs switchboard-sioc`): the write system call ~16 %, " +
-      "Socket.IO decode ~10 % and encode ~9 % (mostly JSON.parse/stringify), garbage " +
-      "collection ~6 %. With `BENCH_SB_RECOVERY=off` the server measured 0.85x ws (session " +
-      "2).",
+      "and writes more often per round trip than with our client, which batches (0.57-0.69x " +
+      "ws in the same runs). Across session 4's three full runs `switchboard-sioc` " +
+      "measured 0.89-1.10x: the ratio is within the machine's noise of the bound. " +
+      "Connection-state recovery (on by default, off in Socket.IO) costs the rest: the " +
+      "per-session ack ledger of exactly-once emits keeps the last 1,000 answers of every " +
+      "socket, plus offsets on every emit. Server profile with socket.io-client " +
+      "(`BENCH_CPU_PROF=<dir> node bench/profile/client-echo.mjs switchboard-sioc`): the " +
+      "write system call ~16 %, Socket.IO decode ~10 % and encode ~9 % (mostly " +
+      "JSON.parse/stringify), garbage collection ~6 %.",
   },
   {
     id: "paced-cpu",
@@ -56,18 +57,12 @@ export const TARGETS = [
       "and the loopback TCP send it runs, with TCP_NODELAY as ws sets it) is 45-70 % of the " +
       "server's time, about as much as ws spends in its `writev`; our JavaScript per " +
       "delivery (room lookup, shared frame, bound check, one Buffer write) is about 1 us. " +
-      "The ratio moves with the machine: 0.76x (`switchboard-sioc`) in session 2's full " +
-      "run, where ws needed 14.5 us per delivery; 0.9-1.1x on this session's machine, where " +
-      "ws needs 16-21 us. Alternated builds of session 2's last commit and of this " +
-      "session's commits (`bash bench/run.sh --scenarios broadcast --contestants " +
-      "ws,switchboard-sioc --reps 1`; 7 runs of the old build, 15 of newer ones) gave " +
-      "15.7-18.8 against 17.0-21.0 us per delivery, with ws at 16.0-21.4 us in the same " +
-      "runs: ratios 0.78-1.03x (mean 0.91x) against 0.79-1.27x (mean 1.01x), perhaps a " +
-      "~10 % regression that the noise does not let us place: three alternated pairs of " +
-      "the old build and the first commit that changed the server's per-socket path " +
-      "(c5b1e77) gave 0.95-1.03x against 0.79-1.07x. Below 0.75x reliably needs fewer " +
-      "system calls than deliveries, i.e. delaying " +
-      "messages past their turn (Nagle-like), which we do not do.",
+      "What is left above the system call is Node's stream machinery per write (a write " +
+      "request object, the stream state, an after-write tick), which ws pays too and only a " +
+      "native server (uWebSockets.js: 0.67-0.74x ws in the same runs) avoids. Session 4's " +
+      "three full runs: 0.94-1.02x. Below 0.75x reliably needs fewer system calls " +
+      "than deliveries, i.e. delaying messages past their turn (Nagle-like), which we do " +
+      "not do.",
   },
   {
     id: "burst-dps",
@@ -75,9 +70,10 @@ export const TARGETS = [
     row: (p) => [broadcastTitle(p, "burst"), "deliveries/s"],
     atLeast: 4,
     missed:
-      "The server's send loop takes ~25-50 ms for 100,000 deliveries (one write per " +
+      "The server's send loop takes ~40-55 ms for 100,000 deliveries (one write per " +
       "connection); the rest of the time is the client processes parsing what arrived, and " +
-      "socket.io-client's parser is the slowest part (`switchboard` with our client: 5.1x).",
+      "socket.io-client's parser is the slowest part: `switchboard-sioc` measured 3.1-4.4x " +
+      "across session 4's three full runs, our client 4.9-5.4x.",
   },
   {
     id: "rss",
@@ -87,16 +83,15 @@ export const TARGETS = [
     missed:
       "RSS is the old generation (the JS heap, next row) plus the young generation's pages " +
       "plus native memory (`bench/profile/mem-breakdown.mjs`, 5,000 connections, per " +
-      "connection): ws 8.1 KB = 3.1 old + 3.2-3.7 young + 1.6 native; ours ~11 KB = 4.0 old " +
-      "+ 5.2 young + 1.6 native. V8 grows the young generation to its maximum for both; how " +
-      "much of it stays resident follows the garbage made during the connect burst. Ours " +
-      "fell from 20.7 to 17.7 KB per handshake this session (synchronous namespace join, " +
-      "flush queue keeping its capacity, no join callbacks); ws makes 11.0 KB. Adding " +
-      "garbage to the ws server shows where the pages level off: 3.5 KB of young pages per " +
-      "connection at 11 KB of garbage, 4.7 KB at 13.3 KB, 5.1-5.2 KB from 15.6 KB on. Ours " +
-      "is on that plateau, so RSS only drops near 12-13 KB per handshake, which means " +
-      "cutting Node's and ws's work for the second round trip (reading the CONNECT frame, " +
-      "the second write).",
+      "connection): ws 8.2 KB = 2.7 old + 3.3 young + 1.7 native; ours 10.5 KB = 3.4 old " +
+      "+ 4.8 young + 1.7 native (10.7 KB with socket.io-client). V8 grows the young generation to its maximum for both; how " +
+      "much of it stays resident follows the garbage made during the connect burst: the " +
+      "young pages, not our objects, make most of the gap. Ours fell from 20.7 to 17.7 KB " +
+      "of garbage per handshake in session 3 (ws makes 11.0 KB); adding garbage to the ws " +
+      "server shows where the pages level off: 3.5 KB of young pages per connection at 11 " +
+      "KB of garbage, 4.7 KB at 13.3 KB, 5.1-5.2 KB from 15.6 KB on. RSS only drops near " +
+      "12-13 KB per handshake, which means cutting Node's and ws's work for the upgrade " +
+      "itself.",
   },
   {
     id: "heap",
@@ -104,17 +99,21 @@ export const TARGETS = [
     row: (p) => ["idle-memory", `JS heap KB / conn @ ${memorySteps(p)} conns`],
     atMost: 1.3,
     missed:
-      "Heap snapshot diff (`bench/profile/heap-per-conn.mjs`, 3,000 connections): about 1.3 " +
-      "KB per connection more than ws: our per-connection objects (Engine.IO session, " +
-      "WebSocket transport, client, namespace socket, handshake: ~570 B), Node's cached " +
-      "peer address (88 B, kept for `handshake.address` after a disconnect), the request " +
-      "headers kept for `socket.handshake`/`socket.request` (~130 B), ws's receive buffer " +
-      "grown by the CONNECT frame (~98 B; ws's idle clients never send), more JIT code " +
-      "(~190 B, not per connection), and entries in four more maps than ws's one set. This " +
-      "session removed the own-room entry of the room index, the copied handshake fields, " +
-      "and one shared string for the common handshake URL (1.52x -> 1.47x). Further cuts " +
-      "change formats or merge layers (a recovery pid that contains the socket id; the " +
-      "client merged into the engine session).",
+      "Session 4 cut 430-560 B per idle connection (this row: 4.04 -> 3.61 KB with " +
+      "socket.io-client, 4.04 -> 3.48 KB with our client; ratio 1.46x -> 1.30x / 1.26x; " +
+      "found with heap snapshot diffs, `bench/profile/heap-per-conn.mjs`): the handshake object is built on first read; the recovery pid is the " +
+      "socket id followed by a random part, so no map by pid; the in-memory adapter keeps " +
+      "no entry for a socket only in its own room; fewer fields in the engine session and " +
+      "its transport; the heartbeat in time buckets instead of a Map entry per session; the " +
+      "kept headers as an exact-size values array with a shared names list, without " +
+      "Sec-WebSocket-Key; ws's read buffer let go after the first message and each pong; " +
+      "the peer address read without Node caching an object on the socket. " +
+      "`switchboard-sioc` sits on the bound (1.29-1.31x across runs): its client sends a " +
+      "CONNECT frame, which leaves one more Node stream-state property array per connection " +
+      "(40 B) and more compiled code than our client's handshake join. What remains above " +
+      "ws: our per-connection objects (Engine.IO session, transport, client, namespace " +
+      "socket, request snapshot: ~430 B), three random ids (session, socket, pid: 120 B) " +
+      "and two more maps (sessions, namespace sockets).",
   },
   {
     id: "cps",
@@ -123,11 +122,14 @@ export const TARGETS = [
     atLeast: 0.9,
     missed:
       "A Socket.IO connection is two round trips (WebSocket upgrade, then the CONNECT " +
-      "packet and its answer) where a ws connection is one, on both sides: the load " +
-      "generator's client also pays the second round trip, and with 100 handshakes in " +
-      "flight the client process is as busy as the server (client CPU per connection " +
-      "~0.8-1.2 ms for ours, 0.5-0.75 ms for the ws client, measured side by side). The run " +
-      "starts from a fresh server, so it is mostly cold code (see the CPU row).",
+      "packet and its answer) where a ws connection is one, on both sides: with " +
+      "socket.io-client (`switchboard-sioc`) the load generator also pays the second round " +
+      "trip. Our client joins its namespace in the handshake (`sb_connect`, README: one " +
+      "round trip, no CONNECT packet); its cost per connection is now ~1.07 ms of client " +
+      "CPU against ~0.95 ms for the ws client (no permessage-deflate offer, ws's own " +
+      "events), and with 100 handshakes in flight the client process is as busy as the " +
+      "server. The run starts from a fresh server, so it is mostly cold code (see the CPU " +
+      "row); session 4's three full runs gave 0.61-0.75x for our client.",
   },
   {
     id: "connect-cpu",
@@ -135,14 +137,15 @@ export const TARGETS = [
     row: () => ["connect-rate", "server CPU us / connection"],
     atMost: 1.2,
     missed:
-      "The CONNECT round trip alone puts the floor above the target: raw ws plus one round " +
-      "trip (`bench/profile/connect-cpu.mjs ws --join`) costs 1.25-1.35x ws. Our two writes " +
-      "per handshake (the 101 answer with the open packet, then the CONNECT answer) cost " +
-      "~60 us of system time against ws's one of ~25 us, and reading the peer address ~10 " +
-      "us. Warmed up (connect-cpu.mjs) ours went from 396 to 360 us this session; cold " +
-      "(`--cold`, as the scenario's fresh server runs) from 876 to 832 us, in many pieces " +
-      "of 3-7 us each: the namespace join is now synchronous, without callbacks, and the " +
-      "upgrade is answered without callbacks when there is no `allowRequest`.",
+      "Warmed up (`node bench/profile/connect-cpu.mjs`) our server now costs 1.17x ws per " +
+      "handshake with our client (263 against 225 us: the handshake join saves the CONNECT " +
+      "read and the second write, 345 us before) and 1.5x with socket.io-client, whose " +
+      "CONNECT round trip alone puts the floor above the bound (raw ws plus one round trip, " +
+      "`connect-cpu.mjs ws --join`: 1.25-1.35x). The scenario runs a fresh server, mostly " +
+      "cold code: V8 interprets our Engine.IO session, client, namespace join and CONNECT " +
+      "answer for the first connections, in many pieces of 3-10 us each (cold profile, " +
+      "`connect-cpu.mjs --cold --prof`), where ws runs only its upgrade; session 4's " +
+      "three full runs gave 1.53-1.70x (ours) and 1.87-2.05x (socket.io-client).",
   },
   {
     id: "latency",
@@ -151,14 +154,13 @@ export const TARGETS = [
     atMost: 1.15,
     missed:
       "One client, one message at a time: both processes' work and four system calls add " +
-      "up, and the ratio moves with the machine: 1.17x / 1.09x in session 2's full run (ws " +
-      "p50 240 us), 1.3-1.4x in this session's (ws p50 160-200 us, ours about the same as " +
-      "before). Alternated builds of session 2's last commit and this one (`bash " +
-      "bench/run.sh --scenarios broadcast,latency --contestants " +
-      "ws,switchboard-sioc,switchboard --reps 1`, twice each) gave the same p50 for both " +
-      "builds within the spread. Our server spends ~9 us more per round trip than ws " +
-      "(Socket.IO decode and encode, ack bookkeeping) and socket.io-client more than the ws " +
-      "client; Socket.IO's own server shows the same p50 as ours with the same client.",
+      "up, and the ratio moves with the run far more than with the code: alternating session 4's " +
+      "first commit and its last (`bash bench/run.sh --scenarios latency " +
+      "--contestants ws,switchboard-sioc,switchboard --reps 1`, twice each) gave 0.93x and " +
+      "1.55x for the same old build, 1.30x and 1.35x for the new one, and the three full " +
+      "runs 1.24-1.54x. Per round trip our server spends ~9 us more than ws (Socket.IO " +
+      "decode and encode, ack bookkeeping), and socket.io-client more than the ws client; " +
+      "Socket.IO's own server shows about the same p50 as ours.",
   },
 ];
 
