@@ -147,3 +147,34 @@ for (const [mode, strangerGets] of [
     });
   });
 }
+
+describe("per-socket channels (dynamic-private)", { skip: skip ?? false, timeout: 20_000 }, () => {
+  test("a socket's own channel is subscribed while it is connected, and dropped when it leaves", async () => {
+    const fixture = await createShardedFixture({ subscriptionMode: "dynamic-private" });
+    const raw = await redisClient(fixture.broker.url);
+    const nodeAdapter = await fixture.node(TIMING);
+    const server = await startServer({ adapter: nodeAdapter.adapter });
+    try {
+      const joined = waitFor<[{ id: string }]>(server.io, "connection");
+      const client = server.client("/");
+      await connected(client);
+      const [socket] = await joined;
+      const own = `socket.io#/#${socket.id}#`;
+      await waitUntil(
+        async () => (await raw.pubSubShardNumSub(own))[own] === 1,
+        "one subscriber on the socket's own channel",
+      );
+      client.disconnect();
+      await waitUntil(
+        async () => (await raw.pubSubShardNumSub(own))[own] === 0,
+        "nobody subscribed to the socket's own channel after it left",
+      );
+    } finally {
+      closeClients();
+      await server.close();
+      await nodeAdapter.close();
+      await raw.close();
+      await fixture.close();
+    }
+  });
+});
