@@ -82,7 +82,6 @@ export class EngineRequest {
 interface PeerSocket {
   readonly remoteAddress?: string | undefined;
   readonly connecting?: boolean;
-  readonly _peername?: unknown;
   readonly _handle?: { getpeername?(out: { address?: unknown }): number } | null;
 }
 

@@ -425,8 +425,7 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
   #handshakePolling(req: IncomingMessage, res: ServerResponse): void {
     const id = this.#generateId(req);
     if (id === null) {
-      const failure = { code: EngineErrorCode.BAD_REQUEST, context: { name: "ID_ERROR" } };
-      this.#refuse(req, failure, () => writeHttpError(res, EngineErrorCode.BAD_REQUEST));
+      this.#refuse(req, ID_ERROR, () => writeHttpError(res, ID_ERROR.code));
       return;
     }
     const compression = this.options.httpCompression;

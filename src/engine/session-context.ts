@@ -1,11 +1,11 @@
 /**
  * What every session of one {@link EngineServer} shares: settings, the heartbeat queues, the
- * write-coalescing queue (the process's), the metrics, and the frames of the broadcast being
- * sent. One object per server, so a session holds one reference instead of a dozen fields.
+ * upgrades under way, the metrics, and the frames of the broadcast being sent (writes are
+ * coalesced by the process's queue, PROCESS_FLUSH_QUEUE in flush-queue.ts). One object per
+ * server, so a session holds one reference instead of a dozen fields.
  */
 import type { RawData } from "../protocol/engine-packet.js";
 import type { EngineSocket } from "./engine-socket.js";
-import { type FlushQueue, PROCESS_FLUSH_QUEUE } from "./flush-queue.js";
 import type { Heartbeat } from "./heartbeat.js";
 import type { PreEncodedFrame, TransportName } from "./transports/transport.js";
 import type { TransportUpgrade } from "./upgrade.js";
@@ -42,8 +42,6 @@ type FrameEncoder = (data: RawData) => PreEncodedFrame;
 export class SessionContext {
   readonly settings: SessionSettings;
   readonly heartbeat: Heartbeat;
-  /** The write-coalescing queue: the process's, shared by every server. */
-  readonly flushQueue: FlushQueue = PROCESS_FLUSH_QUEUE;
   /**
    * The polling -> WebSocket upgrades under way, by session. Memory per idle session: a
    * session holds a flag, not a field for an attempt it rarely has.

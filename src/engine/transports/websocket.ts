@@ -180,8 +180,7 @@ export class WebSocketTransport implements Transport {
   /**
    * Wraps an open WebSocket. `socket` is the connection `ws` was handed at the upgrade:
    * frames are written to it directly unless permessage-deflate was negotiated. Frames are
-   * written at the end of the turn through {@link PROCESS_FLUSH_QUEUE}; `flushQueue`, when
-   * given, must be that queue (the engine passes its context's, which is).
+   * written at the end of the turn through {@link PROCESS_FLUSH_QUEUE}.
    */
   constructor(ws: WebSocket | EngineWebSocket, socket: Duplex | null) {
     this.#ws = ws;
