@@ -167,6 +167,10 @@ describe("joining a namespace in the handshake: the server", () => {
     });
     const open = await openPacket(await raw(port, ""));
     assert.equal(typeof open.sid, "string");
+    // The join in the handshake is still confirmed, so the client sends no second CONNECT.
+    const ws = await raw(port, "&sb_connect=/");
+    assert.equal((await openPacket(ws)).sb_connect, "/");
+    assert.match(String(await ws.next()), /^40\{"sid"/);
   });
 });
 

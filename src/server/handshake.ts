@@ -173,12 +173,21 @@ export function handshakeNamespace(url: string): string | undefined {
 /**
  * The extra open packet fields of a handshake: the application's `openPacketFields`, and
  * `sb_connect` confirming the namespace its URL names (joined right after the open packet).
+ * The confirmation is sent even when the application's function throws (its error goes to
+ * `log`): the server joins that namespace whatever the function does, and a client without
+ * it would send a second CONNECT.
  */
 export function openPacketFields(
   req: IncomingMessage,
   own: EngineServerOptions["openPacketFields"],
+  log: (message: string) => void,
 ): Record<string, unknown> | undefined {
-  const fields = own?.(req);
+  let fields: Record<string, unknown> | undefined;
+  try {
+    fields = own?.(req);
+  } catch (err) {
+    log(`openPacketFields threw: ${String(err)}`);
+  }
   const name = handshakeNamespace(req.url ?? "");
   return name === undefined ? fields : { ...fields, [HANDSHAKE_CONNECT]: name };
 }

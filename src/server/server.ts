@@ -137,7 +137,8 @@ export class Server<
       path: options.path ?? "/socket.io",
       // Session ids name their node, so polling needs no sticky sessions (polling-router.ts).
       generateId: options.generateId ?? (() => nodeSessionId(this.sockets.adapter.nodeChannel)),
-      openPacketFields: (req) => openPacketFields(req, options.openPacketFields),
+      openPacketFields: (req) =>
+        openPacketFields(req, options.openPacketFields, (message) => this.log(message)),
     });
     this.engine.on("connection", (conn: EngineSocket) => {
       const client = new Client(this, conn);
