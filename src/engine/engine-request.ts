@@ -10,6 +10,7 @@ import {
   headersObject,
   keptNames,
   keptValues,
+  shareAddress,
   shareUrl,
 } from "./session-headers.js";
 
@@ -42,7 +43,7 @@ export class EngineRequest {
     const names = keptNames(req.headers);
     this.#names = names;
     this.#headers = keptValues(req.headers, names);
-    this.remoteAddress = peerAddress(req.socket);
+    this.remoteAddress = shareAddress(peerAddress(req.socket));
     this.secure = (req.socket as { encrypted?: unknown }).encrypted === true;
   }
 

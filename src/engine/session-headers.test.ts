@@ -1,12 +1,15 @@
 import assert from "node:assert/strict";
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import { test } from "node:test";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { EngineRequest } from "./engine-request.js";
 import {
   type HeaderValue,
   headersObject,
   keptNames,
   keptValues,
+  shareAddress,
   shareUrl,
 } from "./session-headers.js";
 
@@ -93,4 +96,27 @@ test("handshake URLs keep their value, shared or not", () => {
     "/",
   ];
   for (const url of urls) assert.equal(shareUrl(fresh(url)), url);
+});
+
+test("peer addresses keep their value, and recent ones share one string", () => {
+  const seen = ["127.0.0.1", "::1", "10.0.0.1", "127.0.0.1", "::ffff:192.0.2.1", ""];
+  for (const address of seen) assert.equal(shareAddress(fresh(address)), address);
+  for (let i = 0; i < 50; i++) assert.equal(shareAddress(fresh(`10.1.0.${i}`)), `10.1.0.${i}`);
+
+  // Shared or not is only visible in memory: 20,000 sessions from one address hold one
+  // string (each a pointer in this array), not 20,000 strings of 32 bytes.
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
+  const heldBytes = (make: () => string): number => {
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const held = Array.from({ length: 20_000 }, make);
+    gc();
+    const bytes = process.memoryUsage().heapUsed - before;
+    assert.equal(held.length, 20_000);
+    return bytes;
+  };
+  const shared = heldBytes(() => shareAddress(fresh("203.0.113.7")));
+  const unshared = heldBytes(() => fresh("203.0.113.7")); // the control: a string each
+  assert.ok(unshared - shared > 20_000 * 24, `shared ${shared} B, unshared ${unshared} B`);
 });

@@ -122,3 +122,25 @@ export function shareUrl(url: string): string {
   }
   return url;
 }
+
+// Peer addresses seen lately, most often one: every client behind a proxy or a NAT, or on
+// the same machine, comes from the same few. Replaced in turn once all are taken.
+const RECENT_ADDRESSES = 8;
+const addresses: string[] = new Array<string>(RECENT_ADDRESSES).fill("");
+let nextAddress = 0;
+
+/**
+ * The peer address `address`, as the equal string kept from a recent session when there is
+ * one. Memory per idle session: the address is a new string for every connection (32 bytes
+ * for `127.0.0.1`), kept for `socket.handshake.address` and `socket.request`.
+ */
+export function shareAddress(address: string): string {
+  // hot path: a few comparisons; two different strings mostly differ in length.
+  for (let i = 0; i < RECENT_ADDRESSES; i++) {
+    const recent = addresses[i]!;
+    if (recent === address) return recent;
+  }
+  addresses[nextAddress] = address;
+  nextAddress = (nextAddress + 1) % RECENT_ADDRESSES;
+  return address;
+}
