@@ -1,0 +1,761 @@
+// RFC 6455 conformance of the server's WebSocket layer, run against each WebSocket engine
+// (`wsEngine`). Frame-level tests drive the server over raw TCP: the upgrade request, the
+// masked client frames and the parsing of the server's frames are written here, byte by byte.
+import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
+import { connect, type Socket } from "node:net";
+import { afterEach, describe, test } from "node:test";
+import type { EngineCloseReason, EngineServerOptions, EngineSocket } from "../src/engine/index.js";
+import type { ServerOptions } from "../src/server/index.js";
+import { type EngineHarness, startEngine, waitFor } from "./engine-helpers.js";
+import {
+  closeClients,
+  collect,
+  connected,
+  startServer,
+  type TestServer,
+} from "./support/harness.js";
+
+/** RFC 6455 §1.3: appended to the client's key before hashing. */
+const ACCEPT_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+/** RFC 6455 §5.2 opcodes. */
+const Opcode = {
+  CONTINUATION: 0x0,
+  TEXT: 0x1,
+  BINARY: 0x2,
+  CLOSE: 0x8,
+  PING: 0x9,
+  PONG: 0xa,
+} as const;
+
+/** RFC 6455 §5.2: the RSV bits of the first byte. */
+const RSV1 = 0x40;
+const RSV2 = 0x20;
+const RSV3 = 0x10;
+
+/** RFC 6455 §7.4.1 status codes the tests expect. */
+const CloseCode = {
+  NORMAL: 1000,
+  PROTOCOL_ERROR: 1002,
+  INVALID_PAYLOAD: 1007,
+  MESSAGE_TOO_BIG: 1009,
+} as const;
+
+const TEST = { timeout: 5000 };
+
+/** One client frame to build; masked, final and without RSV bits unless told otherwise. */
+interface FrameSpec {
+  readonly opcode: number;
+  readonly payload?: string | Uint8Array;
+  readonly fin?: boolean;
+  /** RSV bits, already in place (RSV1, RSV2, RSV3). */
+  readonly rsv?: number;
+  readonly isMasked?: boolean;
+}
+
+/** A frame as the server sent it. */
+interface Frame {
+  readonly fin: boolean;
+  readonly rsv: number;
+  readonly opcode: number;
+  readonly isMasked: boolean;
+  readonly payload: Buffer;
+}
+
+/** Builds a client frame (RFC 6455 §5.2): 7-, 16- or 64-bit length, masked with a random key. */
+function buildFrame(spec: FrameSpec): Buffer {
+  const payload = Buffer.from(spec.payload ?? "");
+  const isMasked = spec.isMasked ?? true;
+  const length = payload.length;
+  const lengthBytes = length < 126 ? 0 : length < 65_536 ? 2 : 8;
+  const frame = Buffer.alloc(2 + lengthBytes + (isMasked ? 4 : 0) + length);
+  frame[0] = (spec.fin === false ? 0 : 0x80) | (spec.rsv ?? 0) | spec.opcode;
+  const maskBit = isMasked ? 0x80 : 0;
+  if (lengthBytes === 0) {
+    frame[1] = maskBit | length;
+  } else if (lengthBytes === 2) {
+    frame[1] = maskBit | 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = maskBit | 127;
+    frame.writeBigUInt64BE(BigInt(length), 2);
+  }
+  let offset = 2 + lengthBytes;
+  if (!isMasked) {
+    payload.copy(frame, offset);
+    return frame;
+  }
+  const mask = randomBytes(4);
+  mask.copy(frame, offset);
+  offset += 4;
+  for (let i = 0; i < length; i++) frame[offset + i] = payload[i]! ^ mask[i & 3]!;
+  return frame;
+}
+
+/** A close frame's payload (RFC 6455 §5.5.1): the code, then the reason. */
+function closePayload(code: number, reason: string | Buffer = ""): Buffer {
+  const head = Buffer.alloc(2);
+  head.writeUInt16BE(code);
+  return Buffer.concat([head, Buffer.from(reason)]);
+}
+
+/** Parses the first frame of `bytes`, or returns null while it is incomplete. */
+function parseFrame(bytes: Buffer): { frame: Frame; size: number } | null {
+  if (bytes.length < 2) return null;
+  const first = bytes[0]!;
+  const second = bytes[1]!;
+  let length = second & 0x7f;
+  let offset = 2;
+  if (length === 126) {
+    if (bytes.length < 4) return null;
+    length = bytes.readUInt16BE(2);
+    offset = 4;
+  } else if (length === 127) {
+    if (bytes.length < 10) return null;
+    length = Number(bytes.readBigUInt64BE(2));
+    offset = 10;
+  }
+  const isMasked = (second & 0x80) !== 0;
+  const mask = isMasked ? bytes.subarray(offset, offset + 4) : null;
+  if (isMasked) offset += 4;
+  if (bytes.length < offset + length) return null;
+  const payload = Buffer.from(bytes.subarray(offset, offset + length));
+  if (mask !== null) for (let i = 0; i < length; i++) payload[i] = payload[i]! ^ mask[i & 3]!;
+  const frame = { fin: (first & 0x80) !== 0, rsv: first & 0x70, opcode: first & 0x0f, isMasked };
+  return { frame: { ...frame, payload }, size: offset + length };
+}
+
+/** An HTTP response head. */
+interface HttpResponse {
+  readonly status: number;
+  /** Header values by lower-case name. */
+  readonly headers: ReadonlyMap<string, string>;
+}
+
+/** Parses the response head at the start of `bytes`, or returns null while it is incomplete. */
+function parseResponse(bytes: Buffer): { response: HttpResponse; size: number } | null {
+  const end = bytes.indexOf("\r\n\r\n");
+  if (end === -1) return null;
+  const [statusLine = "", ...lines] = bytes.toString("latin1", 0, end).split("\r\n");
+  const status = /^HTTP\/1\.1 (\d{3})/.exec(statusLine);
+  assert.ok(status, `not an HTTP/1.1 status line: ${JSON.stringify(statusLine)}`);
+  const headers = new Map<string, string>();
+  for (const line of lines) {
+    const colon = line.indexOf(":");
+    headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+  }
+  return { response: { status: Number(status[1]), headers }, size: end + 4 };
+}
+
+const peers = new Set<TcpPeer>();
+
+/** A raw TCP connection to the server, reading what it sends as one byte stream. */
+class TcpPeer {
+  readonly socket: Socket;
+  #bytes = Buffer.alloc(0);
+  #isEnded = false;
+  #wake: (() => void) | null = null;
+
+  private constructor(socket: Socket) {
+    this.socket = socket;
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => {
+      this.#bytes = Buffer.concat([this.#bytes, chunk]);
+      this.#notify();
+    });
+    const onEnd = (): void => {
+      this.#isEnded = true;
+      this.#notify();
+    };
+    socket.on("end", onEnd).on("close", onEnd);
+    // A reset after the server gave up on us is expected in some tests; "close" follows.
+    socket.on("error", () => {});
+  }
+
+  /** Opens a TCP connection to `port` on 127.0.0.1; destroyed by `afterEach`. */
+  static async connect(port: number): Promise<TcpPeer> {
+    const socket = connect(port, "127.0.0.1");
+    const peer = new TcpPeer(socket);
+    peers.add(peer);
+    await waitFor(socket, "connect");
+    return peer;
+  }
+
+  /** Whether the server ended the connection (its FIN, or the socket closed). */
+  get isEnded(): boolean {
+    return this.#isEnded;
+  }
+
+  /** Writes `chunks` in one TCP write. */
+  write(...chunks: Buffer[]): void {
+    this.socket.write(Buffer.concat(chunks));
+  }
+
+  /** Reads the HTTP response head (the bytes after it stay for `readFrame`). */
+  readResponse(ms = 2000): Promise<HttpResponse> {
+    return this.#take(parseResponse, "an HTTP response", ms).then((r) => r.response);
+  }
+
+  /** Reads the next frame, which a server must never mask (RFC 6455 §5.1). */
+  async readFrame(ms = 2000): Promise<Frame> {
+    const { frame } = await this.#take(parseFrame, "a frame", ms);
+    assert.equal(frame.isMasked, false, "server frames are not masked (RFC 6455 §5.1)");
+    return frame;
+  }
+
+  /** Resolves once the server ended the connection, with whatever it sent but was not read. */
+  async ended(ms = 2000): Promise<Buffer> {
+    await this.#take(() => (this.#isEnded ? { size: 0 } : null), "the connection's end", ms);
+    const rest = this.#bytes;
+    this.#bytes = Buffer.alloc(0);
+    return rest;
+  }
+
+  async #take<T extends { size: number }>(
+    parse: (bytes: Buffer) => T | null,
+    what: string,
+    ms: number,
+  ): Promise<T> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const parsed = parse(this.#bytes);
+      if (parsed !== null) {
+        this.#bytes = this.#bytes.subarray(parsed.size);
+        return parsed;
+      }
+      if (this.#isEnded) {
+        throw new Error(`connection ended while waiting for ${what} (${this.#bytes.length} B)`);
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.#wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
+  }
+}
+
+/** A random 16-byte `Sec-WebSocket-Key` (RFC 6455 §4.1). */
+function newKey(): string {
+  return randomBytes(16).toString("base64");
+}
+
+/** The `Sec-WebSocket-Accept` a server must answer `key` with (RFC 6455 §4.2.2). */
+function acceptFor(key: string): string {
+  return createHash("sha1")
+    .update(key + ACCEPT_GUID)
+    .digest("base64");
+}
+
+/** Writes an Engine.IO WebSocket upgrade request with `headers` after the standard ones. */
+function writeUpgrade(h: EngineHarness, peer: TcpPeer, headers: readonly string[]): void {
+  const lines = [
+    `GET ${h.engine.options.path}/?EIO=4&transport=websocket HTTP/1.1`,
+    `Host: 127.0.0.1:${h.port}`,
+    "Upgrade: websocket",
+    "Connection: Upgrade",
+    ...headers,
+  ];
+  peer.socket.write(`${lines.join("\r\n")}\r\n\r\n`);
+}
+
+/** An open WebSocket session: the raw client, the server's session and the open packet. */
+interface OpenSession {
+  readonly peer: TcpPeer;
+  readonly session: EngineSocket;
+  readonly response: HttpResponse;
+}
+
+/** Completes a WebSocket handshake and reads the Engine.IO open packet. */
+async function openSession(
+  h: EngineHarness,
+  headers: readonly string[] = [],
+): Promise<OpenSession> {
+  const connection = h.nextConnection();
+  const peer = await TcpPeer.connect(h.port);
+  const key = newKey();
+  writeUpgrade(h, peer, [`Sec-WebSocket-Key: ${key}`, "Sec-WebSocket-Version: 13", ...headers]);
+  const response = await peer.readResponse();
+  assert.equal(response.status, 101);
+  assert.equal(response.headers.get("upgrade")?.toLowerCase(), "websocket");
+  assert.equal(response.headers.get("connection")?.toLowerCase(), "upgrade");
+  assert.equal(response.headers.get("sec-websocket-accept"), acceptFor(key));
+  const session = await connection;
+  const open = await peer.readFrame();
+  assert.equal(open.opcode, Opcode.TEXT);
+  assert.equal(open.fin, true);
+  const text = open.payload.toString();
+  assert.ok(text.startsWith("0{"), `open packet expected, got ${JSON.stringify(text)}`);
+  assert.equal((JSON.parse(text.slice(1)) as { sid: unknown }).sid, session.id);
+  return { peer, session, response };
+}
+
+/** The session's close reason and description; never rejects before it is awaited. */
+function closeOf(session: EngineSocket, ms = 2000): Promise<[EngineCloseReason, Error?]> {
+  const closed = waitFor<[EngineCloseReason, Error?]>(session, "close", ms);
+  closed.catch(() => {});
+  return closed;
+}
+
+/** `promise`, or a rejection naming `what` after `ms`. */
+function within<T>(promise: Promise<T>, what: string, ms = 2000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Sends a message from `peer` and expects `session` to answer it: the server still serves. */
+async function assertServes({ peer, session }: OpenSession): Promise<void> {
+  session.once("message", (data) => session.send(`echo ${String(data)}`));
+  peer.write(buildFrame({ opcode: Opcode.TEXT, payload: "4ping?" }));
+  const echo = await peer.readFrame();
+  assert.equal(echo.payload.toString(), "4echo ping?");
+}
+
+/** `length` bytes of varied ASCII text, so that a shifted or lost byte shows. */
+function textOfLength(length: number): string {
+  const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+  return alphabet.repeat(Math.ceil(length / alphabet.length)).slice(0, length);
+}
+
+/** Frames that break RFC 6455, and the close code the server must answer them with. */
+interface ProtocolErrorCase {
+  readonly name: string;
+  readonly frames: () => Buffer[];
+  readonly code: number;
+  readonly options?: EngineServerOptions;
+}
+
+const LIMIT = { maxHttpBufferSize: 1000 };
+
+const PROTOCOL_ERRORS: readonly ProtocolErrorCase[] = [
+  {
+    name: "an unmasked client frame (§5.1)",
+    frames: () => [buildFrame({ opcode: Opcode.TEXT, payload: "4hi", isMasked: false })],
+    code: CloseCode.PROTOCOL_ERROR,
+  },
+  ...(
+    [
+      ["RSV1", RSV1],
+      ["RSV2", RSV2],
+      ["RSV3", RSV3],
+    ] as const
+  ).map(([bit, rsv]) => ({
+    name: `${bit} set without a negotiated extension (§5.2)`,
+    frames: () => [buildFrame({ opcode: Opcode.TEXT, payload: "4hi", rsv })],
+    code: CloseCode.PROTOCOL_ERROR,
+  })),
+  {
+    name: "reserved data opcode 3 (§5.2)",
+    frames: () => [buildFrame({ opcode: 0x3, payload: "4hi" })],
+    code: CloseCode.PROTOCOL_ERROR,
+  },
+  {
+    name: "reserved control opcode 0xB (§5.2)",
+    frames: () => [buildFrame({ opcode: 0xb })],
+    code: CloseCode.PROTOCOL_ERROR,
+  },
+  {
+    name: "a control frame with a 126-byte payload (§5.5)",
+    frames: () => [buildFrame({ opcode: Opcode.PING, payload: Buffer.alloc(126, 0x61) })],
+    code: CloseCode.PROTOCOL_ERROR,
+  },
+  {
+    name: "a fragmented ping (§5.5)",
+    frames: () => [buildFrame({ opcode: Opcode.PING, payload: "p", fin: false })],
+    code: CloseCode.PROTOCOL_ERROR,
+  },
+  {
+    name: "a continuation frame with no message started (§5.4)",
+    frames: () => [buildFrame({ opcode: Opcode.CONTINUATION, payload: "4hi" })],
+    code: CloseCode.PROTOCOL_ERROR,
+  },
+  {
+    name: "a new text frame while a fragmented message is in progress (§5.4)",
+    frames: () => [
+      buildFrame({ opcode: Opcode.TEXT, payload: "4ab", fin: false }),
+      buildFrame({ opcode: Opcode.TEXT, payload: "4cd" }),
+    ],
+    code: CloseCode.PROTOCOL_ERROR,
+  },
+  {
+    name: "invalid UTF-8 in a text frame (§8.1)",
+    frames: () => [buildFrame({ opcode: Opcode.TEXT, payload: Buffer.from([0x34, 0xc3, 0x28]) })],
+    code: CloseCode.INVALID_PAYLOAD,
+  },
+  {
+    name: "a text message ending inside a UTF-8 sequence, over fragments (§8.1)",
+    frames: () => [
+      buildFrame({ opcode: Opcode.TEXT, payload: Buffer.from([0x34, 0xe2]), fin: false }),
+      buildFrame({ opcode: Opcode.CONTINUATION, payload: Buffer.from([0x82]) }),
+    ],
+    code: CloseCode.INVALID_PAYLOAD,
+  },
+  {
+    name: "a message over maxHttpBufferSize in one frame",
+    frames: () => [buildFrame({ opcode: Opcode.TEXT, payload: `4${textOfLength(1000)}` })],
+    code: CloseCode.MESSAGE_TOO_BIG,
+    options: LIMIT,
+  },
+  {
+    name: "fragments whose sum is over maxHttpBufferSize",
+    frames: () => [
+      buildFrame({ opcode: Opcode.TEXT, payload: `4${textOfLength(599)}`, fin: false }),
+      buildFrame({ opcode: Opcode.CONTINUATION, payload: textOfLength(600) }),
+    ],
+    code: CloseCode.MESSAGE_TOO_BIG,
+    options: LIMIT,
+  },
+  {
+    name: "a close frame with a 1-byte payload (§5.5.1)",
+    frames: () => [buildFrame({ opcode: Opcode.CLOSE, payload: Buffer.from([0x03]) })],
+    code: CloseCode.PROTOCOL_ERROR,
+  },
+  ...[1005, 1006, 999, 1016].map((code) => ({
+    name: `a close frame with the invalid code ${code} (§7.4)`,
+    frames: () => [buildFrame({ opcode: Opcode.CLOSE, payload: closePayload(code) })],
+    code: CloseCode.PROTOCOL_ERROR,
+  })),
+  {
+    name: "a close frame whose reason is invalid UTF-8 (§5.5.1)",
+    frames: () => [
+      buildFrame({ opcode: Opcode.CLOSE, payload: closePayload(1000, Buffer.from([0xff])) }),
+    ],
+    code: CloseCode.INVALID_PAYLOAD,
+  },
+];
+
+/** How a session may end when its client goes away: the transport failed or closed. */
+const TRANSPORT_END: readonly EngineCloseReason[] = ["transport error", "transport close"];
+
+for (const wsEngine of ["ws", "builtin"] as const) {
+  describe(`RFC 6455 conformance, wsEngine "${wsEngine}"`, () => {
+    let h: EngineHarness | undefined;
+    let io: TestServer | undefined;
+    // The server's ends of the connections: an upgrade left unanswered would otherwise keep
+    // the HTTP server from closing (upgraded sockets are not HTTP connections any more).
+    const serverSockets = new Set<Socket>();
+
+    afterEach(async () => {
+      for (const peer of peers) peer.socket.destroy();
+      peers.clear();
+      for (const socket of serverSockets) socket.destroy();
+      serverSockets.clear();
+      closeClients();
+      await io?.close();
+      io = undefined;
+      await h?.stop();
+      h = undefined;
+    });
+
+    /** Starts an EngineServer with this engine and `options`. */
+    async function start(options: EngineServerOptions = {}): Promise<EngineHarness> {
+      h = await startEngine({ wsEngine, ...options } as EngineServerOptions);
+      h.http.on("connection", (socket: Socket) => serverSockets.add(socket));
+      return h;
+    }
+
+    describe("handshake", () => {
+      test("101 with the accept value, the open packet, messages both ways", TEST, async () => {
+        const { peer, session } = await openSession(await start());
+        peer.write(buildFrame({ opcode: Opcode.TEXT, payload: "4hello" }));
+        const [message] = await waitFor<[string | Buffer]>(session, "message");
+        assert.equal(message, "hello");
+        session.send("x");
+        const frame = await peer.readFrame();
+        assert.deepEqual([frame.fin, frame.rsv, frame.opcode], [true, 0, Opcode.TEXT]);
+        assert.equal(frame.payload.toString(), "4x");
+        // Engine.IO v4: binary messages are binary frames without a type prefix.
+        peer.write(buildFrame({ opcode: Opcode.BINARY, payload: Buffer.from([0, 1, 255]) }));
+        const [binary] = await waitFor<[string | Buffer]>(session, "message");
+        assert.deepEqual(binary, Buffer.from([0, 1, 255]));
+        session.send(Buffer.from([9, 8, 7]));
+        const reply = await peer.readFrame();
+        assert.equal(reply.opcode, Opcode.BINARY);
+        assert.deepEqual(reply.payload, Buffer.from([9, 8, 7]));
+      });
+
+      test("a frame sent with the upgrade request, in one write, is read", TEST, async () => {
+        const harness = await start();
+        // Listening from the "connection" event on: the frame may be read during the upgrade.
+        const message = new Promise<string | Buffer>((resolve) => {
+          harness.engine.once("connection", (session) => session.once("message", resolve));
+        });
+        const peer = await TcpPeer.connect(harness.port);
+        const key = newKey();
+        peer.socket.cork();
+        writeUpgrade(harness, peer, [`Sec-WebSocket-Key: ${key}`, "Sec-WebSocket-Version: 13"]);
+        peer.write(buildFrame({ opcode: Opcode.TEXT, payload: "4early" }));
+        peer.socket.uncork();
+        const response = await peer.readResponse();
+        assert.equal(response.status, 101);
+        assert.equal(response.headers.get("sec-websocket-accept"), acceptFor(key));
+        assert.equal(await within(message, "the early message"), "early");
+      });
+
+      test("an offer of subprotocols gets the first one echoed", TEST, async () => {
+        const { response } = await openSession(await start(), [
+          "Sec-WebSocket-Protocol: chat, superchat",
+        ]);
+        assert.equal(response.headers.get("sec-websocket-protocol"), "chat");
+      });
+
+      const REFUSALS: readonly { name: string; headers: () => string[] }[] = [
+        { name: "a missing Sec-WebSocket-Key", headers: () => ["Sec-WebSocket-Version: 13"] },
+        {
+          name: "a Sec-WebSocket-Key that is not 16 bytes in base64",
+          headers: () => [
+            `Sec-WebSocket-Key: ${randomBytes(8).toString("base64")}`,
+            "Sec-WebSocket-Version: 13",
+          ],
+        },
+        {
+          name: "the unsupported Sec-WebSocket-Version 12",
+          headers: () => [`Sec-WebSocket-Key: ${newKey()}`, "Sec-WebSocket-Version: 12"],
+        },
+      ];
+      // The "ws" engine listens for ws's "wsClientError" (engine-server.ts #createWss) to log
+      // it; with a listener, ws writes no response and leaves the connection to it, so these
+      // upgrades hang unanswered. Recorded as todo for "ws"; each still runs.
+      const refusalTodo =
+        wsEngine === "ws" && "ws engine: wsClientError listener leaves the upgrade unanswered";
+      for (const refusal of REFUSALS) {
+        test(`${refusal.name} is refused with 400`, { ...TEST, todo: refusalTodo }, async () => {
+          const harness = await start();
+          const peer = await TcpPeer.connect(harness.port);
+          writeUpgrade(harness, peer, refusal.headers());
+          const response = await peer.readResponse(1000);
+          assert.equal(response.status, 400);
+          await peer.ended(1000);
+          await assertServes(await openSession(harness));
+        });
+      }
+    });
+
+    describe("fragmentation and control frames", () => {
+      test("a fragmented text message arrives as one message", TEST, async () => {
+        const { peer, session } = await openSession(await start());
+        const message = waitFor<[string]>(session, "message");
+        peer.write(
+          buildFrame({ opcode: Opcode.TEXT, payload: "4hel", fin: false }),
+          buildFrame({ opcode: Opcode.CONTINUATION, payload: "lo, wor", fin: false }),
+          buildFrame({ opcode: Opcode.CONTINUATION, payload: "ld" }),
+        );
+        assert.deepEqual(await message, ["hello, world"]);
+      });
+
+      test("empty fragments and a fragmented binary message", TEST, async () => {
+        const { peer, session } = await openSession(await start());
+        const messages = collect<string | Buffer>(session, "message", 2);
+        peer.write(
+          buildFrame({ opcode: Opcode.TEXT, payload: "4abc", fin: false }),
+          buildFrame({ opcode: Opcode.CONTINUATION, fin: false }),
+          buildFrame({ opcode: Opcode.CONTINUATION }),
+          buildFrame({ opcode: Opcode.BINARY, payload: Buffer.from([1, 2]), fin: false }),
+          buildFrame({ opcode: Opcode.CONTINUATION, payload: Buffer.from([3]) }),
+        );
+        assert.deepEqual(await messages, ["abc", Buffer.from([1, 2, 3])]);
+      });
+
+      test("a ping between fragments is answered with its payload", TEST, async () => {
+        const { peer, session } = await openSession(await start());
+        const message = waitFor<[string]>(session, "message");
+        peer.write(buildFrame({ opcode: Opcode.TEXT, payload: "4frag", fin: false }));
+        peer.write(buildFrame({ opcode: Opcode.PING, payload: "are you there" }));
+        const pong = await peer.readFrame();
+        assert.deepEqual([pong.fin, pong.opcode], [true, Opcode.PONG]);
+        assert.equal(pong.payload.toString(), "are you there");
+        peer.write(buildFrame({ opcode: Opcode.CONTINUATION, payload: "mented" }));
+        assert.deepEqual(await message, ["fragmented"]);
+      });
+
+      test("standalone pings are answered with pongs of the same payload", TEST, async () => {
+        const { peer } = await openSession(await start());
+        for (const payload of [Buffer.alloc(0), Buffer.from("abc"), randomBytes(125)]) {
+          peer.write(buildFrame({ opcode: Opcode.PING, payload }));
+          const pong = await peer.readFrame();
+          assert.deepEqual([pong.fin, pong.opcode], [true, Opcode.PONG]);
+          assert.deepEqual(pong.payload, payload);
+        }
+      });
+
+      test("an unsolicited pong is ignored", TEST, async () => {
+        const opened = await openSession(await start());
+        opened.peer.write(buildFrame({ opcode: Opcode.PONG, payload: "hb" }));
+        await assertServes(opened);
+      });
+    });
+
+    describe("framing across TCP writes", () => {
+      test("frames written one byte at a time arrive whole and in order", TEST, async () => {
+        const { peer, session } = await openSession(await start());
+        const long = textOfLength(300); // 16-bit length: the split crosses it too
+        const messages = collect<string>(session, "message", 2);
+        const bytes = Buffer.concat([
+          buildFrame({ opcode: Opcode.TEXT, payload: "4first" }),
+          buildFrame({ opcode: Opcode.TEXT, payload: `4${long}` }),
+        ]);
+        for (const byte of bytes) {
+          peer.write(Buffer.from([byte]));
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        assert.deepEqual(await messages, ["first", long]);
+      });
+
+      test("several frames in one TCP write all arrive, in order", TEST, async () => {
+        const { peer, session } = await openSession(await start());
+        const messages = collect<string | Buffer>(session, "message", 3);
+        peer.write(
+          buildFrame({ opcode: Opcode.TEXT, payload: "4one" }),
+          buildFrame({ opcode: Opcode.BINARY, payload: Buffer.from([2]) }),
+          buildFrame({ opcode: Opcode.TEXT, payload: "4three" }),
+        );
+        assert.deepEqual(await messages, ["one", Buffer.from([2]), "three"]);
+      });
+    });
+
+    describe("payload lengths", () => {
+      // 7-bit maximum, 16-bit minimum and maximum, 64-bit minimum, and 70,000 bytes.
+      for (const length of [125, 126, 65_535, 65_536, 70_000]) {
+        test(`a ${length}-byte frame arrives intact and is echoed intact`, TEST, async () => {
+          const { peer, session } = await openSession(await start({ maxHttpBufferSize: 100_000 }));
+          const text = textOfLength(length - 1);
+          session.once("message", (data) => session.send(data));
+          peer.write(buildFrame({ opcode: Opcode.TEXT, payload: `4${text}` }));
+          const echo = await peer.readFrame();
+          assert.equal(echo.opcode, Opcode.TEXT);
+          assert.equal(echo.payload.length, length);
+          assert.ok(echo.payload.toString() === `4${text}`, "echoed text differs");
+        });
+      }
+
+      test("multi-byte UTF-8 split across fragments arrives intact", TEST, async () => {
+        const { peer, session } = await openSession(await start());
+        const bytes = Buffer.from("4naïve café ☕ 𝄞");
+        const message = waitFor<[string]>(session, "message");
+        // Cut inside the 4-byte sequence of the last character.
+        const cut = bytes.length - 2;
+        peer.write(
+          buildFrame({ opcode: Opcode.TEXT, payload: bytes.subarray(0, cut), fin: false }),
+          buildFrame({ opcode: Opcode.CONTINUATION, payload: bytes.subarray(cut) }),
+        );
+        assert.deepEqual(await message, ["naïve café ☕ 𝄞"]);
+      });
+    });
+
+    describe("protocol errors close with a close code", () => {
+      for (const c of PROTOCOL_ERRORS) {
+        test(`${c.name}: ${c.code}`, TEST, async () => {
+          const harness = await start(c.options);
+          const { peer, session } = await openSession(harness);
+          const closed = closeOf(session);
+          peer.write(...c.frames());
+          const frame = await peer.readFrame();
+          assert.equal(frame.opcode, Opcode.CLOSE, "a close frame");
+          assert.ok(frame.payload.length >= 2, "the close frame carries a code");
+          assert.equal(frame.payload.readUInt16BE(0), c.code);
+          assert.equal((await peer.ended()).length, 0, "nothing after the close frame (§5.5.1)");
+          // EngineCloseReason: "transport error" is the transport failing, as here.
+          const [reason, description] = await closed;
+          assert.equal(reason, "transport error");
+          if (c.code === CloseCode.MESSAGE_TOO_BIG) {
+            // Documented in EngineServerOptions.maxHttpBufferSize and EngineCloseReason.
+            assert.equal(
+              (description as { code?: string } | undefined)?.code,
+              "SB_ERR_PAYLOAD_TOO_LARGE",
+            );
+          }
+          await assertServes(await openSession(harness));
+        });
+      }
+    });
+
+    describe("close handshake", () => {
+      test("a client close is answered with the same code, then the end", TEST, async () => {
+        const { peer, session } = await openSession(await start());
+        const closed = closeOf(session);
+        peer.write(buildFrame({ opcode: Opcode.CLOSE, payload: closePayload(1000, "bye") }));
+        const frame = await peer.readFrame();
+        assert.equal(frame.opcode, Opcode.CLOSE);
+        assert.equal(frame.payload.readUInt16BE(0), CloseCode.NORMAL);
+        assert.equal((await peer.ended()).length, 0, "nothing after the close frame (§5.5.1)");
+        assert.deepEqual((await closed)[0], "transport close");
+      });
+
+      test("a client close without a code is answered with a close frame", TEST, async () => {
+        const { peer, session } = await openSession(await start());
+        const closed = closeOf(session);
+        peer.write(buildFrame({ opcode: Opcode.CLOSE }));
+        const frame = await peer.readFrame();
+        assert.equal(frame.opcode, Opcode.CLOSE);
+        // §5.5.1: an empty close frame may be echoed empty, or with a code (1000).
+        if (frame.payload.length > 0) assert.equal(frame.payload.readUInt16BE(0), 1000);
+        await peer.ended();
+        assert.deepEqual((await closed)[0], "transport close");
+      });
+
+      test("session.close() sends a close frame and ends after the client's", TEST, async () => {
+        const { peer, session } = await openSession(await start());
+        const closed = closeOf(session);
+        session.close();
+        const frame = await peer.readFrame();
+        assert.equal(frame.opcode, Opcode.CLOSE);
+        if (frame.payload.length > 0) {
+          assert.ok(frame.payload.length >= 2, "a close payload starts with a 2-byte code");
+          assert.equal(frame.payload.readUInt16BE(0), CloseCode.NORMAL);
+        }
+        assert.deepEqual((await closed)[0], "forced close");
+        // §7.1.1: the server waits for the client's close frame before it ends the connection.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        assert.equal(peer.isEnded, false, "the server ended before the client's close frame");
+        peer.write(buildFrame({ opcode: Opcode.CLOSE, payload: closePayload(1000) }));
+        assert.equal((await peer.ended()).length, 0, "nothing after the close frame (§5.5.1)");
+      });
+    });
+
+    test("an abrupt disconnect mid-frame closes the session", TEST, async () => {
+      const harness = await start();
+      const { peer, session } = await openSession(harness);
+      const closed = closeOf(session);
+      const frame = buildFrame({ opcode: Opcode.TEXT, payload: `4${textOfLength(99)}` });
+      peer.write(frame.subarray(0, 2 + 4 + 10)); // header, mask and 10 of the 100 bytes
+      await new Promise((resolve) => setImmediate(resolve));
+      peer.socket.destroy();
+      const [reason] = await closed;
+      assert.ok(TRANSPORT_END.includes(reason), `session closed with "${reason}"`);
+      await assertServes(await openSession(harness));
+    });
+
+    test("socket.io-client: emitWithAck round-trips text, 200 KB and binary", {
+      timeout: 10_000,
+    }, async () => {
+      io = await startServer({ wsEngine } as ServerOptions);
+      io.io.on("connection", (socket) => {
+        socket.on("echo", (value: unknown, ack: (value: unknown) => void) => ack(value));
+      });
+      const client = io.client("/", { transports: ["websocket"] });
+      await connected(client);
+      assert.equal(client.io.engine.transport.name, "websocket");
+      assert.equal(await client.timeout(3000).emitWithAck("echo", "hello"), "hello");
+      const big = textOfLength(200 * 1024);
+      const bigEcho: unknown = await client.timeout(3000).emitWithAck("echo", big);
+      assert.ok(bigEcho === big, "the 200 KB string came back changed");
+      const bytes = randomBytes(4096);
+      const binary = (await client.timeout(3000).emitWithAck("echo", bytes)) as Uint8Array;
+      assert.ok(Buffer.from(binary).equals(bytes), "the Buffer came back changed");
+    });
+  });
+}
