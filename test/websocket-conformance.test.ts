@@ -527,13 +527,8 @@ for (const wsEngine of ["ws", "builtin"] as const) {
           headers: () => [`Sec-WebSocket-Key: ${newKey()}`, "Sec-WebSocket-Version: 12"],
         },
       ];
-      // The "ws" engine listens for ws's "wsClientError" (engine-server.ts #createWss) to log
-      // it; with a listener, ws writes no response and leaves the connection to it, so these
-      // upgrades hang unanswered. Recorded as todo for "ws"; each still runs.
-      const refusalTodo =
-        wsEngine === "ws" && "ws engine: wsClientError listener leaves the upgrade unanswered";
       for (const refusal of REFUSALS) {
-        test(`${refusal.name} is refused with 400`, { ...TEST, todo: refusalTodo }, async () => {
+        test(`${refusal.name} is refused with 400`, TEST, async () => {
           const harness = await start();
           const peer = await TcpPeer.connect(harness.port);
           writeUpgrade(harness, peer, refusal.headers());

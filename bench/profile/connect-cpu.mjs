@@ -15,9 +15,9 @@
 //
 // Build dist/ first for the Switchboard contestants (npm run build). Nothing listens
 // beyond 127.0.0.1.
-import { fileURLToPath } from "node:url";
 import { parseToolArgs, startCpuProfile } from "../lib/cpu-profile.mjs";
-import { killAllChildren, sleep, startChild } from "../lib/proc.mjs";
+import { hostServer, startLoadgen } from "../lib/in-process.mjs";
+import { killAllChildren, sleep } from "../lib/proc.mjs";
 
 const args = process.argv.slice(2);
 const { profFile, positional } = parseToolArgs(args);
@@ -27,14 +27,8 @@ const profiledRound = isCold ? 0 : 1;
 const [name = "switchboard-sioc", nArg = "2000", roundsArg = "5"] = positional;
 const n = Number(nArg);
 const rounds = Number(roundsArg);
-const LOADGEN = fileURLToPath(new URL("../lib/loadgen.mjs", import.meta.url));
-
-const mod = await import(new URL(`../contestants/${name}/server.mjs`, import.meta.url));
-const server = await mod.start({ host: "127.0.0.1", port: 0, transport: "websocket" });
-const gen = await startChild(LOADGEN, [name, "ack", String(server.port), "websocket"], {
-  env: { WS_NO_BUFFER_UTIL: "1", WS_NO_UTF_8_VALIDATE: "1" },
-  label: `loadgen:${name}`,
-});
+const server = await hostServer(name);
+const gen = await startLoadgen(name, server.port);
 
 async function waitForCount(count) {
   for (let i = 0; i < 200 && server.connections() !== count; i++) await sleep(25);

@@ -13,18 +13,16 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { writeHeapSnapshot } from "node:v8";
-import { killAllChildren, sleep, startChild } from "../lib/proc.mjs";
+import { hostServer, startLoadgen } from "../lib/in-process.mjs";
+import { killAllChildren, sleep } from "../lib/proc.mjs";
 
 const [name = "switchboard-sioc", nArg = "2000", topArg = "40", ...why] = process.argv.slice(2);
 const n = Number(nArg);
 const top = Number(topArg);
 if (typeof globalThis.gc !== "function") throw new Error("run with node --expose-gc");
 
-const LOADGEN = fileURLToPath(new URL("../lib/loadgen.mjs", import.meta.url));
-const mod = await import(new URL(`../contestants/${name}/server.mjs`, import.meta.url));
-const server = await mod.start({ host: "127.0.0.1", port: 0, transport: "websocket" });
+const server = await hostServer(name);
 const dir = mkdtempSync(join(tmpdir(), "heap-per-conn-"));
 
 async function settle() {
@@ -123,10 +121,7 @@ try {
   await settle();
   const heap0 = process.memoryUsage().heapUsed;
   const before = summarize(writeHeapSnapshot(join(dir, "before.heapsnapshot")));
-  const gen = await startChild(LOADGEN, [name, "ack", String(server.port), "websocket"], {
-    env: { WS_NO_BUFFER_UTIL: "1", WS_NO_UTF_8_VALIDATE: "1" },
-    label: `loadgen:${name}`,
-  });
+  const gen = await startLoadgen(name, server.port);
   const c = await gen.rpc("connect", { n, concurrency: 100, timeoutMs: 90_000 }, 100_000);
   if (c.ok !== n) throw new Error(`connected ${c.ok} of ${n}: ${c.firstError}`);
   await sleep(300);

@@ -14,7 +14,8 @@
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { getHeapSpaceStatistics } from "node:v8";
-import { killAllChildren, rssKB, sleep, startChild } from "../lib/proc.mjs";
+import { hostServer, startLoadgen } from "../lib/in-process.mjs";
+import { killAllChildren, rssKB, sleep } from "../lib/proc.mjs";
 
 const args = process.argv.slice(2);
 const isWarm = args.includes("--warm");
@@ -22,8 +23,6 @@ const isChild = args.includes("--json");
 const [names = "ws,switchboard-sioc", nArg = "3000"] = args.filter((a) => !a.startsWith("--"));
 const n = Number(nArg);
 if (typeof globalThis.gc !== "function") throw new Error("run with node --expose-gc");
-const LOADGEN = fileURLToPath(new URL("../lib/loadgen.mjs", import.meta.url));
-
 async function settle() {
   for (let i = 0; i < 3; i++) {
     globalThis.gc();
@@ -56,12 +55,8 @@ function reading() {
 }
 
 async function measure(name) {
-  const mod = await import(new URL(`../contestants/${name}/server.mjs`, import.meta.url));
-  const server = await mod.start({ host: "127.0.0.1", port: 0, transport: "websocket" });
-  const gen = await startChild(LOADGEN, [name, "ack", String(server.port), "websocket"], {
-    env: { WS_NO_BUFFER_UTIL: "1", WS_NO_UTF_8_VALIDATE: "1" },
-    label: `loadgen:${name}`,
-  });
+  const server = await hostServer(name);
+  const gen = await startLoadgen(name, server.port);
   try {
     if (isWarm) {
       await gen.rpc("connect", { n: 1 }, 20_000);

@@ -51,6 +51,12 @@ import {
 import { Heartbeat } from "./heartbeat.js";
 import { type EngineMetrics, SessionContext } from "./session-context.js";
 import { PollingTransport } from "./transports/polling.js";
+import {
+  checkUpgrade,
+  RawWebSocket,
+  refuseUpgrade,
+  upgradeResponse,
+} from "./transports/raw-websocket.js";
 import type { Transport, TransportName } from "./transports/transport.js";
 import { EngineWebSocket, WebSocketTransport } from "./transports/websocket.js";
 
@@ -314,8 +320,16 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
         headers.push(`Set-Cookie: ${serializeCookie(id, cookie)}`);
       }
     });
-    // ws reports handshake failures on the server emitter; it already answered the client.
-    wss.on("wsClientError", (err) => debug("websocket handshake failed: %s", err.message));
+    // ws reports a refused handshake here and, as this listener exists, leaves the answer to
+    // it: the same HTTP error the builtin engine gives (400, or 405 for a method).
+    wss.on("wsClientError", (err, socket, req) => {
+      debug("websocket handshake failed: %s", err.message);
+      const check = checkUpgrade(req);
+      refuseUpgrade(
+        socket,
+        check.ok ? { ok: false, status: 400, message: err.message, headers: "" } : check,
+      );
+    });
     return wss;
   }
 
@@ -463,22 +477,61 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
     session: EngineSocket | undefined,
     id: string | undefined,
   ): void {
+    const options = this.options;
+    if (options.wsEngine === "builtin" && options.perMessageDeflate === false) {
+      this.#upgradeBuiltin(req, socket, head, session, id);
+      return;
+    }
     // The 101 response ws writes and our open packet leave in one write (see #onWebSocket).
     socket.cork();
     wss.handleUpgrade(req, socket, head, (ws) => this.#onWebSocket(req, ws, socket, session, id));
     socket.uncork();
   }
 
-  #onWebSocket(
+  /** The upgrade with the engine's own WebSocket ({@link RawWebSocket}), not ws's. */
+  #upgradeBuiltin(
     req: IncomingMessage,
-    ws: EngineWebSocket,
-    connection: Duplex,
+    socket: Duplex,
+    head: Buffer,
     session: EngineSocket | undefined,
     id: string | undefined,
   ): void {
-    // ws listens for errors on the connection now: an upgrade-time listener can go.
+    const check = checkUpgrade(req);
+    if (!check.ok) {
+      this.#pendingIds.delete(req);
+      debug("websocket handshake failed: %s", check.message);
+      socket.removeListener("error", onUpgradeSocketError);
+      socket.on("error", onUpgradeSocketError); // until the refusal is written
+      refuseUpgrade(socket, check);
+      return;
+    }
+    if (!socket.readable || !socket.writable) {
+      this.#pendingIds.delete(req);
+      socket.destroy();
+      return;
+    }
+    const cookie = this.options.cookie;
+    const cookieHeader =
+      id !== undefined && cookie !== false ? `Set-Cookie: ${serializeCookie(id, cookie)}\r\n` : "";
+    const ws = new RawWebSocket(socket, this.options.maxHttpBufferSize);
+    const response = upgradeResponse(check.accept, check.protocol, cookieHeader);
+    this.#onWebSocket(req, ws, socket, session, id, response);
+    if (head.length > 0) ws.receive(head);
+  }
+
+  #onWebSocket(
+    req: IncomingMessage,
+    ws: EngineWebSocket | RawWebSocket,
+    connection: Duplex,
+    session: EngineSocket | undefined,
+    id: string | undefined,
+    response?: Buffer,
+  ): void {
+    // The WebSocket listens for errors on the connection now: an upgrade-time listener can go.
     connection.removeListener("error", onUpgradeSocketError);
     const transport = new WebSocketTransport(ws, connection);
+    // The builtin upgrade's 101 response goes first, in the same write as the frames after it.
+    if (response !== undefined) transport.sendUpgradeResponse(response);
     if (session !== undefined) {
       session.upgradeTo(transport);
       return;
@@ -490,7 +543,7 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
     }
     const socket = this.#register(id, req, transport);
     this.emit("connection", socket);
-    // Into the corked socket, after ws's 101 response: one write for both.
+    // With ws, into the corked socket after its 101 response: one write for both.
     transport.flush();
   }
 

@@ -5,6 +5,7 @@
 // emits 'echo' back to the sender. 'join' joins a room and acks.
 // Everything else is Switchboard's default, including connection-state recovery, which
 // is on by default in Switchboard (off in Socket.IO); BENCH_SB_RECOVERY=off turns it off.
+// BENCH_SB_WS=ws reads WebSockets with the ws package instead of the builtin engine.
 import { createServer } from "node:http";
 import { Server } from "../../../dist/server/index.js";
 
@@ -16,6 +17,7 @@ export async function start({ host, port, transport = "websocket" }) {
     perMessageDeflate: false,
     httpCompression: false,
     ...(process.env.BENCH_SB_RECOVERY === "off" ? { connectionStateRecovery: false } : {}),
+    ...(process.env.BENCH_SB_WS === "ws" ? { wsEngine: "ws" } : {}),
   });
 
   io.on("connection", (socket) => {

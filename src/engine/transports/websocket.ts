@@ -1,8 +1,9 @@
 /**
  * The WebSocket transport (engine.io-protocol v4 §websocket): one Engine.IO packet per
  * frame, text packets as text frames, binary messages as binary frames without a prefix.
- * Receiving, framing (`Sender.frame`), permessage-deflate and size limits are the `ws`
- * package's.
+ * Reading the client's frames, control frames and size limits are the engine's own
+ * {@link RawWebSocket} (`wsEngine: "builtin"`, the default) or the `ws` package's
+ * `WebSocket` (`wsEngine: "ws"`, and always with permessage-deflate).
  *
  * Writing: without permessage-deflate, frames are built here with `Sender.frame` and written
  * straight to the connection's socket, coalesced per event-loop turn (see {@link FlushQueue}):
@@ -23,6 +24,7 @@ import { ErrorCode, ProtocolError, TransportError } from "../../errors.js";
 import { decodePacket, encodePacket, type RawData } from "../../protocol/engine-packet.js";
 import { createDebug } from "../debug.js";
 import { type FlushQueue, PROCESS_FLUSH_QUEUE } from "../flush-queue.js";
+import { RawWebSocket } from "./raw-websocket.js";
 import {
   IGNORING_LISTENER,
   type OutgoingPacket,
@@ -126,7 +128,7 @@ interface WsInternals {
  * Called once a message and a pong were decoded, inside the receiver's loop: with no bytes
  * buffered, that loop only checks the byte count before it stops.
  */
-function releaseReadBuffer(ws: WebSocket): void {
+function releaseReadBuffer(ws: WebSocket | RawWebSocket): void {
   const receiver = (ws as unknown as WsInternals)._receiver;
   const buffers = receiver?._buffers;
   if (Array.isArray(buffers) && buffers.length === 0 && receiver!._bufferedBytes === 0) {
@@ -134,9 +136,9 @@ function releaseReadBuffer(ws: WebSocket): void {
   }
 }
 
-/** The connection under `ws` (set once by `ws` at the upgrade, never unset). */
-function socketOf(ws: WebSocket): Duplex {
-  return (ws as unknown as WsInternals)._socket!;
+/** The connection under `ws` (set once at the upgrade, never unset). */
+function socketOf(ws: WebSocket | RawWebSocket): Duplex {
+  return ws instanceof RawWebSocket ? ws.socket : (ws as unknown as WsInternals)._socket!;
 }
 
 // Bits of WebSocketTransport's state.
@@ -168,7 +170,7 @@ interface TurnExtras {
  * turn that has them.
  */
 export class WebSocketTransport implements Transport {
-  readonly #ws: WebSocket;
+  readonly #ws: WebSocket | RawWebSocket;
   #listener: TransportListener = IGNORING_LISTENER;
   /** {@link CLOSED}, {@link BACKED_UP}, {@link DIRECT} and {@link RECEIVED} bits. */
   #state = 0;
@@ -182,12 +184,14 @@ export class WebSocketTransport implements Transport {
    * frames are written to it directly unless permessage-deflate was negotiated. Frames are
    * written at the end of the turn through {@link PROCESS_FLUSH_QUEUE}.
    */
-  constructor(ws: WebSocket | EngineWebSocket, socket: Duplex | null) {
+  constructor(ws: WebSocket | EngineWebSocket | RawWebSocket, socket: Duplex | null) {
     this.#ws = ws;
     // Direct writes go to socketOf(ws): only when that is the connection we were given.
     const isDirect = socket !== null && ws.extensions === "" && socketOf(ws) === socket;
     this.#state = isDirect ? DIRECT : 0;
-    if (ws instanceof EngineWebSocket) {
+    if (ws instanceof RawWebSocket) {
+      ws.listener = this;
+    } else if (ws instanceof EngineWebSocket) {
       ws.transport = this;
       ws.on("message", onWsMessage).on("error", onWsError).on("close", onWsClose);
     } else {
@@ -247,6 +251,15 @@ export class WebSocketTransport implements Transport {
     if (typeof data === "string") this.queue(frameText(CHAR_MESSAGE, data), false);
     else this.queuePieces(binaryFramePieces(data), false);
     if (callback !== undefined) this.addCallback(callback);
+  }
+
+  /**
+   * Queues `bytes` as they are, ahead of the frames sent after it in this turn: the HTTP
+   * `101` response of the engine's own upgrade ({@link RawWebSocket}), so that it and the
+   * first frames leave in one write.
+   */
+  sendUpgradeResponse(bytes: Uint8Array): void {
+    this.queue(bytes, false);
   }
 
   /** @see Transport.sendPreEncoded */
@@ -434,7 +447,8 @@ export class WebSocketTransport implements Transport {
 
   private sendWithWs(data: RawData, compress: boolean, callback: (() => void) | undefined): void {
     if ((this.#state & CLOSED) !== 0) return;
-    this.#ws.send(data, { compress }, (err) => {
+    // Only without DIRECT, which a RawWebSocket always is (it negotiates no extension).
+    (this.#ws as WebSocket).send(data, { compress }, (err) => {
       if (err) {
         // A failed write means the socket is gone; "close" or "error" follows from ws.
         debug("write failed: %s", err.message);

@@ -1,0 +1,21 @@
+// For the profiling tools (bench/profile/): one contestant's server hosted in the calling
+// process, so that its CPU, heap and V8 profile are the caller's, and the bench's load
+// generator in a child, driving it over WebSocket on 127.0.0.1.
+import { fileURLToPath } from "node:url";
+import { startChild } from "./proc.mjs";
+
+const LOADGEN = fileURLToPath(new URL("./loadgen.mjs", import.meta.url));
+
+/** Starts contestant `name`'s server in this process on 127.0.0.1 (any free port). */
+export async function hostServer(name) {
+  const mod = await import(new URL(`../contestants/${name}/server.mjs`, import.meta.url));
+  return mod.start({ host: "127.0.0.1", port: 0, transport: "websocket" });
+}
+
+/** Starts a load-generator child with contestant `name`'s client (ack echo mode) for `port`. */
+export function startLoadgen(name, port) {
+  return startChild(LOADGEN, [name, "ack", String(port), "websocket"], {
+    env: { WS_NO_BUFFER_UTIL: "1", WS_NO_UTF_8_VALIDATE: "1" },
+    label: `loadgen:${name}`,
+  });
+}

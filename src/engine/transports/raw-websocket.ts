@@ -1,0 +1,527 @@
+/**
+ * The engine's own server side of a WebSocket connection (RFC 6455), used with
+ * `wsEngine: "builtin"` instead of the `ws` package's `WebSocket`: the upgrade response, the
+ * reading of the client's frames, control frames and the closing handshake, straight on the
+ * connection's socket. Frames to the client are built and written by the WebSocket
+ * transport, as with `ws` (see websocket.ts); permessage-deflate is `ws`'s only.
+ *
+ * Why: per connection, `ws` keeps a `WebSocket`, a `Receiver` (a `Writable` stream with its
+ * state and listeners), a `Sender` and their arrays, about 1.3 KB of an idle connection's
+ * heap, and every message goes through the receiver's stream before it is read. Here a
+ * connection is one small object, and a message is read in the socket's `data` listener.
+ *
+ * ```
+ *   socket "data" ─► receive(chunk) ─► frames ─► text/binary ─► listener.receive(payload)
+ *                                             └► ping ─► pong │ close ─► close reply, end
+ *   protocol error ─► close frame with its status ─► listener.fail(err) ─► socket ended
+ * ```
+ */
+import { isUtf8 } from "node:buffer";
+import { createHash } from "node:crypto";
+import { type IncomingMessage, STATUS_CODES } from "node:http";
+import type { Duplex } from "node:stream";
+
+/** What a {@link RawWebSocket} reports to: the WebSocket transport. */
+export interface RawWebSocketListener {
+  /** A complete message: text (valid UTF-8) or binary. */
+  receive(data: Buffer, isBinary: boolean): void;
+  /** A protocol error; a close frame with its status was sent and the socket is ending. */
+  fail(err: Error): void;
+  /** The connection is gone. */
+  closed(): void;
+}
+
+/** An accepted upgrade, or why it is refused. */
+export type UpgradeCheck =
+  | { readonly ok: true; readonly accept: string; readonly protocol: string | undefined }
+  | {
+      readonly ok: false;
+      readonly status: number;
+      readonly message: string;
+      readonly headers: string;
+    };
+
+const KEY = /^[+/0-9A-Za-z]{22}==$/;
+const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * Checks a WebSocket upgrade request (RFC 6455 §4.2.1) as `ws` does: a GET, `Upgrade:
+ * websocket`, a well-formed key, version 13 (or 8). The first subprotocol offered, if any,
+ * is accepted, as `ws` does without a `handleProtocols`.
+ */
+export function checkUpgrade(req: IncomingMessage): UpgradeCheck {
+  if (req.method !== "GET") return refusal(405, "Invalid HTTP method");
+  const upgrade = req.headers.upgrade;
+  if (upgrade === undefined || upgrade.toLowerCase() !== "websocket") {
+    return refusal(400, "Invalid Upgrade header");
+  }
+  const key = req.headers["sec-websocket-key"];
+  if (key === undefined || !KEY.test(key)) {
+    return refusal(400, "Missing or invalid Sec-WebSocket-Key header");
+  }
+  const version = req.headers["sec-websocket-version"];
+  if (version !== "13" && version !== "8") {
+    return refusal(
+      400,
+      "Missing or invalid Sec-WebSocket-Version header",
+      "Sec-WebSocket-Version: 13, 8\r\n",
+    );
+  }
+  let protocol: string | undefined;
+  const offered = req.headers["sec-websocket-protocol"];
+  if (offered !== undefined) {
+    const protocols = offered.split(",");
+    for (let i = 0; i < protocols.length; i++) {
+      const name = protocols[i]!.trim();
+      if (!TOKEN.test(name)) return refusal(400, "Invalid Sec-WebSocket-Protocol header");
+      protocol ??= name;
+    }
+  }
+  const accept = createHash("sha1")
+    .update(key + GUID)
+    .digest("base64");
+  return { ok: true, accept, protocol };
+}
+
+function refusal(status: number, message: string, headers = ""): UpgradeCheck {
+  return { ok: false, status, message, headers };
+}
+
+/** The `101 Switching Protocols` response, with `extraHeaders` (each ending in CRLF). */
+export function upgradeResponse(
+  accept: string,
+  protocol: string | undefined,
+  extraHeaders = "",
+): Buffer {
+  const protocolHeader = protocol === undefined ? "" : `Sec-WebSocket-Protocol: ${protocol}\r\n`;
+  return Buffer.from(
+    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+      `Sec-WebSocket-Accept: ${accept}\r\n${protocolHeader}${extraHeaders}\r\n`,
+    "latin1",
+  );
+}
+
+/** Answers a refused upgrade with its HTTP error and closes the connection, as `ws` does. */
+export function refuseUpgrade(socket: Duplex, check: UpgradeCheck & { ok: false }): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  socket.once("finish", destroyOnFinish);
+  socket.end(
+    `HTTP/1.1 ${check.status} ${STATUS_CODES[check.status]}\r\nConnection: close\r\n` +
+      `Content-Type: text/html\r\nContent-Length: ${Buffer.byteLength(check.message)}\r\n` +
+      `${check.headers}\r\n${check.message}`,
+  );
+}
+
+function destroyOnFinish(this: Duplex): void {
+  this.destroy();
+}
+
+// Opcodes (RFC 6455 §5.2).
+const CONTINUATION = 0x0;
+const TEXT = 0x1;
+const BINARY = 0x2;
+const CLOSE = 0x8;
+const PING = 0x9;
+const PONG = 0xa;
+
+// Bits of RawWebSocket's state.
+/** A close frame was written. */
+const CLOSE_SENT = 1;
+/** The client's close frame was read: nothing after it is. */
+const CLOSE_RECEIVED = 2;
+/** A protocol error or terminate(): nothing more is read or written. */
+const STOPPED = 4;
+/** The listener was told the connection is gone. */
+const REPORTED = 8;
+/** Our side is ended. */
+const ENDED = 16;
+/** The connection is destroyed if the client has not closed it within CLOSE_TIMEOUT_MS. */
+const TIMED = 32;
+
+/** How long a closing connection waits for the client's close frame (as `ws`). */
+const CLOSE_TIMEOUT_MS = 30_000;
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * What an incomplete read keeps: the bytes of a frame not complete yet, and the fragments
+ * of a message not complete yet. Made only while one of them is.
+ */
+interface PartialRead {
+  /** Bytes of the incomplete frame (with what followed it in the same chunks). */
+  chunks: Buffer[];
+  chunkBytes: number;
+  /** How many bytes the incomplete frame needs in all, once its header is known; else 0. */
+  need: number;
+  /** Payloads of the fragmented message so far; null when none is in progress. */
+  fragments: Buffer[] | null;
+  fragmentBytes: number;
+  /** Whether the fragmented message is binary. */
+  isBinary: boolean;
+}
+
+/** The socket property that leads from a connection's socket to its RawWebSocket. */
+const kRawWebSocket = Symbol("switchboard.rawWebSocket");
+
+interface RawSocket extends Duplex {
+  [kRawWebSocket]?: RawWebSocket;
+  setTimeout?(ms: number): unknown;
+  setNoDelay?(noDelay: boolean): unknown;
+}
+
+/**
+ * The server side of one WebSocket connection on `socket`, after the upgrade response.
+ * Memory per idle connection: five fields; the socket's listeners are module-level
+ * functions that find this object through one property of the socket (as `ws` does).
+ */
+export class RawWebSocket {
+  /** Who gets the messages; set by the transport. */
+  listener: RawWebSocketListener | null = null;
+  readonly #socket: RawSocket;
+  readonly #maxPayload: number;
+  #state = 0;
+  #partial: PartialRead | null = null;
+
+  /**
+   * Takes over `socket` (after the HTTP upgrade). Messages larger than `maxPayload` bytes
+   * are refused with status 1009. Bytes that came with the upgrade request are given to
+   * {@link receive} by the caller once the listener is set.
+   */
+  constructor(socket: Duplex, maxPayload: number) {
+    const raw = socket as RawSocket;
+    this.#socket = raw;
+    this.#maxPayload = maxPayload;
+    raw[kRawWebSocket] = this;
+    raw.setTimeout?.(0);
+    raw.setNoDelay?.(true);
+    raw.on("data", onSocketData);
+    raw.on("end", onSocketEnd);
+    raw.on("close", onSocketClose);
+    raw.on("error", onSocketError);
+  }
+
+  /** The connection's socket. */
+  get socket(): Duplex {
+    return this.#socket;
+  }
+
+  /** Bytes written but not yet handed to the OS. */
+  get bufferedAmount(): number {
+    return this.#socket.writableLength;
+  }
+
+  /** Always `""`: no extension is negotiated. */
+  get extensions(): string {
+    return "";
+  }
+
+  /**
+   * Starts the closing handshake (RFC 6455 §7.1.2) with a close frame carrying `code` and
+   * `reason` (none without a code). The connection ends once the client's close frame is
+   * read, or after 30 s without it.
+   */
+  close(code?: number, reason = ""): void {
+    const state = this.#state;
+    if ((state & (CLOSE_SENT | STOPPED)) !== 0) return;
+    this.#sendClose(code === undefined ? EMPTY : closePayload(code, reason));
+    if ((state & CLOSE_RECEIVED) !== 0) this.#end();
+    else this.#armCloseTimeout();
+  }
+
+  /** Destroys the connection at once, without a closing handshake. */
+  terminate(): void {
+    this.#state |= STOPPED;
+    this.#partial = null;
+    this.#socket.destroy();
+  }
+
+  /** Reads `chunk`, the next bytes from the client. @internal */
+  receive(chunk: Buffer): void {
+    if ((this.#state & (STOPPED | CLOSE_RECEIVED)) !== 0) return;
+    let buf = chunk;
+    const partial = this.#partial;
+    if (partial !== null && partial.chunkBytes > 0) {
+      partial.chunks.push(chunk);
+      partial.chunkBytes += chunk.length;
+      // A frame whose length is known waits for all its bytes before anything is copied.
+      if (partial.chunkBytes < partial.need) return;
+      buf = Buffer.concat(partial.chunks, partial.chunkBytes);
+      partial.chunks = [];
+      partial.chunkBytes = 0;
+      partial.need = 0;
+    }
+    let offset = 0;
+    while (offset < buf.length) {
+      const used = this.#readFrame(buf, offset);
+      if (used === 0) {
+        // An incomplete frame: keep a copy of its bytes, not the whole chunk.
+        const rest = Buffer.from(buf.subarray(offset));
+        const read = this.#partialRead();
+        read.chunks.push(rest);
+        read.chunkBytes = rest.length;
+        return;
+      }
+      if (used < 0 || (this.#state & (STOPPED | CLOSE_RECEIVED)) !== 0) return;
+      offset += used;
+    }
+    if (partial !== null && partial.fragments === null) this.#partial = null;
+  }
+
+  /** The client ended its side without a close frame: end ours (abnormal closure). @internal */
+  ended(): void {
+    this.#end();
+  }
+
+  /** The socket closed: reported once. @internal */
+  socketClosed(): void {
+    if ((this.#state & REPORTED) !== 0) return;
+    this.#state |= REPORTED | STOPPED;
+    this.#partial = null;
+    const listener = this.listener;
+    this.listener = null;
+    listener?.closed();
+  }
+
+  /**
+   * Reads the frame at `offset` of `buf`: the bytes it took, 0 when it is incomplete, -1
+   * when it ended the reading (a protocol error or a close frame).
+   */
+  #readFrame(buf: Buffer, offset: number): number {
+    const available = buf.length - offset;
+    if (available < 2) return 0;
+    const b0 = buf[offset]!;
+    const b1 = buf[offset + 1]!;
+    const isFinal = (b0 & 0x80) !== 0;
+    const opcode = b0 & 0x0f;
+    if ((b0 & 0x70) !== 0) {
+      return this.#fail(1002, "WS_ERR_UNEXPECTED_RSV_1", "RSV bits must be clear");
+    }
+    if ((b1 & 0x80) === 0) return this.#fail(1002, "WS_ERR_EXPECTED_MASK", "MASK must be set");
+    let length = b1 & 0x7f;
+    let header = 6; // 2 bytes, then the 4-byte masking key
+    if (length === 126) {
+      if (available < 4) return 0;
+      length = buf.readUInt16BE(offset + 2);
+      header = 8;
+    } else if (length === 127) {
+      if (available < 10) return 0;
+      const high = buf.readUInt32BE(offset + 2);
+      // Lengths beyond 2^53 - 1 cannot be counted exactly (ws refuses them the same way).
+      if (high > 0x1fffff) {
+        return this.#fail(1009, "WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH", "payload too long");
+      }
+      length = high * 0x1_0000_0000 + buf.readUInt32BE(offset + 6);
+      header = 14;
+    }
+    const partial = this.#partial;
+    const fragments = partial === null ? null : partial.fragments;
+    if (opcode >= CLOSE) {
+      if (opcode > PONG)
+        return this.#fail(1002, "WS_ERR_INVALID_OPCODE", `invalid opcode ${opcode}`);
+      if (!isFinal)
+        return this.#fail(1002, "WS_ERR_EXPECTED_FIN", "control frames must not be fragmented");
+      if (length > 125) {
+        return this.#fail(1002, "WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH", "control frame too long");
+      }
+    } else {
+      if (opcode === CONTINUATION) {
+        if (fragments === null) {
+          return this.#fail(1002, "WS_ERR_INVALID_OPCODE", "continuation frame without a message");
+        }
+      } else if (opcode !== TEXT && opcode !== BINARY) {
+        return this.#fail(1002, "WS_ERR_INVALID_OPCODE", `invalid opcode ${opcode}`);
+      } else if (fragments !== null) {
+        return this.#fail(1002, "WS_ERR_INVALID_OPCODE", "new message inside a fragmented one");
+      }
+      const sofar = partial === null ? 0 : partial.fragmentBytes;
+      if (sofar + length > this.#maxPayload) {
+        return this.#fail(1009, "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH", "Max payload size exceeded");
+      }
+    }
+    const total = header + length;
+    if (available < total) {
+      this.#partialRead().need = total;
+      return 0;
+    }
+    const start = offset + header;
+    const end = start + length;
+    unmask(buf, start - 4, start, end);
+    const payload = buf.subarray(start, end);
+    if (opcode === TEXT || opcode === BINARY) {
+      if (isFinal) return this.#message(payload, opcode === BINARY) ? total : -1;
+      const read = this.#partialRead();
+      read.fragments = [payload];
+      read.fragmentBytes = length;
+      read.isBinary = opcode === BINARY;
+      return total;
+    }
+    if (opcode === CONTINUATION) {
+      const read = partial!;
+      read.fragments!.push(payload);
+      read.fragmentBytes += length;
+      if (!isFinal) return total;
+      const message = Buffer.concat(read.fragments!, read.fragmentBytes);
+      read.fragments = null;
+      read.fragmentBytes = 0;
+      return this.#message(message, read.isBinary) ? total : -1;
+    }
+    if (opcode === PING) {
+      if ((this.#state & CLOSE_SENT) === 0) this.#write(controlFrame(PONG, payload));
+      return total;
+    }
+    if (opcode === PONG) return total;
+    return this.#closeFrame(payload);
+  }
+
+  /** A complete message; false when it ended the reading (text that is not UTF-8). */
+  #message(payload: Buffer, isBinary: boolean): boolean {
+    if (!isBinary && !isUtf8(payload)) {
+      this.#fail(1007, "WS_ERR_INVALID_UTF8", "invalid UTF-8 sequence");
+      return false;
+    }
+    this.listener?.receive(payload, isBinary);
+    return true;
+  }
+
+  /** The client's close frame (RFC 6455 §5.5.1): echo its status, then end the connection. */
+  #closeFrame(payload: Buffer): number {
+    if (payload.length === 1) {
+      return this.#fail(1002, "WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH", "invalid close frame");
+    }
+    if (payload.length >= 2) {
+      const code = payload.readUInt16BE(0);
+      if (!isValidCloseCode(code)) {
+        return this.#fail(1002, "WS_ERR_INVALID_CLOSE_CODE", `invalid status code ${code}`);
+      }
+      if (!isUtf8(payload.subarray(2))) {
+        return this.#fail(1007, "WS_ERR_INVALID_UTF8", "invalid UTF-8 sequence");
+      }
+    }
+    this.#state |= CLOSE_RECEIVED;
+    this.#partial = null;
+    if ((this.#state & CLOSE_SENT) === 0) this.#sendClose(payload);
+    this.#end();
+    return -1;
+  }
+
+  /** A protocol error: close with `status`, stop reading, tell the listener. Returns -1. */
+  #fail(status: number, code: string, message: string): -1 {
+    this.#partial = null;
+    if ((this.#state & CLOSE_SENT) === 0) this.#sendClose(closePayload(status, ""));
+    this.#state |= STOPPED;
+    this.#end();
+    const err = Object.assign(new RangeError(`Invalid WebSocket frame: ${message}`), {
+      code,
+      closeCode: status,
+    });
+    this.listener?.fail(err);
+    return -1;
+  }
+
+  #sendClose(payload: Buffer): void {
+    this.#state |= CLOSE_SENT;
+    this.#write(controlFrame(CLOSE, payload));
+  }
+
+  #write(frame: Buffer): void {
+    const socket = this.#socket;
+    if (socket.writable) socket.write(frame);
+  }
+
+  /** Ends our side; the connection is destroyed if the client does not end its own in time. */
+  #end(): void {
+    if ((this.#state & ENDED) !== 0) return;
+    this.#armCloseTimeout();
+    this.#state |= ENDED;
+    this.#socket.end();
+  }
+
+  #armCloseTimeout(): void {
+    const socket = this.#socket;
+    if ((this.#state & TIMED) !== 0 || socket.setTimeout === undefined) return;
+    this.#state |= TIMED;
+    socket.setTimeout(CLOSE_TIMEOUT_MS);
+    socket.once("timeout", onCloseTimeout);
+  }
+
+  #partialRead(): PartialRead {
+    this.#partial ??= {
+      chunks: [],
+      chunkBytes: 0,
+      need: 0,
+      fragments: null,
+      fragmentBytes: 0,
+      isBinary: false,
+    };
+    return this.#partial;
+  }
+}
+
+/** RFC 6455 §7.4: the status codes an endpoint may send. */
+function isValidCloseCode(code: number): boolean {
+  return (
+    (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) ||
+    (code >= 3000 && code <= 4999)
+  );
+}
+
+function closePayload(code: number, reason: string): Buffer {
+  const payload = Buffer.allocUnsafe(2 + Buffer.byteLength(reason));
+  payload.writeUInt16BE(code, 0);
+  payload.write(reason, 2);
+  return payload;
+}
+
+/** A control frame from the server (unmasked, FIN set, at most 125 bytes of payload). */
+function controlFrame(opcode: number, payload: Buffer): Buffer {
+  const frame = Buffer.allocUnsafe(2 + payload.length);
+  frame[0] = 0x80 | opcode;
+  frame[1] = payload.length;
+  payload.copy(frame, 2);
+  return frame;
+}
+
+/** Unmasks `buf[start..end)` in place with the 4-byte key at `keyAt` (RFC 6455 §5.3). */
+function unmask(buf: Buffer, keyAt: number, start: number, end: number): void {
+  const k0 = buf[keyAt]!;
+  const k1 = buf[keyAt + 1]!;
+  const k2 = buf[keyAt + 2]!;
+  const k3 = buf[keyAt + 3]!;
+  if ((k0 | k1 | k2 | k3) === 0) return;
+  let i = start;
+  for (const last = end - 3; i < last; i += 4) {
+    buf[i] = buf[i]! ^ k0;
+    buf[i + 1] = buf[i + 1]! ^ k1;
+    buf[i + 2] = buf[i + 2]! ^ k2;
+    buf[i + 3] = buf[i + 3]! ^ k3;
+  }
+  if (i < end) buf[i] = buf[i]! ^ k0;
+  if (i + 1 < end) buf[i + 1] = buf[i + 1]! ^ k1;
+  if (i + 2 < end) buf[i + 2] = buf[i + 2]! ^ k2;
+}
+
+// hot path: module-level socket listeners, `this` being the socket (no closure per connection).
+function onSocketData(this: RawSocket, chunk: Buffer): void {
+  this[kRawWebSocket]?.receive(chunk);
+}
+
+function onSocketEnd(this: RawSocket): void {
+  this[kRawWebSocket]?.ended();
+}
+
+function onSocketClose(this: RawSocket): void {
+  this[kRawWebSocket]?.socketClosed();
+}
+
+function onSocketError(this: RawSocket): void {
+  // A reset or a failed write: the connection is gone ("close" follows).
+  this.destroy();
+}
+
+function onCloseTimeout(this: RawSocket): void {
+  this.destroy();
+}
