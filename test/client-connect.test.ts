@@ -183,3 +183,26 @@ describe("client connects to an official socket.io server", () => {
     await waitFor(socket.io, "reconnect_failed");
   });
 });
+
+describe("client module loading in Node", () => {
+  it("starts loading ws with the client, before any connection", async () => {
+    // A fresh process: this one has ws loaded already (the tests import it).
+    const { execFile } = await import("node:child_process");
+    const script = [
+      'import { createRequire } from "node:module";',
+      'await import("./src/client/index.ts");',
+      "await new Promise((resolve) => setTimeout(resolve, 300));",
+      "const cache = createRequire(import.meta.url).cache;",
+      'process.stdout.write(String(Object.keys(cache).some((f) => f.includes("/node_modules/ws/"))));',
+    ].join("\n");
+    const out = await new Promise<string>((resolve, reject) => {
+      execFile(
+        process.execPath,
+        ["--import", "tsx", "--input-type=module", "-e", script],
+        { cwd: new URL("..", import.meta.url).pathname, timeout: 20_000 },
+        (err, stdout) => (err ? reject(err) : resolve(stdout)),
+      );
+    });
+    assert.equal(out, "true");
+  });
+});

@@ -1,8 +1,8 @@
 /**
  * The WebSocket transport: one Engine.IO packet per frame (engine.io-protocol v4 §websocket),
  * binary `message` packets as binary frames. Uses the platform `WebSocket` in browsers and
- * workers, and the `ws` package in Node (the platform's where `ws` cannot be loaded), loaded
- * lazily. What only Node runs sits behind `isNode`, which the browser bundles compile to
+ * workers, and the `ws` package in Node (the platform's where `ws` cannot be loaded), whose
+ * loading starts with this module's. What only Node runs sits behind `isNode`, which the browser bundles compile to
  * false (`scripts/build-client.mjs`), so they carry neither the `ws` import nor the corking.
  */
 import { TransportError } from "../errors.js";
@@ -12,8 +12,14 @@ type WebSocketCtor = new (url: string, init?: unknown) => WebSocket;
 // The TCP socket under a `ws` WebSocket (its `_socket`); not there in browsers.
 type Corkable = { cork?(): void; uncork(): void };
 
-// `ws`, imported once: each `import()` of a loaded module still costs ~20 us.
+// `ws`, imported once: each `import()` of a loaded module still costs ~20 us. In Node its
+// loading starts with this module's, so that the first connection does not wait for it
+// (loading `ws` takes ~45 ms of CPU); a failure is handled where it is awaited.
 let wsPackage: Promise<typeof import("ws")> | undefined;
+if (isNode) {
+  wsPackage = import("ws");
+  wsPackage.catch(() => {});
+}
 
 /** Creates a WebSocket transport. */
 export const websocket: TransportFactory = (sink, opts) => {
