@@ -35,7 +35,7 @@ export async function bundle(entry) {
     // Members marked @internal, used only by the client's own modules: short names.
     mangleProps: /^(claimHandshakeConnect|joinsInHandshake|writePacket)$/,
     // Only resolved, never loaded: the branches that import them are dropped below.
-    external: ["ws", "node:*"],
+    external: ["ws", "node:*", "*/node-websocket.js"],
     write: false,
     legalComments: "none",
     logLevel: "warning",

@@ -1,29 +1,35 @@
 /**
  * The WebSocket transport: one Engine.IO packet per frame (engine.io-protocol v4 §websocket),
  * binary `message` packets as binary frames. Uses the platform `WebSocket` in browsers and
- * workers, and the `ws` package in Node (the platform's where `ws` cannot be loaded), whose
- * loading starts with this module's. What only Node runs sits behind `isNode`, which the browser bundles compile to
- * false (`scripts/build-client.mjs`), so they carry neither the `ws` import nor the corking.
+ * workers, and in Node its own client ({@link NodeWebSocket}, node-websocket.ts), whose
+ * loading starts with this module's (the platform's `WebSocket` if it cannot be loaded).
+ * What only Node runs sits behind `isNode`, which the browser bundles compile to false
+ * (`scripts/build-client.mjs`), so they carry neither that module nor the corking.
  */
 import { TransportError } from "../errors.js";
+import type { RawData } from "../protocol/engine-packet.js";
+import type { NodeWebSocket } from "./node-websocket.js";
 import { isNode, type TransportFactory } from "./transport.js";
 
 type WebSocketCtor = new (url: string, init?: unknown) => WebSocket;
-// The TCP socket under a `ws` WebSocket (its `_socket`); not there in browsers.
-type Corkable = { cork?(): void; uncork(): void };
 
-// `ws`, imported once: each `import()` of a loaded module still costs ~20 us. In Node its
-// loading starts with this module's, so that the first connection does not wait for it
-// (loading `ws` takes ~45 ms of CPU); a failure is handled where it is awaited.
-let wsPackage: Promise<typeof import("ws")> | undefined;
+const isBlob = (f: unknown): f is Blob => typeof Blob !== "undefined" && f instanceof Blob;
+
+// The Node client's module, imported once (each `import()` of a loaded module still costs
+// ~20 us). Its loading starts with this module's, so that the first connection does not
+// wait for it; a failure is handled where it is awaited.
+let nodeClient: Promise<typeof import("./node-websocket.js")> | undefined;
 if (isNode) {
-  wsPackage = import("ws");
-  wsPackage.catch(() => {});
+  nodeClient = import("./node-websocket.js");
+  nodeClient.catch(() => {});
 }
 
 /** Creates a WebSocket transport. */
 export const websocket: TransportFactory = (sink, opts) => {
   let ws: WebSocket | undefined;
+  let node: NodeWebSocket | undefined;
+  // Sends waiting for a Blob to be read (Node): set once one was sent.
+  let blobs: Promise<void> | undefined;
   let closed = false;
   let corked = false;
   // Reports the end once: an error event (the socket then closes by itself), a close event,
@@ -55,29 +61,21 @@ export const websocket: TransportFactory = (sink, opts) => {
   // Started after the current task, as the `ws` import is: its URL (made when it starts)
   // sees the sockets created right after their Manager.
   if (isNode) {
-    // Node takes the `ws` package even where it has its own WebSocket (22+): `ws` lets the
+    // Node takes its own client even where it has a platform WebSocket (22+): it lets the
     // writes of one turn be batched (below), and Node 24's costs twice the CPU per message
-    // (bench/profile/client-echo.mjs). Without `ws`, the platform's.
-    wsPackage ??= import("ws");
-    wsPackage.then(
-      ({ WebSocket: Ws }) => {
+    // (bench/profile/client-echo.mjs).
+    nodeClient!.then(
+      ({ NodeWebSocket: Client }) => {
         if (closed) return;
-        // No permessage-deflate offer: servers rarely accept it (Socket.IO's default is
-        // off), and making the offer costs CPU per connection (a compressing connection
-        // would also cost two zlib contexts).
-        const socket = new Ws(sink.url("websocket"), {
-          headers: opts.extraHeaders,
-          perMessageDeflate: false,
-        });
-        socket.binaryType = "arraybuffer";
-        // hot path: `ws`'s own events, not the `onmessage` ones (a MessageEvent per frame).
-        socket.on("open", () => sink.open?.());
-        socket.on("error", end);
-        socket.on("close", () => end());
-        socket.on("message", (data, isBinary) =>
-          sink.frame(isBinary ? new Uint8Array(data as ArrayBuffer) : String(data)),
-        );
-        ws = socket as unknown as WebSocket;
+        try {
+          node = new Client(sink.url("websocket"), opts.extraHeaders, {
+            open: () => sink.open?.(),
+            message: (data) => sink.frame(data),
+            close: (err) => end(err),
+          });
+        } catch (err) {
+          end(err); // an invalid URL or header
+        }
       },
       (err) => (Native ? start(Native) : end(err)),
     );
@@ -90,9 +88,9 @@ export const websocket: TransportFactory = (sink, opts) => {
       // hot path, Node's `ws` only: its TCP socket is corked until the current burst of
       // packets is queued (the replies to the frames of one read, dispatched at once), so
       // they leave in one system call, not one each. Browsers batch on their own.
-      if (isNode) {
-        const tcp = (ws as { _socket?: Corkable })._socket;
-        if (tcp?.cork && !corked) {
+      if (isNode && node !== undefined) {
+        const tcp = node.socket;
+        if (!corked) {
           corked = true;
           tcp.cork();
           queueMicrotask(() => {
@@ -100,11 +98,24 @@ export const websocket: TransportFactory = (sink, opts) => {
             tcp.uncork();
           });
         }
+        const client = node;
+        if (blobs === undefined && !frames.some(isBlob)) {
+          for (const f of frames) client.send(f as RawData);
+          return;
+        }
+        // A Blob attachment is read first; what is sent after it waits for it, in order.
+        blobs = (blobs ?? Promise.resolve()).then(async () => {
+          for (const f of frames)
+            client.send(isBlob(f) ? new Uint8Array(await f.arrayBuffer()) : f);
+        });
+        blobs.catch(end);
+        return;
       }
       for (const f of frames) ws!.send(f);
     },
     close() {
       closed = true;
+      node?.close();
       ws?.close();
     },
   };

@@ -20,6 +20,20 @@ import { isUtf8 } from "node:buffer";
 import { createHash } from "node:crypto";
 import { type IncomingMessage, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
+import {
+  applyMask,
+  OP_BINARY as BINARY,
+  OP_CLOSE as CLOSE,
+  OP_CONTINUATION as CONTINUATION,
+  closePayload,
+  isValidCloseCode,
+  newFrameHead,
+  OP_PING as PING,
+  OP_PONG as PONG,
+  readFrameHead,
+  OP_TEXT as TEXT,
+  writeFrameHeader,
+} from "../../protocol/websocket-frame.js";
 
 /** What a {@link RawWebSocket} reports to: the WebSocket transport. */
 export interface RawWebSocketListener {
@@ -120,14 +134,6 @@ function destroyOnFinish(this: Duplex): void {
   this.destroy();
 }
 
-// Opcodes (RFC 6455 §5.2).
-const CONTINUATION = 0x0;
-const TEXT = 0x1;
-const BINARY = 0x2;
-const CLOSE = 0x8;
-const PING = 0x9;
-const PONG = 0xa;
-
 // Bits of RawWebSocket's state.
 /** A close frame was written. */
 const CLOSE_SENT = 1;
@@ -146,6 +152,9 @@ const TIMED = 32;
 const CLOSE_TIMEOUT_MS = 30_000;
 
 const EMPTY = Buffer.alloc(0);
+
+// hot path: the head of the frame being read, one for every connection (reading is synchronous).
+const HEAD = newFrameHead();
 
 /**
  * What an incomplete read keeps: the bytes of a frame not complete yet, and the fragments
@@ -291,31 +300,18 @@ export class RawWebSocket {
    * when it ended the reading (a protocol error or a close frame).
    */
   #readFrame(buf: Buffer, offset: number): number {
-    const available = buf.length - offset;
-    if (available < 2) return 0;
-    const b0 = buf[offset]!;
-    const b1 = buf[offset + 1]!;
-    const isFinal = (b0 & 0x80) !== 0;
-    const opcode = b0 & 0x0f;
-    if ((b0 & 0x70) !== 0) {
+    const head = HEAD;
+    if (!readFrameHead(buf, offset, head)) return 0;
+    const isFinal = head.fin;
+    const opcode = head.opcode;
+    const length = head.length;
+    const header = head.size;
+    if (head.rsv !== 0) {
       return this.#fail(1002, "WS_ERR_UNEXPECTED_RSV_1", "RSV bits must be clear");
     }
-    if ((b1 & 0x80) === 0) return this.#fail(1002, "WS_ERR_EXPECTED_MASK", "MASK must be set");
-    let length = b1 & 0x7f;
-    let header = 6; // 2 bytes, then the 4-byte masking key
-    if (length === 126) {
-      if (available < 4) return 0;
-      length = buf.readUInt16BE(offset + 2);
-      header = 8;
-    } else if (length === 127) {
-      if (available < 10) return 0;
-      const high = buf.readUInt32BE(offset + 2);
-      // Lengths beyond 2^53 - 1 cannot be counted exactly (ws refuses them the same way).
-      if (high > 0x1fffff) {
-        return this.#fail(1009, "WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH", "payload too long");
-      }
-      length = high * 0x1_0000_0000 + buf.readUInt32BE(offset + 6);
-      header = 14;
+    if (!head.masked) return this.#fail(1002, "WS_ERR_EXPECTED_MASK", "MASK must be set");
+    if (length === Number.POSITIVE_INFINITY) {
+      return this.#fail(1009, "WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH", "payload too long");
     }
     const partial = this.#partial;
     const fragments = partial === null ? null : partial.fragments;
@@ -343,13 +339,13 @@ export class RawWebSocket {
       }
     }
     const total = header + length;
-    if (available < total) {
+    if (buf.length - offset < total) {
       this.#partialRead().need = total;
       return 0;
     }
     const start = offset + header;
     const end = start + length;
-    unmask(buf, start - 4, start, end);
+    applyMask(buf, start - 4, start, end);
     const payload = buf.subarray(start, end);
     if (opcode === TEXT || opcode === BINARY) {
       if (isFinal) return this.#message(payload, opcode === BINARY) ? total : -1;
@@ -422,7 +418,7 @@ export class RawWebSocket {
     return -1;
   }
 
-  #sendClose(payload: Buffer): void {
+  #sendClose(payload: Uint8Array): void {
     this.#state |= CLOSE_SENT;
     this.#write(controlFrame(CLOSE, payload));
   }
@@ -461,47 +457,12 @@ export class RawWebSocket {
   }
 }
 
-/** RFC 6455 §7.4: the status codes an endpoint may send. */
-function isValidCloseCode(code: number): boolean {
-  return (
-    (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) ||
-    (code >= 3000 && code <= 4999)
-  );
-}
-
-function closePayload(code: number, reason: string): Buffer {
-  const payload = Buffer.allocUnsafe(2 + Buffer.byteLength(reason));
-  payload.writeUInt16BE(code, 0);
-  payload.write(reason, 2);
-  return payload;
-}
-
 /** A control frame from the server (unmasked, FIN set, at most 125 bytes of payload). */
-function controlFrame(opcode: number, payload: Buffer): Buffer {
+function controlFrame(opcode: number, payload: Uint8Array): Buffer {
   const frame = Buffer.allocUnsafe(2 + payload.length);
-  frame[0] = 0x80 | opcode;
-  frame[1] = payload.length;
-  payload.copy(frame, 2);
+  writeFrameHeader(frame, opcode, payload.length, false);
+  frame.set(payload, 2);
   return frame;
-}
-
-/** Unmasks `buf[start..end)` in place with the 4-byte key at `keyAt` (RFC 6455 §5.3). */
-function unmask(buf: Buffer, keyAt: number, start: number, end: number): void {
-  const k0 = buf[keyAt]!;
-  const k1 = buf[keyAt + 1]!;
-  const k2 = buf[keyAt + 2]!;
-  const k3 = buf[keyAt + 3]!;
-  if ((k0 | k1 | k2 | k3) === 0) return;
-  let i = start;
-  for (const last = end - 3; i < last; i += 4) {
-    buf[i] = buf[i]! ^ k0;
-    buf[i + 1] = buf[i + 1]! ^ k1;
-    buf[i + 2] = buf[i + 2]! ^ k2;
-    buf[i + 3] = buf[i + 3]! ^ k3;
-  }
-  if (i < end) buf[i] = buf[i]! ^ k0;
-  if (i + 1 < end) buf[i + 1] = buf[i + 1]! ^ k1;
-  if (i + 2 < end) buf[i + 2] = buf[i + 2]! ^ k2;
 }
 
 // hot path: module-level socket listeners, `this` being the socket (no closure per connection).

@@ -22,6 +22,7 @@ import * as wsModule from "ws";
 import { WebSocket, type RawData as WsRawData } from "ws";
 import { ErrorCode, ProtocolError, TransportError } from "../../errors.js";
 import { decodePacket, encodePacket, type RawData } from "../../protocol/engine-packet.js";
+import { frameHeaderSize, OP_TEXT, writeFrameHeader } from "../../protocol/websocket-frame.js";
 import { createDebug } from "../debug.js";
 import { type FlushQueue, PROCESS_FLUSH_QUEUE } from "../flush-queue.js";
 import { RawWebSocket } from "./raw-websocket.js";
@@ -83,19 +84,8 @@ const BINARY_FRAME: FrameOptions = {
 export function frameText(prefix: number, text: string): Buffer {
   const prefixLength = prefix === -1 ? 0 : 1;
   const length = prefixLength + Buffer.byteLength(text, "utf8");
-  const header = length < 126 ? 2 : length < 65_536 ? 4 : 10;
-  const frame = Buffer.allocUnsafe(header + length);
-  frame[0] = 0x81;
-  if (header === 2) {
-    frame[1] = length;
-  } else if (header === 4) {
-    frame[1] = 126;
-    frame.writeUInt16BE(length, 2);
-  } else {
-    frame[1] = 127;
-    frame.writeUInt16BE(0, 2);
-    frame.writeUIntBE(length, 4, 6);
-  }
+  const frame = Buffer.allocUnsafe(frameHeaderSize(length) + length);
+  const header = writeFrameHeader(frame, OP_TEXT, length, false);
   if (prefixLength === 1) frame[header] = prefix;
   frame.write(text, header + prefixLength, "utf8");
   return frame;

@@ -1,0 +1,364 @@
+/**
+ * The client side of a WebSocket connection (RFC 6455) in Node, on a TCP or TLS socket of
+ * its own: what the client's WebSocket transport uses in Node in place of the `ws` package.
+ * The handshake request is written on the socket directly (no `http.ClientRequest`), frames
+ * are read in the socket's `data` listener, and each message is written as one masked frame
+ * in one buffer. No extension is offered.
+ *
+ * Node only: the browser bundles never load this module (`websocket.ts` imports it under
+ * `isNode`; `scripts/build-client.mjs` keeps it out).
+ */
+import { isUtf8 } from "node:buffer";
+import { createHash, randomBytes, randomFillSync } from "node:crypto";
+import { isIP, type Socket, connect as tcpConnect } from "node:net";
+import { connect as tlsConnect } from "node:tls";
+import {
+  applyMask,
+  closePayload,
+  frameHeaderSize,
+  isValidCloseCode,
+  newFrameHead,
+  OP_BINARY,
+  OP_CLOSE,
+  OP_CONTINUATION,
+  OP_PING,
+  OP_PONG,
+  OP_TEXT,
+  readFrameHead,
+  writeFrameHeader,
+} from "../protocol/websocket-frame.js";
+
+/** What a {@link NodeWebSocket} reports. */
+export interface NodeWebSocketListener {
+  /** The handshake succeeded. */
+  open(): void;
+  /** A message: text as a string, binary as bytes. */
+  message(data: string | Uint8Array): void;
+  /** The connection is gone, once: with an error when it failed. */
+  close(err?: Error): void;
+}
+
+const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+/** An HTTP header name (RFC 9110 token). */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Largest message accepted from the server (as `ws`'s client default). */
+const MAX_PAYLOAD = 100 * 1024 * 1024;
+/** Largest handshake response head. */
+const MAX_HEAD = 16 * 1024;
+/** How long a closing connection waits for the server to close it. */
+const CLOSE_TIMEOUT_MS = 30_000;
+
+// Masking keys (RFC 6455 §10.3: unpredictable), drawn from a pool refilled in bulk.
+const maskPool = Buffer.allocUnsafe(8192);
+let maskOffset = maskPool.length;
+
+function nextMask(frame: Buffer, at: number): void {
+  if (maskOffset === maskPool.length) {
+    randomFillSync(maskPool);
+    maskOffset = 0;
+  }
+  maskPool.copy(frame, at, maskOffset, maskOffset + 4);
+  maskOffset += 4;
+}
+
+// The head of the frame being read, for every connection (reading is synchronous).
+const HEAD = newFrameHead();
+
+// States.
+const CONNECTING = 0;
+const OPEN = 1;
+const CLOSING = 2;
+const CLOSED = 3;
+
+/**
+ * A WebSocket client connection to `url` (`ws:` or `wss:`, the server's certificate checked
+ * as `tls.connect` does by default), sending `headers` with the handshake. Throws a
+ * `TypeError` for an invalid URL or header; everything later is reported to `listener`.
+ */
+export class NodeWebSocket {
+  readonly #socket: Socket;
+  readonly #listener: NodeWebSocketListener;
+  #state = CONNECTING;
+  #key: string | null;
+  // Bytes not read yet (the response head, or an incomplete frame), and how many the
+  // incomplete frame needs in all once its header is known (0 until then).
+  #pending: Buffer[] | null = null;
+  #pendingBytes = 0;
+  #need = 0;
+  #fragments: Buffer[] | null = null;
+  #fragmentBytes = 0;
+  #fragmentIsBinary = false;
+  #closeSent = false;
+
+  constructor(
+    url: string,
+    headers: Record<string, string> | undefined,
+    listener: NodeWebSocketListener,
+  ) {
+    this.#listener = listener;
+    const target = new URL(url);
+    const isTls = target.protocol === "wss:" || target.protocol === "https:";
+    const host = target.hostname.startsWith("[") ? target.hostname.slice(1, -1) : target.hostname;
+    const port = target.port === "" ? (isTls ? 443 : 80) : Number(target.port);
+    const key = randomBytes(16).toString("base64");
+    this.#key = key;
+    let head =
+      `GET ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\n` +
+      `Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n` +
+      `Sec-WebSocket-Key: ${key}\r\n`;
+    if (headers !== undefined) {
+      for (const name of Object.keys(headers)) {
+        const value = String(headers[name]);
+        if (!HEADER_NAME.test(name) || /[\r\n\0]/.test(value)) {
+          throw new TypeError(`invalid header ${JSON.stringify(name)}`);
+        }
+        head += `${name}: ${value}\r\n`;
+      }
+    }
+    head += "\r\n";
+    const socket = isTls
+      ? tlsConnect({ host, port, servername: isIP(host) === 0 ? host : undefined })
+      : tcpConnect({ host, port });
+    this.#socket = socket;
+    socket.setNoDelay(true);
+    socket.write(head); // written once connected
+    socket.on("data", (chunk: Buffer) => this.#receive(chunk));
+    socket.on("error", (err) => this.#fail(err));
+    socket.on("end", () => socket.end());
+    socket.on("close", () => this.#closed());
+  }
+
+  /** The socket, to cork while a burst of messages is written. */
+  get socket(): Socket {
+    return this.#socket;
+  }
+
+  /** Sends one message as one frame; nothing unless open. */
+  send(data: string | Uint8Array): void {
+    if (this.#state !== OPEN) return;
+    const isText = typeof data === "string";
+    const length = isText ? Buffer.byteLength(data) : data.byteLength;
+    const frame = Buffer.allocUnsafe(frameHeaderSize(length) + 4 + length);
+    const keyAt = writeFrameHeader(frame, isText ? OP_TEXT : OP_BINARY, length, true);
+    nextMask(frame, keyAt);
+    const start = keyAt + 4;
+    if (isText) frame.write(data, start);
+    else frame.set(data, start);
+    applyMask(frame, keyAt, start, start + length);
+    this.#socket.write(frame);
+  }
+
+  /** Starts the closing handshake; the server then closes the connection (30 s at most). */
+  close(): void {
+    if (this.#state === CONNECTING) {
+      this.#state = CLOSED;
+      this.#socket.destroy();
+      return;
+    }
+    if (this.#state !== OPEN) return;
+    this.#state = CLOSING;
+    this.#sendControl(OP_CLOSE, new Uint8Array(0));
+    this.#socket.setTimeout(CLOSE_TIMEOUT_MS, () => this.#socket.destroy());
+  }
+
+  #receive(chunk: Buffer): void {
+    let buf = chunk;
+    const pending = this.#pending;
+    if (pending !== null) {
+      pending.push(chunk);
+      this.#pendingBytes += chunk.length;
+      // A frame whose length is known waits for all its bytes before they are joined.
+      if (this.#pendingBytes < this.#need) return;
+      buf = Buffer.concat(pending, this.#pendingBytes);
+      this.#pending = null;
+      this.#pendingBytes = 0;
+      this.#need = 0;
+    }
+    let offset = 0;
+    if (this.#state === CONNECTING) {
+      offset = this.#readHead(buf);
+      if (offset < 0) return;
+      if (offset === 0) {
+        this.#keep(buf, 0);
+        return;
+      }
+    }
+    while (offset < buf.length && this.#state !== CLOSED) {
+      const used = this.#readFrame(buf, offset);
+      if (used < 0) return;
+      if (used === 0) {
+        this.#keep(buf, offset);
+        return;
+      }
+      offset += used;
+    }
+  }
+
+  /** Keeps `buf` from `offset` on until more bytes arrive. */
+  #keep(buf: Buffer, offset: number): void {
+    this.#pending = [buf.subarray(offset)];
+    this.#pendingBytes = buf.length - offset;
+  }
+
+  /** Reads the handshake response: the bytes it took, 0 while incomplete, -1 if refused. */
+  #readHead(buf: Buffer): number {
+    const end = buf.indexOf("\r\n\r\n");
+    if (end === -1) {
+      return buf.length > MAX_HEAD ? this.#protocolError("handshake response too long") : 0;
+    }
+    const lines = buf.toString("latin1", 0, end).split("\r\n");
+    const status = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0]!);
+    if (status === null || status[1] !== "101") {
+      return this.#protocolError(`Unexpected server response: ${status?.[1] ?? lines[0]}`);
+    }
+    let accept: string | undefined;
+    let upgrade = "";
+    let connection = "";
+    for (let i = 1; i < lines.length; i++) {
+      const line = lines[i]!;
+      const colon = line.indexOf(":");
+      const name = line.slice(0, colon).trim().toLowerCase();
+      const value = line.slice(colon + 1).trim();
+      if (name === "sec-websocket-accept") accept = value;
+      else if (name === "upgrade") upgrade = value.toLowerCase();
+      else if (name === "connection") connection = value.toLowerCase();
+      else if (name === "sec-websocket-extensions" || name === "sec-websocket-protocol") {
+        return this.#protocolError(`Server sent a ${name} header although none was asked for`);
+      }
+    }
+    const expected = createHash("sha1")
+      .update(this.#key + GUID)
+      .digest("base64");
+    if (upgrade !== "websocket" || !connection.split(/\s*,\s*/).includes("upgrade")) {
+      return this.#protocolError("Invalid Upgrade or Connection header");
+    }
+    if (accept !== expected) return this.#protocolError("Invalid Sec-WebSocket-Accept header");
+    this.#key = null;
+    this.#state = OPEN;
+    this.#listener.open();
+    return this.#state === OPEN || this.#state === CLOSING ? end + 4 : -1;
+  }
+
+  /** Reads the frame at `offset`: the bytes it took, 0 when incomplete, -1 when reading ended. */
+  #readFrame(buf: Buffer, offset: number): number {
+    const head = HEAD;
+    if (!readFrameHead(buf, offset, head)) return 0;
+    const isFinal = head.fin;
+    const opcode = head.opcode;
+    const length = head.length;
+    const header = head.size;
+    if (head.rsv !== 0) return this.#protocolError("RSV bits must be clear");
+    if (head.masked) return this.#protocolError("a server frame must not be masked");
+    if (opcode >= OP_CLOSE) {
+      if (opcode > OP_PONG || !isFinal || length > 125) {
+        return this.#protocolError("invalid control frame");
+      }
+    } else if (opcode === OP_CONTINUATION ? this.#fragments === null : opcode > OP_BINARY) {
+      return this.#protocolError(`unexpected opcode ${opcode}`);
+    } else if (opcode !== OP_CONTINUATION && this.#fragments !== null) {
+      return this.#protocolError("new message inside a fragmented one");
+    } else if (this.#fragmentBytes + length > MAX_PAYLOAD) {
+      return this.#protocolError("message too large");
+    }
+    if (buf.length - offset < header + length) {
+      this.#need = header + length;
+      return 0;
+    }
+    const start = offset + header;
+    const payload = buf.subarray(start, start + length);
+    const used = header + length;
+    switch (opcode) {
+      case OP_TEXT:
+      case OP_BINARY:
+        if (isFinal) return this.#message(payload, opcode === OP_BINARY) ? used : -1;
+        this.#fragments = [payload];
+        this.#fragmentBytes = length;
+        this.#fragmentIsBinary = opcode === OP_BINARY;
+        return used;
+      case OP_CONTINUATION: {
+        const fragments = this.#fragments!;
+        fragments.push(payload);
+        this.#fragmentBytes += length;
+        if (!isFinal) return used;
+        this.#fragments = null;
+        const message = Buffer.concat(fragments, this.#fragmentBytes);
+        this.#fragmentBytes = 0;
+        return this.#message(message, this.#fragmentIsBinary) ? used : -1;
+      }
+      case OP_PING:
+        if (this.#state === OPEN) this.#sendControl(OP_PONG, payload);
+        return used;
+      case OP_PONG:
+        return used;
+      default:
+        return this.#closeFrame(payload);
+    }
+  }
+
+  #message(payload: Buffer, isBinary: boolean): boolean {
+    if (isBinary) {
+      this.#listener.message(new Uint8Array(payload.buffer, payload.byteOffset, payload.length));
+      return true;
+    }
+    if (!isUtf8(payload)) {
+      this.#protocolError("invalid UTF-8 in a text message");
+      return false;
+    }
+    this.#listener.message(payload.toString("utf8"));
+    return true;
+  }
+
+  /** The server's close frame: answer it (echoing its status); the server closes the TCP. */
+  #closeFrame(payload: Buffer): number {
+    if (payload.length === 1) return this.#protocolError("invalid close frame");
+    if (payload.length >= 2 && !isValidCloseCode(payload.readUInt16BE(0))) {
+      return this.#protocolError("invalid close status");
+    }
+    if (this.#state === OPEN) {
+      this.#state = CLOSING;
+      this.#sendControl(OP_CLOSE, payload.subarray(0, 2));
+    }
+    this.#socket.setTimeout(CLOSE_TIMEOUT_MS, () => this.#socket.destroy());
+    this.#socket.end();
+    return -1;
+  }
+
+  #sendControl(opcode: number, payload: Uint8Array): void {
+    if (this.#closeSent || this.#socket.destroyed) return;
+    if (opcode === OP_CLOSE) this.#closeSent = true;
+    const frame = Buffer.allocUnsafe(2 + 4 + payload.length);
+    const keyAt = writeFrameHeader(frame, opcode, payload.length, true);
+    nextMask(frame, keyAt);
+    frame.set(payload, keyAt + 4);
+    applyMask(frame, keyAt, keyAt + 4, keyAt + 4 + payload.length);
+    this.#socket.write(frame);
+  }
+
+  #protocolError(message: string): -1 {
+    const err = new Error(message);
+    if (this.#state === OPEN) this.#sendControl(OP_CLOSE, closePayload(1002, ""));
+    this.#fail(err);
+    return -1;
+  }
+
+  /** Fails the connection: reported with `err`, the socket destroyed. */
+  #fail(err: Error): void {
+    if (this.#state === CLOSED) return;
+    this.#state = CLOSED;
+    this.#pending = null;
+    this.#fragments = null;
+    this.#socket.destroy();
+    this.#listener.close(err);
+  }
+
+  #closed(): void {
+    if (this.#state === CLOSED) return;
+    const wasConnecting = this.#state === CONNECTING;
+    this.#state = CLOSED;
+    this.#pending = null;
+    this.#fragments = null;
+    this.#listener.close(
+      wasConnecting ? new Error("connection closed before the handshake completed") : undefined,
+    );
+  }
+}

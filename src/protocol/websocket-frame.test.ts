@@ -1,0 +1,124 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import * as wsModule from "ws";
+import {
+  applyMask,
+  closePayload,
+  frameHeaderSize,
+  isValidCloseCode,
+  newFrameHead,
+  OP_BINARY,
+  OP_CLOSE,
+  OP_TEXT,
+  readFrameHead,
+  writeFrameHeader,
+} from "./websocket-frame.js";
+
+/** `ws` exports its `Sender` (and its static `frame()`) without type declarations. */
+const { Sender } = wsModule as unknown as {
+  Sender: { frame(data: Buffer, options: Record<string, unknown>): Buffer[] };
+};
+
+/** A frame built with our pieces: header, key, masked payload. */
+function ours(opcode: number, payload: Buffer, key: Buffer | null): Buffer {
+  const length = payload.length;
+  const keyBytes = key === null ? 0 : 4;
+  const frame = Buffer.alloc(frameHeaderSize(length) + keyBytes + length);
+  const header = writeFrameHeader(frame, opcode, length, key !== null);
+  if (key !== null) key.copy(frame, header);
+  payload.copy(frame, header + keyBytes);
+  if (key !== null) applyMask(frame, header, header + 4, header + 4 + length);
+  return frame;
+}
+
+test("frames are byte for byte ws's, masked or not, at every length boundary", () => {
+  const key = Buffer.from([0x12, 0x34, 0x56, 0x78]);
+  for (const length of [0, 1, 2, 3, 5, 125, 126, 127, 65_535, 65_536, 70_001]) {
+    const payload = Buffer.alloc(length);
+    for (let i = 0; i < length; i++) payload[i] = (i * 31 + 7) & 0xff;
+    for (const opcode of [OP_TEXT, OP_BINARY]) {
+      for (const mask of [null, key]) {
+        const expected = Buffer.concat(
+          Sender.frame(Buffer.from(payload), {
+            fin: true,
+            rsv1: false,
+            opcode,
+            mask: mask !== null,
+            readOnly: false,
+            generateMask: (into: Buffer) => key.copy(into),
+          }),
+        );
+        assert.deepEqual(ours(opcode, payload, mask), expected, `length ${length}, mask ${!!mask}`);
+      }
+    }
+  }
+});
+
+test("masking twice gives the payload back; a zero key leaves it as it is", () => {
+  const buf = Buffer.from([9, 8, 7, 6, 0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6, 0x07]);
+  const original = Buffer.from(buf);
+  applyMask(buf, 0, 4, buf.length);
+  assert.notDeepEqual(buf, original);
+  applyMask(buf, 0, 4, buf.length);
+  assert.deepEqual(buf, original);
+  const zero = Buffer.from([0, 0, 0, 0, 1, 2, 3]);
+  applyMask(zero, 0, 4, zero.length);
+  assert.deepEqual(zero, Buffer.from([0, 0, 0, 0, 1, 2, 3]));
+});
+
+test("close statuses: the ones an endpoint may send, RFC 6455 §7.4", () => {
+  for (const code of [
+    1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1014, 3000, 4999,
+  ]) {
+    assert.equal(isValidCloseCode(code), true, String(code));
+  }
+  for (const code of [0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65_535]) {
+    assert.equal(isValidCloseCode(code), false, String(code));
+  }
+});
+
+test("a close payload is the status then the reason in UTF-8", () => {
+  assert.deepEqual([...closePayload(1000, "")], [0x03, 0xe8]);
+  assert.deepEqual([...closePayload(4001, "bé")], [0x0f, 0xa1, 0x62, 0xc3, 0xa9]);
+});
+
+test("a frame's head reads back what was written, and only once all of it is there", () => {
+  const key = Buffer.from([1, 2, 3, 4]);
+  for (const length of [0, 125, 126, 65_535, 65_536, 70_001]) {
+    for (const mask of [null, key]) {
+      const frame = ours(OP_BINARY, Buffer.alloc(length), mask);
+      const head = newFrameHead();
+      const size = frameHeaderSize(length) + (mask === null ? 0 : 4);
+      for (let cut = 0; cut < size; cut++) {
+        assert.equal(readFrameHead(frame.subarray(0, cut), 0, head), false, `${length}/${cut}`);
+      }
+      assert.equal(readFrameHead(frame, 0, head), true);
+      assert.deepEqual(head, {
+        fin: true,
+        rsv: 0,
+        opcode: OP_BINARY,
+        masked: mask !== null,
+        length,
+        size,
+      });
+    }
+  }
+  // At an offset; FIN clear, RSV1 set, a control opcode.
+  const head = newFrameHead();
+  assert.equal(readFrameHead(Buffer.from([0xff, 0x48, 0x05]), 1, head), true);
+  assert.deepEqual(head, {
+    fin: false,
+    rsv: 0x40,
+    opcode: OP_CLOSE,
+    masked: false,
+    length: 5,
+    size: 2,
+  });
+  // A 64-bit length past 2^53 - 1 cannot be counted exactly: Infinity, which no limit allows.
+  const huge = Buffer.from([0x82, 0x7f, 0x00, 0x20, 0, 0, 0, 0, 0, 0]);
+  assert.equal(readFrameHead(huge, 0, head), true);
+  assert.equal(head.length, Number.POSITIVE_INFINITY);
+  const largest = Buffer.from([0x82, 0x7f, 0x00, 0x1f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+  readFrameHead(largest, 0, head);
+  assert.equal(head.length, Number.MAX_SAFE_INTEGER);
+});

@@ -1,0 +1,159 @@
+/**
+ * What both ends of a WebSocket connection (RFC 6455) share: opcodes, masking, close
+ * statuses. The engine's server side (src/engine/transports/raw-websocket.ts) and the Node
+ * client's (src/client/node-websocket.ts) read and write frames with them.
+ */
+
+// Opcodes (RFC 6455 §5.2).
+export const OP_CONTINUATION = 0x0;
+export const OP_TEXT = 0x1;
+export const OP_BINARY = 0x2;
+export const OP_CLOSE = 0x8;
+export const OP_PING = 0x9;
+export const OP_PONG = 0xa;
+
+/**
+ * Masks or unmasks (the same XOR, RFC 6455 §5.3) `buf[start..end)` in place with the
+ * 4-byte key at `buf[keyAt..keyAt + 4)`.
+ */
+export function applyMask(buf: Uint8Array, keyAt: number, start: number, end: number): void {
+  const k0 = buf[keyAt]!;
+  const k1 = buf[keyAt + 1]!;
+  const k2 = buf[keyAt + 2]!;
+  const k3 = buf[keyAt + 3]!;
+  if ((k0 | k1 | k2 | k3) === 0) return;
+  let i = start;
+  for (const last = end - 3; i < last; i += 4) {
+    buf[i] = buf[i]! ^ k0;
+    buf[i + 1] = buf[i + 1]! ^ k1;
+    buf[i + 2] = buf[i + 2]! ^ k2;
+    buf[i + 3] = buf[i + 3]! ^ k3;
+  }
+  if (i < end) buf[i] = buf[i]! ^ k0;
+  if (i + 1 < end) buf[i + 1] = buf[i + 1]! ^ k1;
+  if (i + 2 < end) buf[i + 2] = buf[i + 2]! ^ k2;
+}
+
+/** RFC 6455 §7.4: the status codes an endpoint may send in a close frame. */
+export function isValidCloseCode(code: number): boolean {
+  return (
+    (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) ||
+    (code >= 3000 && code <= 4999)
+  );
+}
+
+const utf8 = new TextEncoder();
+
+/** A close frame's payload: `code`, then `reason` in UTF-8. */
+export function closePayload(code: number, reason: string): Uint8Array {
+  const text = utf8.encode(reason);
+  const payload = new Uint8Array(2 + text.length);
+  payload[0] = code >>> 8;
+  payload[1] = code & 0xff;
+  payload.set(text, 2);
+  return payload;
+}
+
+/**
+ * The header of a frame of `length` payload bytes, written at the start of `frame`: FIN and
+ * `opcode`, the length in 7, 16 or 64 bits, and the mask bit when `isMasked` (the 4-byte key
+ * is then the caller's to write right after). Returns the header's size without the key.
+ */
+export function writeFrameHeader(
+  frame: Uint8Array,
+  opcode: number,
+  length: number,
+  isMasked: boolean,
+): number {
+  const maskBit = isMasked ? 0x80 : 0;
+  frame[0] = 0x80 | opcode;
+  if (length < 126) {
+    frame[1] = maskBit | length;
+    return 2;
+  }
+  if (length < 65_536) {
+    frame[1] = maskBit | 126;
+    frame[2] = length >>> 8;
+    frame[3] = length & 0xff;
+    return 4;
+  }
+  frame[1] = maskBit | 127;
+  const high = Math.floor(length / 0x1_0000_0000);
+  const low = length >>> 0;
+  frame[2] = 0;
+  frame[3] = 0;
+  frame[4] = (high >>> 8) & 0xff;
+  frame[5] = high & 0xff;
+  frame[6] = low >>> 24;
+  frame[7] = (low >>> 16) & 0xff;
+  frame[8] = (low >>> 8) & 0xff;
+  frame[9] = low & 0xff;
+  return 10;
+}
+
+/** The head of a frame, as {@link readFrameHead} reads it. */
+export interface FrameHead {
+  /** FIN: the last frame of its message. */
+  fin: boolean;
+  /** The RSV1-3 bits (0 without extensions). */
+  rsv: number;
+  opcode: number;
+  /** Whether a masking key follows the length (it is the head's last 4 bytes). */
+  masked: boolean;
+  /** The payload's length; `Infinity` past 2^53 - 1, which no limit allows. */
+  length: number;
+  /** The head's size in bytes, masking key included. */
+  size: number;
+}
+
+/** A FrameHead to read into, reused by the caller: no object per frame. */
+export function newFrameHead(): FrameHead {
+  return { fin: false, rsv: 0, opcode: 0, masked: false, length: 0, size: 0 };
+}
+
+/**
+ * Reads the head of the frame at `buf[offset]` into `head` (RFC 6455 §5.2): false while
+ * `buf` does not hold all of it.
+ */
+export function readFrameHead(buf: Uint8Array, offset: number, head: FrameHead): boolean {
+  const available = buf.length - offset;
+  if (available < 2) return false;
+  const b0 = buf[offset]!;
+  const b1 = buf[offset + 1]!;
+  const masked = (b1 & 0x80) !== 0;
+  let length = b1 & 0x7f;
+  let size = 2;
+  if (length === 126) {
+    size = 4;
+    if (available < size) return false;
+    length = (buf[offset + 2]! << 8) | buf[offset + 3]!;
+  } else if (length === 127) {
+    size = 10;
+    if (available < size) return false;
+    const high =
+      buf[offset + 2]! * 0x100_0000 +
+      (buf[offset + 3]! << 16) +
+      (buf[offset + 4]! << 8) +
+      buf[offset + 5]!;
+    const low =
+      buf[offset + 6]! * 0x100_0000 +
+      (buf[offset + 7]! << 16) +
+      (buf[offset + 8]! << 8) +
+      buf[offset + 9]!;
+    length = high > 0x1f_ffff ? Number.POSITIVE_INFINITY : high * 0x1_0000_0000 + low;
+  }
+  if (masked) size += 4;
+  if (available < size) return false;
+  head.fin = (b0 & 0x80) !== 0;
+  head.rsv = b0 & 0x70;
+  head.opcode = b0 & 0x0f;
+  head.masked = masked;
+  head.length = length;
+  head.size = size;
+  return true;
+}
+
+/** The size of a frame header for `length` payload bytes, without a masking key. */
+export function frameHeaderSize(length: number): number {
+  return length < 126 ? 2 : length < 65_536 ? 4 : 10;
+}
