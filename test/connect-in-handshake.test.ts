@@ -106,6 +106,24 @@ describe("joining a namespace in the handshake: the server", () => {
     assert.match(String(await ws.next()), /^40\{"sid"/);
   });
 
+  it("keeps connectTimeout for a refused join; a joined connection stays", async () => {
+    const { server, port } = await start({ connectTimeout: 150 });
+    server.use((socket, next) =>
+      next(socket.handshake.auth.token === "t" ? undefined : new Error("token needed")),
+    );
+    server.of("/open"); // no middleware there
+    const refused = await raw(port, "&sb_connect=/");
+    await openPacket(refused);
+    assert.equal(String(await refused.next()), '44{"message":"token needed"}');
+    const joined = await raw(port, "&sb_connect=/open");
+    await openPacket(joined);
+    assert.match(String(await joined.next()), /^40\/open,\{"sid"/);
+    // The refused connection joined nothing: closed after connectTimeout; the other stays.
+    await refused.closed(2000);
+    assert.equal(server.engine.clientsCount, 1);
+    assert.equal(server.of("/open").sockets.size, 1);
+  });
+
   it("answers a namespace that does not exist with Invalid namespace", async () => {
     const { port } = await start();
     const ws = await raw(port, "&sb_connect=/nowhere");

@@ -89,12 +89,16 @@ export class Client implements EngineSocketHandler {
   #others: Map<string, NamespaceSocket> | undefined;
   #closed = false;
 
-  constructor(server: ClientHost, conn: EngineSocket) {
+  /**
+   * Takes over `conn`. Unless `joinsNow` (its handshake names a namespace, joined right
+   * after: see {@link connectInHandshake}), a connection that joins no namespace within
+   * `connectTimeout` is closed (Socket.IO's `connectTimeout`).
+   */
+  constructor(server: ClientHost, conn: EngineSocket, joinsNow = false) {
     this.#server = server;
     this.conn = conn;
     conn.setHandler(this);
-    // A connection that joins no namespace in time is closed (Socket.IO `connectTimeout`).
-    server.connectDeadlines.add(this);
+    if (!joinsNow) server.connectDeadlines.add(this);
   }
 
   /** Encodes and writes one packet. Returns false when nothing was written. @internal */
@@ -220,6 +224,11 @@ export class Client implements EngineSocketHandler {
    */
   connectInHandshake(name: string): void {
     this.connect(name, undefined);
+    // Time per handshake: the deadline is only armed when the join did not complete at once
+    // (asynchronous middleware, a dynamic namespace, a refusal), not armed and then cancelled.
+    if (this.#main === undefined && this.#others === undefined && !this.#closed) {
+      this.#server.connectDeadlines.add(this);
+    }
   }
 
   private connect(name: string, auth: unknown): void {

@@ -141,10 +141,12 @@ export class Server<
         openPacketFields(req, options.openPacketFields, (message) => this.log(message)),
     });
     this.engine.on("connection", (conn: EngineSocket) => {
-      const client = new Client(this, conn);
       // After the open packet, as if the client's first packet were this CONNECT.
-      if (conn.transport instanceof BareWebSocketTransport) return;
-      const name = handshakeNamespace(conn.request.url);
+      const name =
+        conn.transport instanceof BareWebSocketTransport
+          ? undefined
+          : handshakeNamespace(conn.request.url);
+      const client = new Client(this, conn, name !== undefined);
       if (name !== undefined) client.connectInHandshake(name);
     });
     this.sockets = this.of("/");
