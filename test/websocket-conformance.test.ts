@@ -610,6 +610,40 @@ for (const wsEngine of ["ws", "builtin"] as const) {
         assert.deepEqual(await messages, ["first", long]);
       });
 
+      test("a 20,000-byte frame written in 7-byte pieces arrives intact", TEST, async () => {
+        const { peer, session } = await openSession(await start());
+        const text = textOfLength(19_999);
+        const message = waitFor<[string]>(session, "message");
+        const bytes = buildFrame({ opcode: Opcode.TEXT, payload: `4${text}` });
+        for (let i = 0; i < bytes.length; i += 7) {
+          peer.write(bytes.subarray(i, i + 7));
+          if (i % 700 === 0) await new Promise((resolve) => setImmediate(resolve));
+        }
+        const [got] = await message;
+        assert.ok(got === text, "the message differs");
+      });
+
+      if (wsEngine === "builtin") {
+        test(
+          "a message in more fragments than maxHttpBufferSize / 64 is refused: 1009",
+          TEST,
+          async () => {
+            const { peer, session } = await openSession(await start({ maxHttpBufferSize: 65_536 }));
+            const closed = closeOf(session);
+            // 1,024 fragments are allowed whatever the limit; one more is refused.
+            const fragments = [buildFrame({ opcode: Opcode.TEXT, payload: "4", fin: false })];
+            for (let i = 0; i < 1024; i++) {
+              fragments.push(buildFrame({ opcode: Opcode.CONTINUATION, payload: "x", fin: false }));
+            }
+            peer.write(...fragments);
+            const frame = await peer.readFrame();
+            assert.equal(frame.opcode, Opcode.CLOSE);
+            assert.equal(frame.payload.readUInt16BE(0), CloseCode.MESSAGE_TOO_BIG);
+            assert.equal((await closed)[0], "transport error");
+          },
+        );
+      }
+
       test("several frames in one TCP write all arrive, in order", TEST, async () => {
         const { peer, session } = await openSession(await start());
         const messages = collect<string | Buffer>(session, "message", 3);

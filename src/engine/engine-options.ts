@@ -48,7 +48,9 @@ export interface EngineServerOptions {
    * statuses, size limit, subprotocol echo, refusals); the builtin one keeps about 1.3 KB
    * less heap per idle connection and does less work per message and per handshake. With
    * `perMessageDeflate` on, `ws` serves every connection whatever this says (the builtin
-   * one does not compress). engine.io's `wsEngine` takes a server class instead; here it
+   * one does not compress). The builtin one also refuses (1009) a message in more than
+   * max(1024, maxHttpBufferSize / 64) fragments: tiny fragments cost memory out of
+   * proportion to their bytes. engine.io's `wsEngine` takes a server class instead; here it
    * is one of these two names. Switchboard addition.
    */
   wsEngine?: "ws" | "builtin";

@@ -161,9 +161,13 @@ const HEAD = newFrameHead();
  * of a message not complete yet. Made only while one of them is.
  */
 interface PartialRead {
-  /** Bytes of the incomplete frame (with what followed it in the same chunks). */
-  chunks: Buffer[];
-  chunkBytes: number;
+  /**
+   * Bytes of the incomplete frame (with what followed it in the same chunks), `used` of
+   * them: a buffer grown by doubling, never past twice what arrived (a client announcing a
+   * large frame and sending nothing more makes us allocate nothing for it).
+   */
+  buffer: Buffer | null;
+  used: number;
   /** How many bytes the incomplete frame needs in all, once its header is known; else 0. */
   need: number;
   /** Payloads of the fragmented message so far; null when none is in progress. */
@@ -253,14 +257,13 @@ export class RawWebSocket {
     if ((this.#state & (STOPPED | CLOSE_RECEIVED)) !== 0) return;
     let buf = chunk;
     const partial = this.#partial;
-    if (partial !== null && partial.chunkBytes > 0) {
-      partial.chunks.push(chunk);
-      partial.chunkBytes += chunk.length;
-      // A frame whose length is known waits for all its bytes before anything is copied.
-      if (partial.chunkBytes < partial.need) return;
-      buf = Buffer.concat(partial.chunks, partial.chunkBytes);
-      partial.chunks = [];
-      partial.chunkBytes = 0;
+    if (partial !== null && partial.used > 0) {
+      append(partial, chunk);
+      // A frame whose length is known waits for all its bytes.
+      if (partial.used < partial.need) return;
+      buf = partial.buffer!.subarray(0, partial.used);
+      partial.buffer = null;
+      partial.used = 0;
       partial.need = 0;
     }
     let offset = 0;
@@ -268,10 +271,11 @@ export class RawWebSocket {
       const used = this.#readFrame(buf, offset);
       if (used === 0) {
         // An incomplete frame: keep a copy of its bytes, not the whole chunk.
-        const rest = Buffer.from(buf.subarray(offset));
         const read = this.#partialRead();
-        read.chunks.push(rest);
-        read.chunkBytes = rest.length;
+        const rest = buf.length - offset;
+        read.buffer = Buffer.allocUnsafe(Math.max(2 * rest, 256));
+        buf.copy(read.buffer, 0, offset);
+        read.used = rest;
         return;
       }
       if (used < 0 || (this.#state & (STOPPED | CLOSE_RECEIVED)) !== 0) return;
@@ -336,6 +340,10 @@ export class RawWebSocket {
       const sofar = partial === null ? 0 : partial.fragmentBytes;
       if (sofar + length > this.#maxPayload) {
         return this.#fail(1009, "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH", "Max payload size exceeded");
+      }
+      // Memory: each fragment kept costs an object whatever its size; tiny ones are bounded.
+      if (fragments !== null && fragments.length >= maxFragments(this.#maxPayload)) {
+        return this.#fail(1009, "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH", "too many fragments");
       }
     }
     const total = header + length;
@@ -446,8 +454,8 @@ export class RawWebSocket {
 
   #partialRead(): PartialRead {
     this.#partial ??= {
-      chunks: [],
-      chunkBytes: 0,
+      buffer: null,
+      used: 0,
       need: 0,
       fragments: null,
       fragmentBytes: 0,
@@ -455,6 +463,25 @@ export class RawWebSocket {
     };
     return this.#partial;
   }
+}
+
+/** Appends `chunk` to what `read` keeps, growing its buffer by doubling. */
+function append(read: PartialRead, chunk: Buffer): void {
+  const used = read.used + chunk.length;
+  let buffer = read.buffer!;
+  if (used > buffer.length) {
+    const grown = Buffer.allocUnsafe(Math.max(used, 2 * buffer.length));
+    buffer.copy(grown, 0, 0, read.used);
+    buffer = grown;
+    read.buffer = grown;
+  }
+  chunk.copy(buffer, read.used);
+  read.used = used;
+}
+
+/** Most fragments one message may come in: 1,024, or one per 64 bytes of the size limit. */
+function maxFragments(maxPayload: number): number {
+  return Math.max(1024, Math.floor(maxPayload / 64));
 }
 
 /** A control frame from the server (unmasked, FIN set, at most 125 bytes of payload). */
