@@ -27,4 +27,36 @@ describe("FlushQueue", () => {
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(seen, ["first", "second"]);
   });
+
+  it("flushes what a held span queued when the outermost span ends, with no tick", async () => {
+    const queue = new FlushQueue();
+    const seen: string[] = [];
+    queue.hold();
+    queue.add({ flush: () => seen.push("a") });
+    queue.hold(); // nested: a read inside a read
+    queue.add({ flush: () => seen.push("b") });
+    queue.release();
+    assert.deepEqual(seen, [], "the inner span does not flush");
+    queue.release();
+    assert.deepEqual(seen, ["a", "b"], "the outer span flushes at once");
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(seen, ["a", "b"], "and no tick flushes them again");
+    // Outside a span, the tick again.
+    queue.add({ flush: () => seen.push("c") });
+    assert.deepEqual(seen, ["a", "b"]);
+    await new Promise((resolve) => process.nextTick(resolve));
+    assert.deepEqual(seen, ["a", "b", "c"]);
+  });
+
+  it("leaves items queued before a span to the tick already scheduled for them", async () => {
+    const queue = new FlushQueue();
+    const seen: string[] = [];
+    queue.add({ flush: () => seen.push("before") });
+    queue.hold();
+    queue.add({ flush: () => seen.push("inside") });
+    queue.release();
+    assert.deepEqual(seen, [], "the scheduled tick flushes both");
+    await new Promise((resolve) => process.nextTick(resolve));
+    assert.deepEqual(seen, ["before", "inside"]);
+  });
 });

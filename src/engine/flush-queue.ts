@@ -9,6 +9,9 @@
  *   send() ─► transport queues the frame ─► first in this turn? ─► add(transport)
  *   ... end of the turn (process.nextTick) ─► flush(): each transport writes its frames once
  * ```
+ *
+ * The builtin WebSocket's read of a chunk is a held span (`hold()` ... `release()`): what
+ * its messages' listeners queue is flushed when the read ends, without scheduling a tick.
  */
 
 /** Something with frames to write at the end of the turn. */
@@ -27,14 +30,30 @@ export class FlushQueue {
   #count = 0;
   #spare: (Flushable | undefined)[] | null = [];
   #isScheduled = false;
+  // How many held() calls are running: items added meanwhile are flushed when the last ends.
+  #holds = 0;
 
   /** Schedules `item.flush()` for the end of the current turn. Add each item once per turn. */
   add(item: Flushable): void {
     // hot path: one store; one nextTick per turn for the whole server.
     this.#items[this.#count++] = item;
-    if (this.#isScheduled) return;
+    if (this.#isScheduled || this.#holds > 0) return;
     this.#isScheduled = true;
     process.nextTick(runFlush, this);
+  }
+
+  /**
+   * Starts a span (a transport's read) whose queued items are flushed when it ends
+   * ({@link release}) rather than in a `nextTick`: the answers to a read then leave without
+   * a tick per read. Spans nest; the outermost one flushes.
+   */
+  hold(): void {
+    this.#holds++;
+  }
+
+  /** Ends the span {@link hold} started; the outermost flushes what was queued in it. */
+  release(): void {
+    if (--this.#holds === 0 && this.#count > 0 && !this.#isScheduled) this.flush();
   }
 
   /** Flushes every item queued so far. Items queued while flushing wait for the next turn. */

@@ -20,6 +20,7 @@ import { isUtf8 } from "node:buffer";
 import { createHash } from "node:crypto";
 import { type IncomingMessage, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
+import { PROCESS_FLUSH_QUEUE } from "../flush-queue.js";
 import {
   applyMask,
   OP_BINARY as BINARY,
@@ -494,7 +495,15 @@ function controlFrame(opcode: number, payload: Uint8Array): Buffer {
 
 // hot path: module-level socket listeners, `this` being the socket (no closure per connection).
 function onSocketData(this: RawSocket, chunk: Buffer): void {
-  this[kRawWebSocket]?.receive(chunk);
+  const ws = this[kRawWebSocket];
+  if (ws === undefined) return;
+  // The answers to what this chunk holds are written when it is read, not in a tick.
+  PROCESS_FLUSH_QUEUE.hold();
+  try {
+    ws.receive(chunk);
+  } finally {
+    PROCESS_FLUSH_QUEUE.release();
+  }
 }
 
 function onSocketEnd(this: RawSocket): void {
