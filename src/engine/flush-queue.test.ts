@@ -31,10 +31,11 @@ describe("FlushQueue", () => {
   it("flushes what a held span queued when the outermost span ends, with no tick", async () => {
     const queue = new FlushQueue();
     const seen: string[] = [];
+    const record = (name: string) => ({ flush: () => void seen.push(name) });
     queue.hold();
-    queue.add({ flush: () => seen.push("a") });
+    queue.add(record("a"));
     queue.hold(); // nested: a read inside a read
-    queue.add({ flush: () => seen.push("b") });
+    queue.add(record("b"));
     queue.release();
     assert.deepEqual(seen, [], "the inner span does not flush");
     queue.release();
@@ -42,7 +43,7 @@ describe("FlushQueue", () => {
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(seen, ["a", "b"], "and no tick flushes them again");
     // Outside a span, the tick again.
-    queue.add({ flush: () => seen.push("c") });
+    queue.add(record("c"));
     assert.deepEqual(seen, ["a", "b"]);
     await new Promise((resolve) => process.nextTick(resolve));
     assert.deepEqual(seen, ["a", "b", "c"]);
@@ -51,9 +52,10 @@ describe("FlushQueue", () => {
   it("leaves items queued before a span to the tick already scheduled for them", async () => {
     const queue = new FlushQueue();
     const seen: string[] = [];
-    queue.add({ flush: () => seen.push("before") });
+    const record = (name: string) => ({ flush: () => void seen.push(name) });
+    queue.add(record("before"));
     queue.hold();
-    queue.add({ flush: () => seen.push("inside") });
+    queue.add(record("inside"));
     queue.release();
     assert.deepEqual(seen, [], "the scheduled tick flushes both");
     await new Promise((resolve) => process.nextTick(resolve));

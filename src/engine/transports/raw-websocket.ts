@@ -20,7 +20,6 @@ import { isUtf8 } from "node:buffer";
 import { createHash } from "node:crypto";
 import { type IncomingMessage, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
-import { PROCESS_FLUSH_QUEUE } from "../flush-queue.js";
 import {
   applyMask,
   OP_BINARY as BINARY,
@@ -35,6 +34,7 @@ import {
   OP_TEXT as TEXT,
   writeFrameHeader,
 } from "../../protocol/websocket-frame.js";
+import { PROCESS_FLUSH_QUEUE } from "../flush-queue.js";
 
 /** What a {@link RawWebSocket} reports to: the WebSocket transport. */
 export interface RawWebSocketListener {
