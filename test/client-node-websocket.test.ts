@@ -855,6 +855,17 @@ describe("NodeWebSocket against a raw TCP server", () => {
         assert.ok(codes.includes(f.payload.readUInt16BE(0)), `status ${f.payload.readUInt16BE(0)}`);
       });
     }
+    it("sends its 1002 close frame even while its socket is corked for a burst", TEST, async () => {
+      const server = await rawServer();
+      const { ws, rec, peer } = await openPair(server);
+      ws.socket.cork(); // as the transport does until the turn's sends are queued
+      peer.socket.write(frame({ opcode: 0x3, payload: "x" }));
+      await rec.closed();
+      await peer.gone();
+      assert.equal(peer.frames.length, 1, "the close frame left before the socket went");
+      assert.equal(peer.frames[0]?.opcode, CLOSE);
+      assert.equal(peer.frames[0]?.payload.readUInt16BE(0), 1002);
+    });
   });
 
   describe("closing handshakes", () => {

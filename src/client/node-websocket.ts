@@ -347,7 +347,11 @@ export class NodeWebSocket {
     this.#state = CLOSED;
     this.#pending = null;
     this.#fragments = null;
-    this.#socket.destroy();
+    const socket = this.#socket;
+    // A close frame just written (a protocol error's 1002) leaves before the socket goes,
+    // even while the transport holds it corked for a burst of sends.
+    while (socket.writableCorked > 0) socket.uncork();
+    socket.destroy();
     this.#listener.close(err);
   }
 
