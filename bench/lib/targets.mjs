@@ -23,11 +23,13 @@ export const TARGETS = [
     missed:
       "End to end, so the client process counts: with `switchboard-sioc` the load generator " +
       "(socket.io-client: engine.io-client + socket.io-parser + ack bookkeeping, one write " +
-      "per emit) saturates its core first (see its CPU row) while our server has headroom; " +
-      "across session 4's three full runs it measured 0.86-1.01x. Our client " +
-      "(`switchboard` column) sends the replies to the packets of one read in one write and " +
-      "costs ~16-18 us of CPU per round trip against ~21-25 us for the `ws` client " +
-      "(`bench/profile/client-echo.mjs`).",
+      "per emit, then a tick before the next batch) saturates its core (see its CPU row: " +
+      "~98 %) while our server runs at ~70 % of one; the same client reaches about the same " +
+      "rate against Socket.IO's own server (0.75x ws in session 5's run, at 1.3x our " +
+      "server's CPU per round trip). Session 4's runs, on a slower machine where the ws " +
+      "client was the slower side, gave 0.86-1.01x. Our client (`switchboard` column) sends " +
+      "the replies to the packets of one read in one write and reads frames itself (its own " +
+      "Node WebSocket client since session 5): 1.84x ws.",
   },
   {
     id: "echo-cpu",
@@ -35,16 +37,17 @@ export const TARGETS = [
     row: () => ["echo-throughput", "server CPU us / round trip"],
     atMost: 1.05,
     missed:
-      "With socket.io-client every emit arrives in its own TCP segment, so the server reads " +
-      "and writes more often per round trip than with our client, which batches (0.57-0.69x " +
-      "ws in the same runs). Across session 4's three full runs `switchboard-sioc` " +
-      "measured 0.89-1.10x: the ratio is within the machine's noise of the bound. " +
-      "Connection-state recovery (on by default, off in Socket.IO) costs the rest: the " +
-      "per-session ack ledger of exactly-once emits keeps the last 1,000 answers of every " +
-      "socket, plus offsets on every emit. Server profile with socket.io-client " +
-      "(`BENCH_CPU_PROF=<dir> node bench/profile/client-echo.mjs switchboard-sioc`): the " +
-      "write system call ~16 %, Socket.IO decode ~10 % and encode ~9 % (mostly " +
-      "JSON.parse/stringify), garbage collection ~6 %.",
+      "With socket.io-client every emit arrives in its own TCP segment and the client " +
+      "cannot keep our server busy (~70 % of a core), so the server reads and writes once " +
+      "per round trip where ws's, saturated, batches; with our client, which batches, it is " +
+      "0.47x ws. Session 5's builtin WebSocket reader and its flush at the end of each read " +
+      "took `switchboard-sioc` from 1.11x to 1.02-1.03x in alternated runs; session 4's " +
+      "runs gave 0.89-1.10x: the row sits within the machine's noise of the bound. " +
+      "Connection-state recovery (on by default, off in Socket.IO) costs the rest: offsets " +
+      "on every emit and the per-session ack ledger. Server profile with socket.io-client " +
+      "(`BENCH_CPU_PROF=<dir> bash bench/run.sh --scenarios echo --contestants " +
+      "switchboard-sioc`): the write system call ~25 %, Socket.IO decode ~8 % and encode ~7 " +
+      "% (mostly JSON.parse/stringify), garbage collection ~10 %.",
   },
   {
     id: "paced-cpu",
@@ -53,16 +56,16 @@ export const TARGETS = [
     atMost: 0.75,
     missed:
       "Paced means one message per event-loop turn, so every contestant pays one `write` " +
-      "system call per delivery: in the profile the native `writeBuffer` (the system call " +
-      "and the loopback TCP send it runs, with TCP_NODELAY as ws sets it) is 45-70 % of the " +
-      "server's time, about as much as ws spends in its `writev`; our JavaScript per " +
-      "delivery (room lookup, shared frame, bound check, one Buffer write) is about 1 us. " +
-      "What is left above the system call is Node's stream machinery per write (a write " +
-      "request object, the stream state, an after-write tick), which ws pays too and only a " +
-      "native server (uWebSockets.js: 0.67-0.74x ws in the same runs) avoids. Session 4's " +
-      "three full runs: 0.94-1.02x. Below 0.75x reliably needs fewer system calls " +
-      "than deliveries, i.e. delaying messages past their turn (Nagle-like), which we do " +
-      "not do.",
+      "system call per delivery, and the kernel's part (the loopback TCP send and waking " +
+      "the reader) is most of a delivery's cost: in the profile the native `writeBuffer` is " +
+      "45-70 % of the server's time. Session 5 tested what is left above it: writing each " +
+      "frame through the socket's handle directly (Node's internal WriteWrap, bypassing the " +
+      "stream) measured 0.87-0.93x ws either way in 4 alternated runs, so Node's stream " +
+      "machinery is not the gap; our JavaScript per delivery (room lookup, shared frame, " +
+      "bound check) is about 1 us. uWebSockets.js, native, is at ~0.7x. Runs: 0.94-1.02x " +
+      "(session 4, ws engine), 0.89-0.99x (session 5). Below 0.75x reliably needs fewer " +
+      "system calls than deliveries, i.e. delaying messages past their turn (Nagle-like), " +
+      "which we do not do.",
   },
   {
     id: "burst-dps",
@@ -70,10 +73,10 @@ export const TARGETS = [
     row: (p) => [broadcastTitle(p, "burst"), "deliveries/s"],
     atLeast: 4,
     missed:
-      "The server's send loop takes ~40-55 ms for 100,000 deliveries (one write per " +
+      "The server's send loop takes ~20-50 ms for 100,000 deliveries (one write per " +
       "connection); the rest of the time is the client processes parsing what arrived, and " +
       "socket.io-client's parser is the slowest part: `switchboard-sioc` measured 3.1-4.4x " +
-      "across session 4's three full runs, our client 4.9-5.4x.",
+      "across session 4's runs and 4.2-4.9x in session 5's, our client 4.9-8.1x.",
   },
   {
     id: "rss",
@@ -83,15 +86,11 @@ export const TARGETS = [
     missed:
       "RSS is the old generation (the JS heap, next row) plus the young generation's pages " +
       "plus native memory (`bench/profile/mem-breakdown.mjs`, 5,000 connections, per " +
-      "connection): ws 8.2 KB = 2.7 old + 3.3 young + 1.7 native; ours 10.5 KB = 3.4 old " +
-      "+ 4.8 young + 1.7 native (10.7 KB with socket.io-client). V8 grows the young generation to its maximum for both; how " +
-      "much of it stays resident follows the garbage made during the connect burst: the " +
-      "young pages, not our objects, make most of the gap. Ours fell from 20.7 to 17.7 KB " +
-      "of garbage per handshake in session 3 (ws makes 11.0 KB); adding garbage to the ws " +
-      "server shows where the pages level off: 3.5 KB of young pages per connection at 11 " +
-      "KB of garbage, 4.7 KB at 13.3 KB, 5.1-5.2 KB from 15.6 KB on. RSS only drops near " +
-      "12-13 KB per handshake, which means cutting Node's and ws's work for the upgrade " +
-      "itself.",
+      'connection). With `ws` reading our WebSockets (`wsEngine: "ws"`) ours was 10.2-10.7 ' +
+      "KB against ws's 8.2 (1.25-1.32x): more old generation, and more young pages touched " +
+      "by the garbage of each handshake. The engine's own WebSocket reader (session 5, the " +
+      "default) keeps one small object per connection instead of ws's WebSocket, Receiver " +
+      "and Sender: 7.8-8.4 KB (0.96-1.05x).",
   },
   {
     id: "heap",
@@ -99,21 +98,11 @@ export const TARGETS = [
     row: (p) => ["idle-memory", `JS heap KB / conn @ ${memorySteps(p)} conns`],
     atMost: 1.3,
     missed:
-      "Session 4 cut 430-560 B per idle connection (this row: 4.04 -> 3.61 KB with " +
-      "socket.io-client, 4.04 -> 3.48 KB with our client; ratio 1.46x -> 1.30x / 1.26x; " +
-      "found with heap snapshot diffs, `bench/profile/heap-per-conn.mjs`): the handshake object is built on first read; the recovery pid is the " +
-      "socket id followed by a random part, so no map by pid; the in-memory adapter keeps " +
-      "no entry for a socket only in its own room; fewer fields in the engine session and " +
-      "its transport; the heartbeat in time buckets instead of a Map entry per session; the " +
-      "kept headers as an exact-size values array with a shared names list, without " +
-      "Sec-WebSocket-Key; ws's read buffer let go after the first message and each pong; " +
-      "the peer address read without Node caching an object on the socket. " +
-      "`switchboard-sioc` sits on the bound (1.29-1.31x across runs): its client sends a " +
-      "CONNECT frame, which leaves one more Node stream-state property array per connection " +
-      "(40 B) and more compiled code than our client's handshake join. What remains above " +
-      "ws: our per-connection objects (Engine.IO session, transport, client, namespace " +
-      "socket, request snapshot: ~430 B), three random ids (session, socket, pid: 120 B) " +
-      "and two more maps (sessions, namespace sockets).",
+      'With `ws` reading our WebSockets (`wsEngine: "ws"`) an idle connection held ' +
+      "3.48-3.61 KB (1.26-1.30x ws, after session 4's cuts found with " +
+      "`bench/profile/heap-per-conn.mjs`); the engine's own reader (session 5, the default) " +
+      "holds 2.2-2.3 KB (0.80-0.82x): no ws WebSocket, Receiver (a Writable stream with its " +
+      "state and listeners) and Sender per connection.",
   },
   {
     id: "cps",
@@ -122,14 +111,14 @@ export const TARGETS = [
     atLeast: 0.9,
     missed:
       "A Socket.IO connection is two round trips (WebSocket upgrade, then the CONNECT " +
-      "packet and its answer) where a ws connection is one, on both sides: with " +
-      "socket.io-client (`switchboard-sioc`) the load generator also pays the second round " +
-      "trip. Our client joins its namespace in the handshake (`sb_connect`, README: one " +
-      "round trip, no CONNECT packet); its cost per connection is now ~1.07 ms of client " +
-      "CPU against ~0.95 ms for the ws client (no permessage-deflate offer, ws's own " +
-      "events), and with 100 handshakes in flight the client process is as busy as the " +
-      "server. The run starts from a fresh server, so it is mostly cold code (see the CPU " +
-      "row); session 4's three full runs gave 0.61-0.75x for our client.",
+      "packet and its answer) where a ws connection is one, and the load generator's CPU " +
+      "bounds the rate: socket.io-client costs ~820 us of client CPU per connection in a " +
+      "fresh process against ~400 for the ws client " +
+      "(`bench/profile/client-connect.mjs`), so `switchboard-sioc` measures what " +
+      "socket.io-client can open (Socket.IO's own server: 0.55x). Our client joins its " +
+      "namespace in the handshake (`sb_connect`) and, since session 5, uses its own Node " +
+      "WebSocket client (no http.ClientRequest, no ws objects): ~350 us per connection, " +
+      "1.05-1.10x ws's rate.",
   },
   {
     id: "connect-cpu",
@@ -137,15 +126,15 @@ export const TARGETS = [
     row: () => ["connect-rate", "server CPU us / connection"],
     atMost: 1.2,
     missed:
-      "Warmed up (`node bench/profile/connect-cpu.mjs`) our server now costs 1.17x ws per " +
-      "handshake with our client (263 against 225 us: the handshake join saves the CONNECT " +
-      "read and the second write, 345 us before) and 1.5x with socket.io-client, whose " +
-      "CONNECT round trip alone puts the floor above the bound (raw ws plus one round trip, " +
-      "`connect-cpu.mjs ws --join`: 1.25-1.35x). The scenario runs a fresh server, mostly " +
-      "cold code: V8 interprets our Engine.IO session, client, namespace join and CONNECT " +
-      "answer for the first connections, in many pieces of 3-10 us each (cold profile, " +
-      "`connect-cpu.mjs --cold --prof`), where ws runs only its upgrade; session 4's " +
-      "three full runs gave 1.53-1.70x (ours) and 1.87-2.05x (socket.io-client).",
+      "The scenario opens 1,000 connections to a fresh server: V8 runs our handshake path " +
+      "(Engine.IO session, Socket.IO client, namespace join, CONNECT answer) in its " +
+      "interpreter and baseline code and optimises it only after ~2,000 handshakes. `node " +
+      "bench/profile/connect-cpu.mjs <contestant> 1000 4 --cold`, four rounds of 1,000 (us " +
+      "per handshake): ws 200-211, 143-168, 130-132, 92-122; ours 266-285, 257-260, " +
+      "138-142, 92-97 (from the third thousand on within 1.06x of ws); with " +
+      "socket.io-client 333-342, 271-298, 172-195, 115-137 (its CONNECT packet is one more " +
+      "read, decode and write per connection). The builtin WebSocket took this row from " +
+      "1.80x to 1.30-1.34x (ours) and from 2.03x to 1.46-1.70x (socket.io-client).",
   },
   {
     id: "latency",
@@ -153,14 +142,14 @@ export const TARGETS = [
     row: () => ["latency", "p50 us"],
     atMost: 1.15,
     missed:
-      "One client, one message at a time: both processes' work and four system calls add " +
-      "up, and the ratio moves with the run far more than with the code: alternating session 4's " +
-      "first commit and its last (`bash bench/run.sh --scenarios latency " +
-      "--contestants ws,switchboard-sioc,switchboard --reps 1`, twice each) gave 0.93x and " +
-      "1.55x for the same old build, 1.30x and 1.35x for the new one, and the three full " +
-      "runs 1.24-1.54x. Per round trip our server spends ~9 us more than ws (Socket.IO " +
-      "decode and encode, ack bookkeeping), and socket.io-client more than the ws client; " +
-      "Socket.IO's own server shows about the same p50 as ours.",
+      "One client, one message at a time, 2,000 round trips after 200: mostly code V8 has " +
+      "not optimised yet, on both sides, and the ratio moves with the run more than with " +
+      "the code (this row across session 5's full runs: 1.14-1.25x with socket.io-client, " +
+      "0.97-1.20x with our client). `node bench/profile/latency-cpu.mjs <contestant> 2000 1 " +
+      "200` puts the difference in CPU per round trip in that window: server ~100-115 us " +
+      "against ~85-100 for ws, client ~105-130 against ~80-95; warmed up " +
+      "(`latency-cpu.mjs <contestant> 10000 2`, session 5) the p50 is 96.6 us for ours and " +
+      "106 us with socket.io-client against 90.5 us for ws: 1.07x and 1.17x.",
   },
 ];
 
