@@ -45,7 +45,7 @@ describe("our client over wss: (Node)", { skip: hasOpenssl ? false : "openssl is
 
   before(async () => {
     const https = createServer({ cert: readFileSync(certFile), key: readFileSync(keyFile) });
-    server = new Server(https, { transports: ["websocket"] });
+    server = new Server(https);
     server.on("connection", (socket) =>
       socket.on("echo", (data, ack) => (ack as (reply: unknown) => void)(data)),
     );
@@ -72,6 +72,40 @@ describe("our client over wss: (Node)", { skip: hasOpenssl ? false : "openssl is
         codes.push((e as { code?: unknown }).code);
       assert.ok(codes.includes("DEPTH_ZERO_SELF_SIGNED_CERT"), `causes: ${codes.join(", ")}`);
       assert.equal(server.engine.clientsCount, 0);
+    } finally {
+      socket.disconnect();
+    }
+  });
+
+  for (const transport of ["websocket", "polling"] as const) {
+    it(`trusts the certificate authority given in \`ca\` (${transport})`, {
+      timeout: 10_000,
+    }, async () => {
+      const socket = io(`https://localhost:${port}`, {
+        transports: [transport],
+        reconnection: false,
+        forceNew: true,
+        ca: readFileSync(certFile),
+      });
+      try {
+        const reply = await socket.timeout(5000).emitWithAck("echo", `over ${transport}`);
+        assert.equal(reply, `over ${transport}`);
+        assert.equal(socket.io.engine?.transport.name, transport);
+      } finally {
+        socket.disconnect();
+      }
+    });
+  }
+
+  it("accepts any certificate with rejectUnauthorized: false", { timeout: 10_000 }, async () => {
+    const socket = io(`https://127.0.0.1:${port}`, {
+      transports: ["websocket"],
+      reconnection: false,
+      forceNew: true,
+      rejectUnauthorized: false,
+    });
+    try {
+      assert.equal(await socket.timeout(5000).emitWithAck("echo", 1), 1);
     } finally {
       socket.disconnect();
     }

@@ -4,6 +4,7 @@
  * trip (404 against 104 us, `node bench/profile/client-echo.mjs switchboard default 5
  * --polling`). Both resolve with the body of a 200 answer and reject on anything else.
  */
+import type { NodeTlsOptions } from "./tls-options.js";
 import { isNode } from "./transport.js";
 
 /** What a polling request needs. */
@@ -14,10 +15,13 @@ export interface PollRequest {
   /** Browsers: send cookies cross-origin. */
   withCredentials?: boolean | undefined;
   signal?: AbortSignal | undefined;
+  /** Node: TLS options for an `https:` URL. */
+  tls?: NodeTlsOptions | undefined;
 }
 
 // What node:http and node:https have in common here.
 type NodeHttp = { request: typeof import("node:http").request };
+type RequestOptions = import("node:http").RequestOptions;
 
 // Node's modules, loaded once when the first request is made in Node.
 let nodeHttp: Promise<[NodeHttp, NodeHttp]> | undefined;
@@ -44,7 +48,8 @@ function nodeRequest(http: NodeHttp, url: string, init: PollRequest): Promise<st
       init.body === undefined
         ? init.headers
         : { "content-type": "text/plain;charset=UTF-8", ...init.headers };
-    const req = http.request(url, { method: init.method, headers, signal: init.signal }, (res) => {
+    const options = { method: init.method, headers, signal: init.signal, ...init.tls };
+    const req = http.request(url, options as RequestOptions, (res) => {
       let text = "";
       res.setEncoding("utf8");
       res.on("data", (chunk: string) => {

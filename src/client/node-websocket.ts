@@ -11,7 +11,7 @@
 import { isUtf8 } from "node:buffer";
 import { createHash, randomBytes, randomFillSync } from "node:crypto";
 import { isIP, type Socket, connect as tcpConnect } from "node:net";
-import { connect as tlsConnect } from "node:tls";
+import { type ConnectionOptions, connect as tlsConnect } from "node:tls";
 import {
   applyMask,
   closePayload,
@@ -27,6 +27,7 @@ import {
   readFrameHead,
   writeFrameHeader,
 } from "../protocol/websocket-frame.js";
+import { type NodeTlsOptions, tlsOptionsOf } from "./tls-options.js";
 
 /** What a {@link NodeWebSocket} reports. */
 export interface NodeWebSocketListener {
@@ -71,8 +72,9 @@ const CLOSING = 2;
 const CLOSED = 3;
 
 /**
- * A WebSocket client connection to `url` (`ws:` or `wss:`, the server's certificate checked
- * as `tls.connect` does by default), sending `headers` with the handshake. Throws a
+ * A WebSocket client connection to `url` (`ws:` or `wss:`, with the TLS ones of `options`; the
+ * server's certificate checked as `tls.connect` does by default), sending `headers` with the
+ * handshake. Throws a
  * `TypeError` for an invalid URL or header; everything later is reported to `listener`.
  */
 export class NodeWebSocket {
@@ -94,7 +96,9 @@ export class NodeWebSocket {
     url: string,
     headers: Record<string, string> | undefined,
     listener: NodeWebSocketListener,
+    options?: NodeTlsOptions,
   ) {
+    const tls = options === undefined ? undefined : tlsOptionsOf(options);
     this.#listener = listener;
     const target = new URL(url);
     const isTls = target.protocol === "wss:" || target.protocol === "https:";
@@ -117,7 +121,12 @@ export class NodeWebSocket {
     }
     head += "\r\n";
     const socket = isTls
-      ? tlsConnect({ host, port, servername: isIP(host) === 0 ? host : undefined })
+      ? tlsConnect({
+          host,
+          port,
+          servername: isIP(host) === 0 ? host : undefined,
+          ...(tls as ConnectionOptions | undefined),
+        })
       : tcpConnect({ host, port });
     this.#socket = socket;
     socket.setNoDelay(true);

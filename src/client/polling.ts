@@ -8,12 +8,14 @@
 import { TransportError } from "../errors.js";
 import { type RawData, RECORD_SEPARATOR } from "../protocol/engine-packet.js";
 import { httpRequest } from "./http-request.js";
-import type {
-  Frame,
-  Transport,
-  TransportFactory,
-  TransportOptions,
-  TransportSink,
+import { tlsOptionsOf } from "./tls-options.js";
+import {
+  type Frame,
+  isNode,
+  type Transport,
+  type TransportFactory,
+  type TransportOptions,
+  type TransportSink,
 } from "./transport.js";
 import { websocket } from "./websocket.js";
 import { CLOSE, OPEN, PING, PONG, UPGRADE } from "./wire.js";
@@ -175,6 +177,7 @@ class Polling implements Transport {
       headers: o.extraHeaders ?? {},
       withCredentials: o.withCredentials,
       signal: body === undefined ? this.#abort.signal : undefined,
+      tls: isNode ? tlsOptionsOf(o) : undefined,
     });
   }
 

@@ -68,11 +68,16 @@ export const websocket: TransportFactory = (sink, opts) => {
       ({ NodeWebSocket: Client }) => {
         if (closed) return;
         try {
-          node = new Client(sink.url("websocket"), opts.extraHeaders, {
-            open: () => sink.open?.(),
-            message: (data) => sink.frame(data),
-            close: (err) => end(err),
-          });
+          node = new Client(
+            sink.url("websocket"),
+            opts.extraHeaders,
+            {
+              open: () => sink.open?.(),
+              message: (data) => sink.frame(data),
+              close: (err) => end(err),
+            },
+            opts,
+          );
         } catch (err) {
           end(err); // an invalid URL or header
         }
