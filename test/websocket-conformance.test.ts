@@ -753,6 +753,24 @@ for (const wsEngine of ["ws", "builtin"] as const) {
         peer.write(buildFrame({ opcode: Opcode.CLOSE, payload: closePayload(1000) }));
         assert.equal((await peer.ended()).length, 0, "nothing after the close frame (§5.5.1)");
       });
+
+      test("a client that never answers the close frame is cut off after 30 s", TEST, async (t) => {
+        const { peer, session } = await openSession(await start());
+        const closed = closeOf(session);
+        t.mock.timers.enable({ apis: ["setTimeout"] }); // the close deadline is made now
+        session.close();
+        assert.equal((await peer.readFrame()).opcode, Opcode.CLOSE);
+        await closed;
+        // The client keeps the connection busy without ever closing: a byte every 20 s.
+        const partial = buildFrame({ opcode: Opcode.TEXT, payload: "4never finished" });
+        for (let i = 0; i < 2; i++) {
+          peer.write(partial.subarray(i, i + 1));
+          await new Promise((resolve) => setImmediate(resolve));
+          t.mock.timers.tick(20_000);
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        await within(peer.ended(), "the connection ends at the deadline", 2000);
+      });
     });
 
     test("an abrupt disconnect mid-frame closes the session", TEST, async () => {

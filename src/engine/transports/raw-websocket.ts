@@ -446,11 +446,14 @@ export class RawWebSocket {
   }
 
   #armCloseTimeout(): void {
-    const socket = this.#socket;
-    if ((this.#state & TIMED) !== 0 || socket.setTimeout === undefined) return;
+    if ((this.#state & TIMED) !== 0) return;
     this.#state |= TIMED;
-    socket.setTimeout(CLOSE_TIMEOUT_MS);
-    socket.once("timeout", onCloseTimeout);
+    // An absolute deadline, as ws's: an idle timeout would let a client that keeps sending
+    // a byte now and then hold a closing connection open for ever.
+    const socket = this.#socket;
+    const timer = setTimeout(destroySocket, CLOSE_TIMEOUT_MS, socket);
+    timer.unref();
+    socket.once("close", () => clearTimeout(timer));
   }
 
   #partialRead(): PartialRead {
@@ -519,6 +522,6 @@ function onSocketError(this: RawSocket): void {
   this.destroy();
 }
 
-function onCloseTimeout(this: RawSocket): void {
-  this.destroy();
+function destroySocket(socket: Duplex): void {
+  socket.destroy();
 }
