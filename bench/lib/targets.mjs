@@ -24,12 +24,13 @@ export const TARGETS = [
       "End to end, so the client process counts: with `switchboard-sioc` the load generator " +
       "(socket.io-client: engine.io-client + socket.io-parser + ack bookkeeping, one write " +
       "per emit, then a tick before the next batch) saturates its core (see its CPU row: " +
-      "~98 %) while our server runs at ~70 % of one; the same client reaches about the same " +
-      "rate against Socket.IO's own server (0.75x ws in session 5's run, at 1.3x our " +
-      "server's CPU per round trip). Session 4's runs, on a slower machine where the ws " +
-      "client was the slower side, gave 0.86-1.01x. Our client (`switchboard` column) sends " +
-      "the replies to the packets of one read in one write and reads frames itself (its own " +
-      "Node WebSocket client since session 5): 1.84x ws.",
+      "~98 %) while our server runs at ~70 % of one. Against Socket.IO's own server the same " +
+      "client does a little better (0.76x ws against 0.69-0.71x in alternated runs, " +
+      "recovery on or off alike), at 1.3x our server's CPU per round trip: probably because a " +
+      "server that answers later lets the client read more frames per wake-up. Session 4's runs, on a " +
+      "slower machine where the ws client was the slower side, gave 0.86-1.01x. Our client " +
+      "(`switchboard` column) sends the replies to the packets of one read in one write and " +
+      "reads frames itself (its own Node WebSocket client since session 5): 1.84x ws.",
   },
   {
     id: "echo-cpu",
