@@ -16,6 +16,7 @@ import {
   applyMask,
   closePayload,
   frameHeaderSize,
+  HTTP_TOKEN,
   isValidCloseCode,
   newFrameHead,
   OP_BINARY,
@@ -25,6 +26,7 @@ import {
   OP_PONG,
   OP_TEXT,
   readFrameHead,
+  WEBSOCKET_GUID,
   writeFrameHeader,
 } from "../protocol/websocket-frame.js";
 import { type NodeTlsOptions, tlsOptionsOf } from "./tls-options.js";
@@ -39,9 +41,6 @@ export interface NodeWebSocketListener {
   close(err?: Error): void;
 }
 
-const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-/** An HTTP header name (RFC 9110 token). */
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Largest message accepted from the server (as `ws`'s client default). */
 const MAX_PAYLOAD = 100 * 1024 * 1024;
 /** Largest handshake response head. */
@@ -60,6 +59,20 @@ function nextMask(frame: Buffer, at: number): void {
   }
   maskPool.copy(frame, at, maskOffset, maskOffset + 4);
   maskOffset += 4;
+}
+
+/** A whole client frame (RFC 6455 §5.2, §5.3): FIN, `opcode`, a fresh key, the masked data. */
+function maskedFrame(opcode: number, data: string | Uint8Array): Buffer {
+  const isText = typeof data === "string";
+  const length = isText ? Buffer.byteLength(data) : data.byteLength;
+  const frame = Buffer.allocUnsafe(frameHeaderSize(length) + 4 + length);
+  const keyAt = writeFrameHeader(frame, opcode, length, true);
+  nextMask(frame, keyAt);
+  const start = keyAt + 4;
+  if (isText) frame.write(data, start);
+  else frame.set(data, start);
+  applyMask(frame, keyAt, start, start + length);
+  return frame;
 }
 
 // The head of the frame being read, for every connection (reading is synchronous).
@@ -91,6 +104,7 @@ export class NodeWebSocket {
   #fragmentBytes = 0;
   #fragmentIsBinary = false;
   #closeSent = false;
+  #closeTimed = false;
 
   constructor(
     url: string,
@@ -113,7 +127,7 @@ export class NodeWebSocket {
     if (headers !== undefined) {
       for (const name of Object.keys(headers)) {
         const value = String(headers[name]);
-        if (!HEADER_NAME.test(name) || /[\r\n\0]/.test(value)) {
+        if (!HTTP_TOKEN.test(name) || /[\r\n\0]/.test(value)) {
           throw new TypeError(`invalid header ${JSON.stringify(name)}`);
         }
         head += `${name}: ${value}\r\n`;
@@ -145,16 +159,7 @@ export class NodeWebSocket {
   /** Sends one message as one frame; nothing unless open. */
   send(data: string | Uint8Array): void {
     if (this.#state !== OPEN) return;
-    const isText = typeof data === "string";
-    const length = isText ? Buffer.byteLength(data) : data.byteLength;
-    const frame = Buffer.allocUnsafe(frameHeaderSize(length) + 4 + length);
-    const keyAt = writeFrameHeader(frame, isText ? OP_TEXT : OP_BINARY, length, true);
-    nextMask(frame, keyAt);
-    const start = keyAt + 4;
-    if (isText) frame.write(data, start);
-    else frame.set(data, start);
-    applyMask(frame, keyAt, start, start + length);
-    this.#socket.write(frame);
+    this.#socket.write(maskedFrame(typeof data === "string" ? OP_TEXT : OP_BINARY, data));
   }
 
   /** Starts the closing handshake; the server then closes the connection (30 s at most). */
@@ -167,6 +172,13 @@ export class NodeWebSocket {
     if (this.#state !== OPEN) return;
     this.#state = CLOSING;
     this.#sendControl(OP_CLOSE, new Uint8Array(0));
+    this.#armCloseTimeout();
+  }
+
+  /** Destroys the socket if the server has not closed it within CLOSE_TIMEOUT_MS. */
+  #armCloseTimeout(): void {
+    if (this.#closeTimed) return;
+    this.#closeTimed = true;
     this.#socket.setTimeout(CLOSE_TIMEOUT_MS, () => this.#socket.destroy());
   }
 
@@ -236,7 +248,7 @@ export class NodeWebSocket {
       }
     }
     const expected = createHash("sha1")
-      .update(this.#key + GUID)
+      .update(this.#key + WEBSOCKET_GUID)
       .digest("base64");
     if (upgrade !== "websocket" || !connection.split(/\s*,\s*/).includes("upgrade")) {
       return this.#protocolError("Invalid Upgrade or Connection header");
@@ -327,7 +339,7 @@ export class NodeWebSocket {
       this.#state = CLOSING;
       this.#sendControl(OP_CLOSE, payload.subarray(0, 2));
     }
-    this.#socket.setTimeout(CLOSE_TIMEOUT_MS, () => this.#socket.destroy());
+    this.#armCloseTimeout();
     this.#socket.end();
     return -1;
   }
@@ -335,12 +347,7 @@ export class NodeWebSocket {
   #sendControl(opcode: number, payload: Uint8Array): void {
     if (this.#closeSent || this.#socket.destroyed) return;
     if (opcode === OP_CLOSE) this.#closeSent = true;
-    const frame = Buffer.allocUnsafe(2 + 4 + payload.length);
-    const keyAt = writeFrameHeader(frame, opcode, payload.length, true);
-    nextMask(frame, keyAt);
-    frame.set(payload, keyAt + 4);
-    applyMask(frame, keyAt, keyAt + 4, keyAt + 4 + payload.length);
-    this.#socket.write(frame);
+    this.#socket.write(maskedFrame(opcode, payload));
   }
 
   #protocolError(message: string): -1 {

@@ -61,8 +61,8 @@ export type TransportFactory = (sink: TransportSink, opts: TransportOptions) => 
 
 /**
  * Whether this runs in Node (or a runtime that says it is Node): transports then use Node's
- * own modules (`ws`, `node:http`). `versions` too is optional: bundlers' `process` polyfills
- * may lack it. Always false in our browser bundles, which define `globalThis.process` as
+ * own modules (`node:net`, `node:tls`, `node:http`). `versions` too is optional: bundlers'
+ * `process` polyfills may lack it. Always false in our browser bundles, which define `globalThis.process` as
  * undefined (`scripts/build-client.mjs`): what runs only `if (isNode)` is left out of them.
  */
 export const isNode = !!globalThis.process?.versions?.node;

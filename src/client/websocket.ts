@@ -33,7 +33,7 @@ export const websocket: TransportFactory = (sink, opts) => {
   let closed = false;
   let corked = false;
   // Reports the end once: an error event (the socket then closes by itself), a close event,
-  // `ws` failing to load, or no WebSocket at all.
+  // the Node client failing to load, or no WebSocket at all.
   const end = (cause?: unknown) => {
     if (closed) return;
     closed = true;
@@ -58,8 +58,8 @@ export const websocket: TransportFactory = (sink, opts) => {
     ws.onmessage = ({ data }) => sink.frame(typeof data === "string" ? data : new Uint8Array(data));
   };
   const Native = globalThis.WebSocket as WebSocketCtor | undefined;
-  // Started after the current task, as the `ws` import is: its URL (made when it starts)
-  // sees the sockets created right after their Manager.
+  // Started after the current task, as the Node client's import is: its URL (made when it
+  // starts) sees the sockets created right after their Manager.
   if (isNode) {
     // Node takes its own client even where it has a platform WebSocket (22+): it lets the
     // writes of one turn be batched (below), and Node 24's costs twice the CPU per message
@@ -90,9 +90,9 @@ export const websocket: TransportFactory = (sink, opts) => {
     // Only called once the socket is open (after the handshake, or for the probe on `open`):
     // sending on a closing socket drops the data without throwing.
     send(frames) {
-      // hot path, Node's `ws` only: its TCP socket is corked until the current burst of
-      // packets is queued (the replies to the frames of one read, dispatched at once), so
-      // they leave in one system call, not one each. Browsers batch on their own.
+      // hot path, Node only: the TCP socket is corked until the current burst of packets is
+      // queued (the replies to the frames of one read, dispatched at once), so they leave in
+      // one system call, not one each. Browsers batch on their own.
       if (isNode && node !== undefined) {
         const tcp = node.socket;
         if (!corked) {

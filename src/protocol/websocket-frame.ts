@@ -4,6 +4,12 @@
  * client's (src/client/node-websocket.ts) read and write frames with them.
  */
 
+/** The GUID both ends append to the handshake key to get its accept value (RFC 6455 §4.2.2). */
+export const WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+/** An HTTP token (RFC 9110 §5.6.2): a header name, a subprotocol name. */
+export const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
 // Opcodes (RFC 6455 §5.2).
 export const OP_CONTINUATION = 0x0;
 export const OP_TEXT = 0x1;

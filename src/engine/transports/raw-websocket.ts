@@ -26,12 +26,14 @@ import {
   OP_CLOSE as CLOSE,
   OP_CONTINUATION as CONTINUATION,
   closePayload,
+  HTTP_TOKEN,
   isValidCloseCode,
   newFrameHead,
   OP_PING as PING,
   OP_PONG as PONG,
   readFrameHead,
   OP_TEXT as TEXT,
+  WEBSOCKET_GUID,
   writeFrameHeader,
 } from "../../protocol/websocket-frame.js";
 import { PROCESS_FLUSH_QUEUE } from "../flush-queue.js";
@@ -57,8 +59,6 @@ export type UpgradeCheck =
     };
 
 const KEY = /^[+/0-9A-Za-z]{22}==$/;
-const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /**
  * Checks a WebSocket upgrade request (RFC 6455 §4.2.1) as `ws` does: a GET, `Upgrade:
@@ -89,12 +89,12 @@ export function checkUpgrade(req: IncomingMessage): UpgradeCheck {
     const protocols = offered.split(",");
     for (let i = 0; i < protocols.length; i++) {
       const name = protocols[i]!.trim();
-      if (!TOKEN.test(name)) return refusal(400, "Invalid Sec-WebSocket-Protocol header");
+      if (!HTTP_TOKEN.test(name)) return refusal(400, "Invalid Sec-WebSocket-Protocol header");
       protocol ??= name;
     }
   }
   const accept = createHash("sha1")
-    .update(key + GUID)
+    .update(key + WEBSOCKET_GUID)
     .digest("base64");
   return { ok: true, accept, protocol };
 }

@@ -5,11 +5,12 @@
  * {@link RawWebSocket} (`wsEngine: "builtin"`, the default) or the `ws` package's
  * `WebSocket` (`wsEngine: "ws"`, and always with permessage-deflate).
  *
- * Writing: without permessage-deflate, frames are built here with `Sender.frame` and written
- * straight to the connection's socket, coalesced per event-loop turn (see {@link FlushQueue}):
- * one `write()` per turn however many packets were sent, and a broadcast's frame is built
- * once for every connection ({@link encodeWebSocketFrame}). With permessage-deflate, `ws`
- * compresses and writes each message itself.
+ * Writing: without permessage-deflate, frames are built here (with the frame heads of
+ * src/protocol/websocket-frame.ts) and written straight to the connection's socket,
+ * coalesced per event-loop turn (see {@link FlushQueue}): one `write()` per turn however
+ * many packets were sent, and a broadcast's frame is built once for every connection
+ * ({@link encodeWebSocketFrame}). With permessage-deflate, `ws` compresses and writes each
+ * message itself.
  *
  * ```
  *   sendMessage / sendPreEncoded / send ──► frames queued ──end of turn──► socket.write(all)
@@ -18,11 +19,15 @@
  * ```
  */
 import type { Duplex } from "node:stream";
-import * as wsModule from "ws";
 import { WebSocket, type RawData as WsRawData } from "ws";
 import { ErrorCode, ProtocolError, TransportError } from "../../errors.js";
 import { decodePacket, encodePacket, type RawData } from "../../protocol/engine-packet.js";
-import { frameHeaderSize, OP_TEXT, writeFrameHeader } from "../../protocol/websocket-frame.js";
+import {
+  frameHeaderSize,
+  OP_BINARY,
+  OP_TEXT,
+  writeFrameHeader,
+} from "../../protocol/websocket-frame.js";
 import { createDebug } from "../debug.js";
 import { type FlushQueue, PROCESS_FLUSH_QUEUE } from "../flush-queue.js";
 import { RawWebSocket } from "./raw-websocket.js";
@@ -52,28 +57,6 @@ export class EngineWebSocket extends WebSocket {
   transport: WebSocketTransport | null = null;
 }
 
-/** ws's frame options (RFC 6455 §5.2); server frames are never masked (§5.1). */
-interface FrameOptions {
-  readonly fin: boolean;
-  readonly rsv1: boolean;
-  readonly opcode: number;
-  readonly mask: boolean;
-  readonly readOnly: boolean;
-}
-
-/** `ws` exports its `Sender` (and its static `frame()`) without type declarations. */
-const { Sender } = wsModule as unknown as {
-  Sender: { frame(data: Buffer, options: FrameOptions): Buffer[] };
-};
-
-const BINARY_FRAME: FrameOptions = {
-  fin: true,
-  rsv1: false,
-  opcode: 2,
-  mask: false,
-  readOnly: false,
-};
-
 /**
  * A complete text frame (RFC 6455 §5.2: FIN, opcode 1, unmasked from a server) of
  * `prefix` (one ASCII character code, or -1 for none) followed by `text`, in one buffer.
@@ -91,9 +74,15 @@ export function frameText(prefix: number, text: string): Buffer {
   return frame;
 }
 
-/** A binary frame's header and payload, as `ws` builds them (the payload is not copied). */
+/**
+ * A binary frame's header and payload (RFC 6455 §5.2: FIN, opcode 2, unmasked), the payload
+ * not copied: the bytes of `Sender.frame`, whose pieces they are.
+ */
 function binaryFramePieces(data: Uint8Array): Buffer[] {
-  return Sender.frame(toNodeBuffer(data), BINARY_FRAME);
+  const payload = toNodeBuffer(data);
+  const header = Buffer.allocUnsafe(frameHeaderSize(payload.length));
+  writeFrameHeader(header, OP_BINARY, payload.length, false);
+  return [header, payload];
 }
 
 /**
