@@ -277,10 +277,14 @@ async function main() {
     const entries = entriesFor(sc, metas);
     const scRows = rowsFor(sc, p);
     state.rows.push(...scRows);
+    // A scenario with short, noisy runs (latency) runs several times per repetition.
+    const runsPerRep = opt.quick ? 1 : (sc.runsPerRep ?? 1);
     for (let rep = 0; rep < reps; rep++) {
-      for (const e of rotate(entries, rep)) {
-        if (Date.now() - tStart > budgetMs) state.stoppedEarly = true;
-        else await runOne(sc, p, e, rep, scRows);
+      for (let sub = 0; sub < runsPerRep; sub++) {
+        for (const e of rotate(entries, rep * runsPerRep + sub)) {
+          if (Date.now() - tStart > budgetMs) state.stoppedEarly = true;
+          else await runOne(sc, p, e, rep, scRows);
+        }
       }
     }
   }

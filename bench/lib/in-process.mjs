@@ -8,13 +8,18 @@ const LOADGEN = fileURLToPath(new URL("./loadgen.mjs", import.meta.url));
 
 /** Starts contestant `name`'s server in this process on 127.0.0.1 (any free port). */
 export async function hostServer(name) {
-  const mod = await import(new URL(`../contestants/${name}/server.mjs`, import.meta.url));
+  const base = name.split(":")[0];
+  const mod = await import(new URL(`../contestants/${base}/server.mjs`, import.meta.url));
   return mod.start({ host: "127.0.0.1", port: 0, transport: "websocket" });
 }
 
-/** Starts a load-generator child with contestant `name`'s client (ack echo mode) for `port`. */
+/**
+ * Starts a load-generator child with contestant `name`'s client for `port`; the echo mode is
+ * the one after a colon, as in the bench's entries (`switchboard:emit`), else "ack".
+ */
 export function startLoadgen(name, port) {
-  return startChild(LOADGEN, [name, "ack", String(port), "websocket"], {
+  const [base, mode = "ack"] = name.split(":");
+  return startChild(LOADGEN, [base, mode, String(port), "websocket"], {
     env: { WS_NO_BUFFER_UTIL: "1", WS_NO_UTF_8_VALIDATE: "1" },
     label: `loadgen:${name}`,
   });

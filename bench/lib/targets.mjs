@@ -64,9 +64,14 @@ export const TARGETS = [
       "stream) measured 0.87-0.93x ws either way in 4 alternated runs, so Node's stream " +
       "machinery is not the gap; our JavaScript per delivery (room lookup, shared frame, " +
       "bound check) is about 1 us. uWebSockets.js, native, is at ~0.7x. Runs: 0.94-1.02x " +
-      "(session 4, ws engine), 0.89-0.99x (session 5). Below 0.75x reliably needs fewer " +
-      "system calls than deliveries, i.e. delaying messages past their turn (Nagle-like), " +
-      "which we do not do.",
+      "(session 4, ws engine), 0.89-0.99x (session 5). Session 6 split the cost " +
+      "(`node bench/profile/fanout-cpu.mjs <contestant> 1000 100 4`, us per delivery, " +
+      "user + system): ws 0.8-1.8 + 2.4-3.6, ours 1.0-1.6 + 2.7-3.1, uWebSockets.js " +
+      "0.0-0.4 + 2.3-2.9; `strace -c` counts one `write` (ours) or `writev` (ws) per " +
+      "delivery and nothing else per delivery. Our system time alone (rounds 2-4: 2.7-3.0 " +
+      "us) is 0.65-0.75x ws's total (3.9-4.3 us), so 0.75x would leave 0.1-0.4 us of user " +
+      "time per delivery: a native server's, not a JavaScript call into a socket. Below 0.75x reliably needs fewer system calls than " +
+      "deliveries, i.e. delaying messages past their turn (Nagle-like), which we do not do.",
   },
   {
     id: "burst-dps",
