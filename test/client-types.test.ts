@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
+import { Agent } from "node:http";
 import { describe, it } from "node:test";
-import type { DisconnectReason, Manager, Socket } from "../src/client/index.js";
+import { HttpsProxyAgent } from "https-proxy-agent";
+import { type DisconnectReason, io, type Manager, type Socket } from "../src/client/index.js";
 
 interface ServerToClient {
   chat(msg: string): void;
@@ -45,6 +47,15 @@ function typed(socket: Socket<ServerToClient, ClientToServer>, manager: Manager)
   manager.on("connect", () => {});
 }
 
+// Node's agents, a proxy agent among them, are accepted as `agent`; other values are not.
+function agents() {
+  io("http://127.0.0.1", { agent: new Agent({ keepAlive: true }) });
+  io("http://127.0.0.1", { agent: new HttpsProxyAgent("http://127.0.0.1:3128") });
+  io("http://127.0.0.1", { agent: false });
+  // @ts-expect-error not an agent
+  io("http://127.0.0.1", { agent: "http://proxy" });
+}
+
 function untyped(socket: Socket) {
   socket.emit("anything", 1, { a: 2 }, () => {});
   socket.on("anything", (a, b) => {
@@ -58,6 +69,7 @@ function untyped(socket: Socket) {
 describe("client typed events", () => {
   it("are checked by the compiler", () => {
     assert.equal(typeof typed, "function");
+    assert.equal(typeof agents, "function");
     assert.equal(typeof untyped, "function");
   });
 });

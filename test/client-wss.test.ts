@@ -5,46 +5,25 @@
  * process) carries the session. The certificate is made for the test with openssl.
  */
 import assert from "node:assert/strict";
-import { execFile, execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { execFile } from "node:child_process";
 import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { io } from "../src/client/index.js";
 import { Server } from "../src/server/index.js";
+import { makeTestCertificate } from "./support/test-certificate.js";
 
-const dir = mkdtempSync(join(tmpdir(), "switchboard-wss-"));
-const certFile = join(dir, "cert.pem");
-const keyFile = join(dir, "key.pem");
+const certificate = makeTestCertificate();
+const certFile = certificate?.certFile ?? "";
 
-function makeCertificate(): boolean {
-  try {
-    execFileSync(
-      "openssl",
-      [
-        ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"],
-        ...["-nodes", "-days", "1", "-subj", "/CN=localhost"],
-        ...["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
-        ...["-keyout", keyFile, "-out", certFile],
-      ],
-      { stdio: "ignore" },
-    );
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const hasOpenssl = makeCertificate();
-
-describe("our client over wss: (Node)", { skip: hasOpenssl ? false : "openssl is missing" }, () => {
+describe("our client over wss: (Node)", {
+  skip: certificate ? false : "openssl is missing",
+}, () => {
   let server: Server;
   let port = 0;
 
   before(async () => {
-    const https = createServer({ cert: readFileSync(certFile), key: readFileSync(keyFile) });
+    const https = createServer({ cert: certificate!.cert, key: certificate!.key });
     server = new Server(https);
     server.on("connection", (socket) =>
       socket.on("echo", (data, ack) => (ack as (reply: unknown) => void)(data)),
@@ -55,7 +34,7 @@ describe("our client over wss: (Node)", { skip: hasOpenssl ? false : "openssl is
 
   after(async () => {
     await server.close();
-    rmSync(dir, { recursive: true, force: true });
+    certificate!.remove();
   });
 
   it("refuses a certificate the process does not trust", { timeout: 10_000 }, async () => {
@@ -85,7 +64,7 @@ describe("our client over wss: (Node)", { skip: hasOpenssl ? false : "openssl is
         transports: [transport],
         reconnection: false,
         forceNew: true,
-        ca: readFileSync(certFile),
+        ca: certificate!.cert,
       });
       try {
         const reply = await socket.timeout(5000).emitWithAck("echo", `over ${transport}`);

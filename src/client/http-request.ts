@@ -4,7 +4,7 @@
  * trip (404 against 104 us, `node bench/profile/client-echo.mjs switchboard default 5
  * --polling`). Both resolve with the body of a 200 answer and reject on anything else.
  */
-import type { NodeTlsOptions } from "./tls-options.js";
+import type { NodeConnectOptions } from "./tls-options.js";
 import { isNode } from "./transport.js";
 
 /** What a polling request needs. */
@@ -15,8 +15,8 @@ export interface PollRequest {
   /** Browsers: send cookies cross-origin. */
   withCredentials?: boolean | undefined;
   signal?: AbortSignal | undefined;
-  /** Node: TLS options for an `https:` URL. */
-  tls?: NodeTlsOptions | undefined;
+  /** Node: TLS options for an `https:` URL, and the agent. */
+  node?: NodeConnectOptions | undefined;
 }
 
 // What node:http and node:https have in common here.
@@ -48,7 +48,7 @@ function nodeRequest(http: NodeHttp, url: string, init: PollRequest): Promise<st
       init.body === undefined
         ? init.headers
         : { "content-type": "text/plain;charset=UTF-8", ...init.headers };
-    const options = { method: init.method, headers, signal: init.signal, ...init.tls };
+    const options = { method: init.method, headers, signal: init.signal, ...init.node };
     const req = http.request(url, options as RequestOptions, (res) => {
       let text = "";
       res.setEncoding("utf8");

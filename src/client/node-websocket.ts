@@ -3,13 +3,21 @@
  * its own: what the client's WebSocket transport uses in Node in place of the `ws` package.
  * The handshake request is written on the socket directly (no `http.ClientRequest`), frames
  * are read in the socket's `data` listener, and each message is written as one masked frame
- * in one buffer. No extension is offered.
+ * in one buffer. No extension is offered. With an `agent` (a proxy's, say), the handshake
+ * goes through `http.request` and its `upgrade` event instead, as it does in `ws`.
  *
  * Node only: the browser bundles never load this module (`websocket.ts` imports it under
  * `isNode`; `scripts/build-client.mjs` keeps it out).
  */
 import { isUtf8 } from "node:buffer";
 import { createHash, randomBytes, randomFillSync } from "node:crypto";
+import {
+  type Agent,
+  type ClientRequest,
+  request as httpRequest,
+  type IncomingMessage,
+} from "node:http";
+import { request as httpsRequest } from "node:https";
 import { isIP, type Socket, connect as tcpConnect } from "node:net";
 import { type ConnectionOptions, connect as tlsConnect } from "node:tls";
 import {
@@ -29,7 +37,7 @@ import {
   WEBSOCKET_GUID,
   writeFrameHeader,
 } from "../protocol/websocket-frame.js";
-import { type NodeTlsOptions, tlsOptionsOf } from "./tls-options.js";
+import { type NodeConnectOptions, nodeOptionsOf } from "./tls-options.js";
 
 /** What a {@link NodeWebSocket} reports. */
 export interface NodeWebSocketListener {
@@ -87,11 +95,14 @@ const CLOSED = 3;
 /**
  * A WebSocket client connection to `url` (`ws:` or `wss:`, with the TLS ones of `options`; the
  * server's certificate checked as `tls.connect` does by default), sending `headers` with the
- * handshake. Throws a
- * `TypeError` for an invalid URL or header; everything later is reported to `listener`.
+ * handshake, through `options.agent` when there is one. Throws a `TypeError` for an invalid
+ * URL or header; everything later is reported to `listener`.
  */
 export class NodeWebSocket {
-  readonly #socket: Socket;
+  // The connection: set at once, or with an agent once the server accepted the upgrade
+  // (until then, only #request is); always set from OPEN on.
+  #socket: Socket | null = null;
+  #request: ClientRequest | null = null;
   readonly #listener: NodeWebSocketListener;
   #state = CONNECTING;
   #key: string | null;
@@ -110,63 +121,121 @@ export class NodeWebSocket {
     url: string,
     headers: Record<string, string> | undefined,
     listener: NodeWebSocketListener,
-    options?: NodeTlsOptions,
+    options?: NodeConnectOptions,
   ) {
-    const tls = options === undefined ? undefined : tlsOptionsOf(options);
+    const { agent, ...tls } = (options === undefined ? undefined : nodeOptionsOf(options)) ?? {};
     this.#listener = listener;
     const target = new URL(url);
     const isTls = target.protocol === "wss:" || target.protocol === "https:";
-    const host = target.hostname.startsWith("[") ? target.hostname.slice(1, -1) : target.hostname;
-    const port = target.port === "" ? (isTls ? 443 : 80) : Number(target.port);
     const key = randomBytes(16).toString("base64");
     this.#key = key;
-    let head =
-      `GET ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\n` +
-      `Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n` +
-      `Sec-WebSocket-Key: ${key}\r\n`;
+    const fields: Record<string, string> = {
+      Connection: "Upgrade",
+      Upgrade: "websocket",
+      "Sec-WebSocket-Version": "13",
+      "Sec-WebSocket-Key": key,
+    };
     if (headers !== undefined) {
       for (const name of Object.keys(headers)) {
         const value = String(headers[name]);
         if (!HTTP_TOKEN.test(name) || /[\r\n\0]/.test(value)) {
           throw new TypeError(`invalid header ${JSON.stringify(name)}`);
         }
-        head += `${name}: ${value}\r\n`;
+        fields[name] = value;
       }
     }
+    if (agent !== undefined && agent !== false) {
+      this.#requestUpgrade(target, isTls, fields, {
+        agent: agent as Agent,
+        ...(tls as ConnectionOptions),
+      });
+      return;
+    }
+    let head = `GET ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\n`;
+    for (const name of Object.keys(fields)) head += `${name}: ${fields[name]}\r\n`;
     head += "\r\n";
+    const host = target.hostname.startsWith("[") ? target.hostname.slice(1, -1) : target.hostname;
+    const port = target.port === "" ? (isTls ? 443 : 80) : Number(target.port);
     const socket = isTls
       ? tlsConnect({
           host,
           port,
           servername: isIP(host) === 0 ? host : undefined,
-          ...(tls as ConnectionOptions | undefined),
+          ...(tls as ConnectionOptions),
         })
       : tcpConnect({ host, port });
+    socket.write(head); // written once connected
+    this.#attach(socket);
+  }
+
+  /** The socket, to cork while a burst of messages is written: only once open. */
+  get socket(): Socket {
+    return this.#socket!;
+  }
+
+  /** Reads and watches `socket`, the connection from now on. */
+  #attach(socket: Socket): void {
     this.#socket = socket;
     socket.setNoDelay(true);
-    socket.write(head); // written once connected
     socket.on("data", (chunk: Buffer) => this.#receive(chunk));
     socket.on("error", (err) => this.#fail(err));
     socket.on("end", () => socket.end());
     socket.on("close", () => this.#closed());
   }
 
-  /** The socket, to cork while a burst of messages is written. */
-  get socket(): Socket {
-    return this.#socket;
+  /**
+   * The handshake through an agent: an HTTP request whose `upgrade` event hands over the
+   * connection once the server answered 101 (any other answer fails the connection).
+   */
+  #requestUpgrade(
+    target: URL,
+    isTls: boolean,
+    headers: Record<string, string>,
+    options: { agent: Agent } & ConnectionOptions,
+  ): void {
+    const request = (isTls ? httpsRequest : httpRequest)({
+      ...options,
+      protocol: isTls ? "https:" : "http:",
+      hostname: target.hostname.startsWith("[") ? target.hostname.slice(1, -1) : target.hostname,
+      port: target.port,
+      path: `${target.pathname}${target.search}`,
+      headers,
+    });
+    this.#request = request;
+    request.on("error", (err) => this.#fail(err));
+    request.on("response", (res: IncomingMessage) => {
+      res.resume();
+      this.#protocolError(`Unexpected server response: ${res.statusCode}`);
+    });
+    request.on("upgrade", (res: IncomingMessage, socket: Socket, head: Buffer) => {
+      this.#request = null;
+      if (this.#state !== CONNECTING) {
+        socket.destroy();
+        return;
+      }
+      socket.setTimeout(0); // an agent's idle timeout was for the HTTP request
+      this.#attach(socket);
+      const h = res.headers;
+      const extension = ["sec-websocket-extensions", "sec-websocket-protocol"].find(
+        (name) => h[name] !== undefined,
+      );
+      const isOpen = this.#accept(h["sec-websocket-accept"], h.upgrade, h.connection, extension);
+      if (isOpen && head.length > 0) this.#receive(head);
+    });
+    request.end();
   }
 
   /** Sends one message as one frame; nothing unless open. */
   send(data: string | Uint8Array): void {
     if (this.#state !== OPEN) return;
-    this.#socket.write(maskedFrame(typeof data === "string" ? OP_TEXT : OP_BINARY, data));
+    this.#socket!.write(maskedFrame(typeof data === "string" ? OP_TEXT : OP_BINARY, data));
   }
 
   /** Starts the closing handshake; the server then closes the connection (30 s at most). */
   close(): void {
     if (this.#state === CONNECTING) {
       this.#state = CLOSED;
-      this.#socket.destroy();
+      this.#drop();
       return;
     }
     if (this.#state !== OPEN) return;
@@ -179,7 +248,8 @@ export class NodeWebSocket {
   #armCloseTimeout(): void {
     if (this.#closeTimed) return;
     this.#closeTimed = true;
-    this.#socket.setTimeout(CLOSE_TIMEOUT_MS, () => this.#socket.destroy());
+    const socket = this.#socket!;
+    socket.setTimeout(CLOSE_TIMEOUT_MS, () => socket.destroy());
   }
 
   #receive(chunk: Buffer): void {
@@ -233,31 +303,58 @@ export class NodeWebSocket {
       return this.#protocolError(`Unexpected server response: ${status?.[1] ?? lines[0]}`);
     }
     let accept: string | undefined;
-    let upgrade = "";
-    let connection = "";
+    let upgrade: string | undefined;
+    let connection: string | undefined;
+    let extension: string | undefined;
     for (let i = 1; i < lines.length; i++) {
       const line = lines[i]!;
       const colon = line.indexOf(":");
       const name = line.slice(0, colon).trim().toLowerCase();
       const value = line.slice(colon + 1).trim();
       if (name === "sec-websocket-accept") accept = value;
-      else if (name === "upgrade") upgrade = value.toLowerCase();
-      else if (name === "connection") connection = value.toLowerCase();
+      else if (name === "upgrade") upgrade = value;
+      else if (name === "connection") connection = value;
       else if (name === "sec-websocket-extensions" || name === "sec-websocket-protocol") {
-        return this.#protocolError(`Server sent a ${name} header although none was asked for`);
+        extension ??= name;
       }
+    }
+    return this.#accept(accept, upgrade, connection, extension) ? end + 4 : -1;
+  }
+
+  /**
+   * Checks the 101 response's headers (RFC 6455 §4.1): opens the connection and returns true,
+   * or fails it. `extension` names an extension or protocol header, which we never ask for.
+   */
+  #accept(
+    accept: string | undefined,
+    upgrade: string | undefined,
+    connection: string | undefined,
+    extension: string | undefined,
+  ): boolean {
+    if (extension !== undefined) {
+      this.#protocolError(`Server sent a ${extension} header although none was asked for`);
+      return false;
+    }
+    const hasUpgrade =
+      connection
+        ?.toLowerCase()
+        .split(/\s*,\s*/)
+        .includes("upgrade") === true;
+    if (upgrade?.toLowerCase() !== "websocket" || !hasUpgrade) {
+      this.#protocolError("Invalid Upgrade or Connection header");
+      return false;
     }
     const expected = createHash("sha1")
       .update(this.#key + WEBSOCKET_GUID)
       .digest("base64");
-    if (upgrade !== "websocket" || !connection.split(/\s*,\s*/).includes("upgrade")) {
-      return this.#protocolError("Invalid Upgrade or Connection header");
+    if (accept !== expected) {
+      this.#protocolError("Invalid Sec-WebSocket-Accept header");
+      return false;
     }
-    if (accept !== expected) return this.#protocolError("Invalid Sec-WebSocket-Accept header");
     this.#key = null;
     this.#state = OPEN;
     this.#listener.open();
-    return this.#state === OPEN || this.#state === CLOSING ? end + 4 : -1;
+    return this.#state === OPEN || this.#state === CLOSING;
   }
 
   /** Reads the frame at `offset`: the bytes it took, 0 when incomplete, -1 when reading ended. */
@@ -340,14 +437,16 @@ export class NodeWebSocket {
       this.#sendControl(OP_CLOSE, payload.subarray(0, 2));
     }
     this.#armCloseTimeout();
-    this.#socket.end();
+    this.#socket!.end();
     return -1;
   }
 
+  /** Writes a control frame; only once open (the socket is set). */
   #sendControl(opcode: number, payload: Uint8Array): void {
-    if (this.#closeSent || this.#socket.destroyed) return;
+    const socket = this.#socket!;
+    if (this.#closeSent || socket.destroyed) return;
     if (opcode === OP_CLOSE) this.#closeSent = true;
-    this.#socket.write(maskedFrame(opcode, payload));
+    socket.write(maskedFrame(opcode, payload));
   }
 
   #protocolError(message: string): -1 {
@@ -363,12 +462,20 @@ export class NodeWebSocket {
     this.#state = CLOSED;
     this.#pending = null;
     this.#fragments = null;
+    this.#drop();
+    this.#listener.close(err);
+  }
+
+  /** Destroys the connection, or the agent's request while it has none yet. */
+  #drop(): void {
+    this.#request?.destroy();
+    this.#request = null;
     const socket = this.#socket;
+    if (socket === null) return;
     // A close frame just written (a protocol error's 1002) leaves before the socket goes,
     // even while the transport holds it corked for a burst of sends.
     while (socket.writableCorked > 0) socket.uncork();
     socket.destroy();
-    this.#listener.close(err);
   }
 
   #closed(): void {

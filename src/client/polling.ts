@@ -8,7 +8,7 @@
 import { TransportError } from "../errors.js";
 import { type RawData, RECORD_SEPARATOR } from "../protocol/engine-packet.js";
 import { httpRequest } from "./http-request.js";
-import { tlsOptionsOf } from "./tls-options.js";
+import { nodeOptionsOf } from "./tls-options.js";
 import {
   type Frame,
   isNode,
@@ -177,7 +177,7 @@ class Polling implements Transport {
       headers: o.extraHeaders ?? {},
       withCredentials: o.withCredentials,
       signal: body === undefined ? this.#abort.signal : undefined,
-      tls: isNode ? tlsOptionsOf(o) : undefined,
+      node: isNode ? nodeOptionsOf(o) : undefined,
     });
   }
 

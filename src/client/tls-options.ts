@@ -1,7 +1,7 @@
 /**
- * The client's TLS options for Node (`https:` / `wss:`), and picking them out of the
- * options. A module of its own: only Node code reads it at run time (the browser bundles
- * leave it out with the Node code, see `isNode` in transport.ts).
+ * The client's connection options for Node (TLS for `https:` / `wss:`, an HTTP agent), and
+ * picking them out of the options. A module of its own: only Node code reads it at run time
+ * (the browser bundles leave it out with the Node code, see `isNode` in transport.ts).
  */
 /** PEM text or bytes, or a list of them, as `tls.connect` takes them. */
 export type TlsMaterial = string | Uint8Array | readonly (string | Uint8Array)[];
@@ -28,7 +28,29 @@ export interface NodeTlsOptions {
   ciphers?: string;
 }
 
-const TLS_KEYS = [
+/**
+ * An HTTP agent of Node's: an `http.Agent` / `https.Agent`, or one built on them such as a
+ * proxy agent (`https-proxy-agent`). Typed by what every such agent has, so that code built
+ * for browsers needs no Node types.
+ */
+export interface NodeHttpAgent {
+  /** Closes the agent's connections (`http.Agent.destroy`). */
+  destroy(): void;
+}
+
+/** What the Node client connects with: the TLS options, and an agent. */
+export interface NodeConnectOptions extends NodeTlsOptions {
+  /**
+   * Node only: the agent the WebSocket upgrade and the polling requests go through, e.g. a
+   * proxy agent, as socket.io-client takes it. Unset, the WebSocket connects directly (its
+   * own TCP or TLS socket) and polling uses Node's global agent; `false`, polling opens a
+   * connection per request (Node's `agent: false`).
+   */
+  agent?: NodeHttpAgent | false;
+}
+
+const NODE_KEYS = [
+  "agent",
   "ca",
   "cert",
   "key",
@@ -38,13 +60,13 @@ const TLS_KEYS = [
   "ciphers",
 ] as const;
 
-/** The TLS options set in `opts`, or undefined when none is. */
-export function tlsOptionsOf(opts: NodeTlsOptions): NodeTlsOptions | undefined {
-  let tls: Record<string, unknown> | undefined;
-  for (const key of TLS_KEYS) {
+/** The connection options set in `opts`, or undefined when none is. */
+export function nodeOptionsOf(opts: NodeConnectOptions): NodeConnectOptions | undefined {
+  let picked: Record<string, unknown> | undefined;
+  for (const key of NODE_KEYS) {
     if (opts[key] === undefined) continue;
-    tls ??= {};
-    tls[key] = opts[key];
+    picked ??= {};
+    picked[key] = opts[key];
   }
-  return tls as NodeTlsOptions | undefined;
+  return picked as NodeConnectOptions | undefined;
 }

@@ -11,7 +11,7 @@
  * them into payloads itself.
  */
 import type { RawData } from "../protocol/engine-packet.js";
-import type { NodeTlsOptions } from "./tls-options.js";
+import type { NodeConnectOptions } from "./tls-options.js";
 
 /**
  * An outgoing packet: text, bytes, or a `Blob` attachment (a WebSocket sends it as it is,
@@ -32,7 +32,7 @@ export interface TransportSink {
 }
 
 /** Options every transport reads. */
-export interface TransportOptions extends NodeTlsOptions {
+export interface TransportOptions extends NodeConnectOptions {
   /**
    * Transports in order of preference; the first available opens the session. Default: all
    * the entry offers, polling first (`["polling", "websocket"]`).
