@@ -858,7 +858,7 @@ describe("NodeWebSocket against a raw TCP server", () => {
     it("sends its 1002 close frame even while its socket is corked for a burst", TEST, async () => {
       const server = await rawServer();
       const { ws, rec, peer } = await openPair(server);
-      ws.socket.cork(); // as the transport does until the turn's sends are queued
+      ws.socket.cork(); // as a burst of sends does until it is all queued
       peer.socket.write(frame({ opcode: 0x3, payload: "x" }));
       await rec.closed();
       await peer.gone();

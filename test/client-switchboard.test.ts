@@ -209,6 +209,43 @@ describe("client against the Switchboard server", () => {
     assert.equal(writes, 1);
   });
 
+  it("sends a burst of emits made outside any read (a timer) in one TCP write", async () => {
+    const { server, url, port } = await start();
+    const serverSide = waitFor<[Peer]>(server, "connection");
+    const socket = connect(url, { transports: ["websocket"] });
+    await waitFor(socket, "connect");
+    const [peer] = await serverSide;
+    const got: number[] = [];
+    const allGot = new Promise<void>((resolve) =>
+      peer.on("n", (n: number) => got.push(n) === 5 && resolve()),
+    );
+    const proto = TcpSocket.prototype as unknown as {
+      _write: (...a: unknown[]) => unknown;
+      _writev: (...a: unknown[]) => unknown;
+    };
+    const original = { write: proto._write, writev: proto._writev };
+    let writes = 0;
+    proto._write = function (this: TcpSocket, ...a: unknown[]) {
+      if (this.remotePort === port) writes++;
+      return original.write.apply(this, a);
+    };
+    proto._writev = function (this: TcpSocket, ...a: unknown[]) {
+      if (this.remotePort === port) writes++;
+      return original.writev.apply(this, a);
+    };
+    try {
+      setTimeout(() => {
+        for (let i = 0; i < 5; i++) socket.emit("n", i);
+      }, 10);
+      await allGot;
+    } finally {
+      proto._write = original.write;
+      proto._writev = original.writev;
+    }
+    assert.deepEqual(got, [0, 1, 2, 3, 4]);
+    assert.equal(writes, 1);
+  });
+
   it("goes on delivering after a listener throws, and rethrows the error outside the read loop", () => {
     // In a child: the test runner fails any test during which an uncaught exception happens.
     const script = `

@@ -116,6 +116,16 @@ export class NodeWebSocket {
   #fragmentIsBinary = false;
   #closeSent = false;
   #closeTimed = false;
+  // hot path: the frames sent in one burst leave in one write. While a read is dispatched
+  // (#isReading), the replies it triggers are written when it ends; otherwise at the end of
+  // the current task (a microtask), as the transport used to do for every send.
+  #isReading = false;
+  #isCorked = false;
+  readonly #uncork = (): void => {
+    if (!this.#isCorked) return;
+    this.#isCorked = false;
+    this.#socket!.uncork();
+  };
 
   constructor(
     url: string,
@@ -168,7 +178,7 @@ export class NodeWebSocket {
     this.#attach(socket);
   }
 
-  /** The socket, to cork while a burst of messages is written: only once open. */
+  /** The TCP or TLS socket: only once open. */
   get socket(): Socket {
     return this.#socket!;
   }
@@ -228,7 +238,13 @@ export class NodeWebSocket {
   /** Sends one message as one frame; nothing unless open. */
   send(data: string | Uint8Array): void {
     if (this.#state !== OPEN) return;
-    this.#socket!.write(maskedFrame(typeof data === "string" ? OP_TEXT : OP_BINARY, data));
+    const socket = this.#socket!;
+    if (!this.#isCorked) {
+      this.#isCorked = true;
+      socket.cork();
+      if (!this.#isReading) queueMicrotask(this.#uncork);
+    }
+    socket.write(maskedFrame(typeof data === "string" ? OP_TEXT : OP_BINARY, data));
   }
 
   /** Starts the closing handshake; the server then closes the connection (30 s at most). */
@@ -252,7 +268,18 @@ export class NodeWebSocket {
     socket.setTimeout(CLOSE_TIMEOUT_MS, () => socket.destroy());
   }
 
+  /** Reads `chunk`; what its messages make us send leaves in one write once it is read. */
   #receive(chunk: Buffer): void {
+    this.#isReading = true;
+    try {
+      this.#read(chunk);
+    } finally {
+      this.#isReading = false;
+      this.#uncork();
+    }
+  }
+
+  #read(chunk: Buffer): void {
     let buf = chunk;
     const pending = this.#pending;
     if (pending !== null) {

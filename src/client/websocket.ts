@@ -31,7 +31,6 @@ export const websocket: TransportFactory = (sink, opts) => {
   // Sends waiting for a Blob to be read (Node): set once one was sent.
   let blobs: Promise<void> | undefined;
   let closed = false;
-  let corked = false;
   // Reports the end once: an error event (the socket then closes by itself), a close event,
   // the Node client failing to load, or no WebSocket at all.
   const end = (cause?: unknown) => {
@@ -90,19 +89,10 @@ export const websocket: TransportFactory = (sink, opts) => {
     // Only called once the socket is open (after the handshake, or for the probe on `open`):
     // sending on a closing socket drops the data without throwing.
     send(frames) {
-      // hot path, Node only: the TCP socket is corked until the current burst of packets is
-      // queued (the replies to the frames of one read, dispatched at once), so they leave in
-      // one system call, not one each. Browsers batch on their own.
+      // hot path, Node only: the Node client writes a burst of packets (the replies to the
+      // frames of one read, dispatched at once) in one system call, not one each. Browsers
+      // batch on their own.
       if (isNode && node !== undefined) {
-        const tcp = node.socket;
-        if (!corked) {
-          corked = true;
-          tcp.cork();
-          queueMicrotask(() => {
-            corked = false;
-            tcp.uncork();
-          });
-        }
         const client = node;
         if (blobs === undefined && !frames.some(isBlob)) {
           for (const f of frames) client.send(f as RawData);
