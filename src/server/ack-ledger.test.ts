@@ -1,16 +1,28 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { decodeSocketPacket } from "../protocol/socket-packet.js";
 import { AckLedger } from "./ack-ledger.js";
+
+/** The arguments of an ACK packet's text. */
+function decodeAck(text: string): unknown[] {
+  const decoded = decodeSocketPacket(text);
+  assert.ok(decoded.ok);
+  return decoded.value.data as unknown[];
+}
 
 test("a ledger survives a JSON round trip with its answered ids, not its pending ones", () => {
   const ledger = new AckLedger(10);
-  const sent: [number, unknown[]][] = [];
-  ledger.attach((id, response) => sent.push([id, response]));
+  const sent: [number, unknown][] = [];
+  const record = (id: number, response: unknown) => {
+    sent.push([id, response]);
+    return undefined;
+  };
+  ledger.attach(record);
   assert.equal(ledger.admit(1), true);
   assert.equal(ledger.admit(2), true);
   ledger.complete(1, ["one"]);
   const revived = AckLedger.revive(JSON.parse(JSON.stringify(ledger)), 10)!;
-  revived.attach((id, response) => sent.push([id, response]));
+  revived.attach(record);
   assert.equal(revived.admit(1), false); // answered: replayed, not re-run
   assert.equal(revived.admit(2), true); // pending in the old process: runs again here
   assert.deepEqual(sent, [
@@ -24,7 +36,10 @@ test("a ledger survives a JSON round trip with its answered ids, not its pending
 test("the window forgets the oldest ids, and a late answer for a forgotten id is still sent", () => {
   const ledger = new AckLedger(2);
   const sent: number[] = [];
-  ledger.attach((id) => sent.push(id));
+  ledger.attach((id) => {
+    sent.push(id);
+    return undefined;
+  });
   for (const id of [1, 2, 3]) assert.equal(ledger.admit(id), true);
   assert.equal(ledger.size, 2);
   ledger.complete(1, []); // pushed out while pending
@@ -43,10 +58,17 @@ test("the ring behaves like a map with a FIFO window (model-based)", async () =>
     fc.property(
       fc.integer({ min: 1, max: 8 }),
       fc.array(op, { maxLength: 200 }),
-      (capacity, ops) => {
+      fc.boolean(),
+      (capacity, ops, keepsText) => {
         const ledger = new AckLedger(capacity);
         const got: string[] = [];
-        ledger.attach((id, response) => got.push(`${id}:${response[0]}`));
+        // With keepsText, the writer encodes as the socket does and the ledger keeps the text.
+        ledger.attach((id, response) => {
+          const args = typeof response === "string" ? decodeAck(response) : response;
+          got.push(`${id}:${args[0]}`);
+          if (typeof response === "string") return response;
+          return keepsText ? `3${id}${JSON.stringify(response)}` : undefined;
+        });
         // Reference: a FIFO list of at most `capacity` slots; a forgotten slot keeps its place.
         const model: { id: number; response: string | null }[] = [];
         const expected: string[] = [];
@@ -74,4 +96,28 @@ test("the ring behaves like a map with a FIFO window (model-based)", async () =>
     ),
     { numRuns: 300 },
   );
+});
+
+test("keeps the ACK packet's text the writer returns, and snapshots it as arguments", () => {
+  const ledger = new AckLedger(10);
+  const written: unknown[] = [];
+  ledger.attach((id, response) => {
+    written.push(response);
+    return typeof response === "string" ? response : `3${id}${JSON.stringify(response)}`;
+  });
+  assert.equal(ledger.admit(7), true);
+  ledger.complete(7, [{ ok: true, n: 1 }]);
+  assert.equal(ledger.admit(7), false); // the resend gets the kept text, not a new encoding
+  assert.deepEqual(written, [[{ ok: true, n: 1 }], '37[{"ok":true,"n":1}]']);
+  // Snapshots stay in the arguments form (what older versions read and revive).
+  const snapshot = JSON.parse(JSON.stringify(ledger));
+  assert.deepEqual(snapshot.answered, [[7, [{ ok: true, n: 1 }]]]);
+  const revived = AckLedger.revive(snapshot, 10)!;
+  const replayed: unknown[] = [];
+  revived.attach((_id, response) => {
+    replayed.push(response);
+    return undefined;
+  });
+  assert.equal(revived.admit(7), false);
+  assert.deepEqual(replayed, [[{ ok: true, n: 1 }]]);
 });

@@ -109,6 +109,11 @@ export class Client implements EngineSocketHandler {
     return this.conn.sendShared(encoded, sendOptions(flags));
   }
 
+  /** Writes a packet encoded as one string. Returns false when nothing was written. @internal */
+  writeText(text: string, flags: BroadcastFlags): boolean {
+    return this.conn.trySend(text, sendOptions(flags));
+  }
+
   /**
    * Writes an already encoded packet: a broadcast hands the very same array to each of its
    * sockets, so the engine builds its frames once for all of them.

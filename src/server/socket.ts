@@ -10,8 +10,13 @@
 import type { BroadcastFlags, EncodedPacket, RecoveredSession, Room } from "../adapter/adapter.js";
 import type { EngineSocket } from "../engine/index.js";
 import { ErrorCode, TimeoutError } from "../errors.js";
-import { RESERVED_EVENTS, type SocketPacket, SocketPacketType } from "../protocol/socket-packet.js";
-import { AckLedger } from "./ack-ledger.js";
+import {
+  encodeSocketPacket,
+  RESERVED_EVENTS,
+  type SocketPacket,
+  SocketPacketType,
+} from "../protocol/socket-packet.js";
+import { AckLedger, type AckResponse, type AckWriter } from "./ack-ledger.js";
 import type { BroadcastOperator, RoomTarget } from "./broadcast-operator.js";
 import type { Client } from "./client.js";
 import type { DisconnectReason } from "./disconnect-reason.js";
@@ -48,6 +53,7 @@ export interface SocketEmitFlags {
 type AnyFn = (...args: unknown[]) => void;
 
 const NO_ROOMS: ReadonlySet<Room> = new Set();
+const NO_FLAGS: BroadcastFlags = Object.freeze({});
 
 // Socket.IO's list: the client went away without saying goodbye, so it may come back.
 const RECOVERABLE_REASONS: ReadonlySet<DisconnectReason> = new Set([
@@ -537,16 +543,29 @@ export class Socket<
   }
 
   /** The ledger's way to this socket; made only for sessions that have a ledger. */
-  #ackWriter(): (id: number, response: unknown[]) => void {
+  #ackWriter(): AckWriter {
     return (id, response) => this.#writeAck(id, response);
   }
 
-  #writeAck(id: number, response: unknown[]): void {
-    if (!this.connected) return; // the client will resend, and get it from the ledger
-    this.#client.writePacket(
-      { type: SocketPacketType.ACK, nsp: this.nsp.name, id, data: response },
-      {},
-    );
+  /**
+   * Writes the ACK for `id`: `response` is the handler's arguments, or the text of an ACK
+   * packet the ledger kept. Returns the packet's text when it is one string.
+   */
+  #writeAck(id: number, response: AckResponse): string | undefined {
+    if (!this.connected) return undefined; // the client will resend, and get it from the ledger
+    if (typeof response === "string") {
+      this.#client.writeText(response, NO_FLAGS);
+      return response;
+    }
+    const packet = { type: SocketPacketType.ACK, nsp: this.nsp.name, id, data: response };
+    const encoded = encodeSocketPacket(packet);
+    if (encoded.length !== 1) {
+      this.#client.writeEncoded(encoded, NO_FLAGS);
+      return undefined;
+    }
+    const text = encoded[0] as string;
+    this.#client.writeText(text, NO_FLAGS);
+    return text;
   }
 
   #dispatch(args: unknown[]): void {
