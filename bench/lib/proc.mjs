@@ -18,6 +18,19 @@ export function rssKB(pid) {
   return m ? Number(m[1]) : NaN;
 }
 
+/**
+ * Pins every thread of process `pid` to CPU `cpu` (`taskset -a -p`, util-linux). Returns
+ * false where that is not possible (no taskset, not Linux): the caller then runs unpinned.
+ */
+export function pinToCpu(pid, cpu) {
+  try {
+    execFileSync("taskset", ["-a", "-p", "-c", String(cpu), String(pid)], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** User+system CPU seconds consumed so far by a process, from /proc/PID/stat. */
 export function cpuSeconds(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");

@@ -38,17 +38,24 @@ export const TARGETS = [
     row: () => ["echo-throughput", "server CPU us / round trip"],
     atMost: 1.05,
     missed:
-      "With socket.io-client every emit arrives in its own TCP segment and the client " +
-      "cannot keep our server busy (~70 % of a core), so the server reads and writes once " +
-      "per round trip where ws's, saturated, batches; with our client, which batches, it is " +
-      "0.47x ws. Session 5's builtin WebSocket reader and its flush at the end of each read " +
-      "took `switchboard-sioc` from 1.11x to 1.02-1.03x in alternated runs; session 4's " +
-      "runs gave 0.89-1.10x: the row sits within the machine's noise of the bound. " +
-      "Connection-state recovery (on by default, off in Socket.IO) costs the rest: offsets " +
-      "on every emit and the per-session ack ledger. Server profile with socket.io-client " +
-      "(`BENCH_CPU_PROF=<dir> bash bench/run.sh --scenarios echo --contestants " +
-      "switchboard-sioc`): the write system call ~25 %, Socket.IO decode ~8 % and encode ~7 " +
-      "% (mostly JSON.parse/stringify), garbage collection ~10 %.",
+      "With socket.io-client the load generator is the bottleneck (~98 % of a core) and " +
+      "cannot keep our server busy (~62-70 % of one), so the server reads and writes about " +
+      "once per round trip where ws's, saturated, reads many frames per system call; with " +
+      "our client, which batches, the row is 0.47-0.72x ws. On top of that, " +
+      "connection-state recovery (on by default, off in Socket.IO): with " +
+      "`BENCH_SB_RECOVERY=off` the row measured 6.34-6.40 us against ws's 6.2-6.4 in " +
+      "session 6's runs (on the bound). Recovery's cost is the per-session ack ledger " +
+      "(exactly-once acks: the responses of the last 1,000 acked emits are kept for " +
+      "resends), i.e. garbage collection: with a 10-entry window 6.35-6.64 us, with 1,000 " +
+      "7.10-7.34. Session 6 made the ledger keep each response as the ACK packet's text " +
+      "(one string for the collector instead of an object graph): 6.88 against 7.23 us in " +
+      "the same run, about half of that cost. The row moves with the machine: 1.02-1.03x on " +
+      "session 5's AMD EPYC, 1.18-1.24x on session 6's Intel Xeon. Server profile with " +
+      "socket.io-client (`BENCH_CPU_PROF=<dir> bash bench/run.sh --scenarios echo " +
+      "--contestants switchboard-sioc`): the write system call ~20-25 %, Socket.IO decode " +
+      "and encode ~10 % each (mostly JSON.parse/stringify, which cost what ws's JSON " +
+      "handling costs per message: 0.92 against 0.89 us in a micro-benchmark), garbage " +
+      "collection ~10 %.",
   },
   {
     id: "paced-cpu",
@@ -79,10 +86,13 @@ export const TARGETS = [
     row: (p) => [broadcastTitle(p, "burst"), "deliveries/s"],
     atLeast: 4,
     missed:
-      "The server's send loop takes ~20-50 ms for 100,000 deliveries (one write per " +
+      "The server's send loop takes ~10-50 ms for 100,000 deliveries (one write per " +
       "connection); the rest of the time is the client processes parsing what arrived, and " +
       "socket.io-client's parser is the slowest part: `switchboard-sioc` measured 3.1-4.4x " +
-      "across session 4's runs and 4.2-4.9x in session 5's, our client 4.9-8.1x.",
+      "across session 4's runs, 4.2-4.9x in session 5's (AMD EPYC) and 2.7x on session 6's " +
+      "Intel Xeon, where the ws client parses faster (ws's own deliveries/s went from " +
+      "122,000 to 232,000); our client 4.9-8.1x, 5.5x on the Xeon. Our server's CPU per " +
+      "burst delivery is 0.1x ws's with either client.",
   },
   {
     id: "rss",
@@ -132,15 +142,22 @@ export const TARGETS = [
     row: () => ["connect-rate", "server CPU us / connection"],
     atMost: 1.2,
     missed:
-      "The scenario opens 1,000 connections to a fresh server: V8 runs our handshake path " +
-      "(Engine.IO session, Socket.IO client, namespace join, CONNECT answer) in its " +
-      "interpreter and baseline code and optimises it only after ~2,000 handshakes. `node " +
-      "bench/profile/connect-cpu.mjs <contestant> 1000 4 --cold`, four rounds of 1,000 (us " +
-      "per handshake): ws 200-211, 143-168, 130-132, 92-122; ours 266-285, 257-260, " +
-      "138-142, 92-97 (from the third thousand on within 1.06x of ws); with " +
-      "socket.io-client 333-342, 271-298, 172-195, 115-137 (its CONNECT packet is one more " +
-      "read, decode and write per connection). The builtin WebSocket took this row from " +
-      "1.80x to 1.30-1.34x (ours) and from 2.03x to 1.46-1.70x (socket.io-client).",
+      "The scenario opens 1,000 connections to a fresh server, so it measures cold code: " +
+      "V8's interpreter, its baseline compiler and the optimising compiler's own work. " +
+      "`node bench/profile/connect-cpu.mjs <contestant> 1000 4 --cold`, four rounds of " +
+      "1,000 (us per handshake, session 5): ws 200-211, 143-168, 130-132, 92-122; ours " +
+      "266-285, 257-260, 138-142, 92-97 (from the third thousand on within 1.06x of ws); " +
+      "with socket.io-client 333-342, 271-298, 172-195, 115-137 (its CONNECT packet is one " +
+      "more read, decode and write per connection). Session 6 ran the rounds with V8's " +
+      "tiers switched off: with TurboFan off (`node --no-opt ...`) ws costs 83-106 us and " +
+      "ours 114-151, so the optimising compiler's work is a large part of a cold round for " +
+      "both (ws 143-160, ours 196-266 with it on); with the interpreter alone (`--no-opt " +
+      "--no-sparkplug`) ws 118-137 against ours 196-219. A Socket.IO handshake runs ~1.5x " +
+      "the JavaScript of a ws one (the Engine.IO session, the Socket.IO client and socket, " +
+      "the namespace join and the CONNECT answer on top of the WebSocket upgrade), spread " +
+      "over many functions, none above ~10 % of the path in the interpreter-only profile. " +
+      "The builtin WebSocket took this row from 1.80x to 1.30-1.36x (ours) and from 2.03x " +
+      "to 1.46-1.86x (socket.io-client).",
   },
   {
     id: "latency",
@@ -148,14 +165,24 @@ export const TARGETS = [
     row: () => ["latency", "p50 us"],
     atMost: 1.15,
     missed:
-      "One client, one message at a time, 2,000 round trips after 200: mostly code V8 has " +
-      "not optimised yet, on both sides, and the ratio moves with the run more than with " +
-      "the code (this row across session 5's full runs: 1.14-1.25x with socket.io-client, " +
-      "0.97-1.20x with our client). `node bench/profile/latency-cpu.mjs <contestant> 2000 1 " +
-      "200` puts the difference in CPU per round trip in that window: server ~100-115 us " +
-      "against ~85-100 for ws, client ~105-130 against ~80-95; warmed up " +
-      "(`latency-cpu.mjs <contestant> 10000 2`, session 5) the p50 is 96.6 us for ours and " +
-      "106 us with socket.io-client against 90.5 us for ws: 1.07x and 1.17x.",
+      "Since session 6 the server and the client are pinned to one CPU for this scenario. " +
+      "Unpinned, a run's p50 was bimodal on this 2-core VM (~35-55 or ~85-100 us for the " +
+      "same code; uWebSockets.js, the fastest, 2x slower than ws): a message to a process " +
+      "on the other, idle core waits for that core to wake, and the guest's haltpoll " +
+      "governor halts at once. Pinned, runs spread by a few microseconds and the row " +
+      "measures the software's path, both processes' CPU per round trip, cold (round trips " +
+      "200-2,200 of a fresh pair). With socket.io-client the client is the difference: " +
+      "`node bench/profile/latency-cpu.mjs <contestant> 2000 1 200` gives ~100 us of client " +
+      "CPU per round trip for socket.io-client against 70-80 for ours and 60-65 for the ws " +
+      "client, the servers within ~10 % of each other. With our client the rest is how soon " +
+      "V8 optimises each side: `node bench/profile/latency-curve.mjs <ws|switchboard>` " +
+      "(both in one process, us per round trip per window of 1,000 from a cold start) gives " +
+      "ws 40-47, 20-30, 15-19 and ours 43-72, 36-46, 22-43; under `node --no-opt` (no " +
+      "TurboFan) both cost the same (ws 39-46, ours 37-46) and warm (after 20,000) ours is " +
+      "1.08x. ws's path is a few large functions, which V8's budget-based tiering optimises " +
+      "within ~1,000 calls; ours is many small ones that get there about 1,000 round trips " +
+      "later. Session 6 also made our Node client write the replies of a read when the read " +
+      "ends instead of after a microtask (p50 47.6 against 50.8 us unpinned, same run).",
   },
 ];
 
