@@ -2,7 +2,7 @@
 //   node --expose-gc lib/server-host.mjs <contestant> [transport]
 // Loads contestants/<contestant>/server.mjs, starts it on 127.0.0.1 (port 0 =
 // any free port), reports { type: 'ready', port }, then serves orchestrator
-// commands over IPC: broadcast, gc, mem, connections, stop.
+// commands over IPC: broadcast, gc, mem, cpu, connections, stop.
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { send, serveRpc } from "./child.mjs";
 import { nowMs } from "./clock.mjs";
@@ -40,6 +40,8 @@ serveRpc(
       return { ...process.memoryUsage(), gcExposed: typeof globalThis.gc === "function" };
     },
     mem: () => process.memoryUsage(),
+    /** process.cpuUsage() (microseconds): finer than /proc's 10 ms clock ticks. */
+    cpu: () => process.cpuUsage(),
     connections: () => server.connections(),
     async stop() {
       await Promise.race([server.close(), new Promise((r) => setTimeout(r, 2000))]);

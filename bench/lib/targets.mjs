@@ -30,7 +30,10 @@ export const TARGETS = [
       "server that answers later lets the client read more frames per wake-up. Session 4's runs, on a " +
       "slower machine where the ws client was the slower side, gave 0.86-1.01x. Our client " +
       "(`switchboard` column) sends the replies to the packets of one read in one write and " +
-      "reads frames itself (its own Node WebSocket client since session 5): 1.84x ws.",
+      "reads frames itself (its own Node WebSocket client since session 5): 1.84x ws on " +
+      "session 5's AMD EPYC, 1.17-1.30x on session 6's Intel Xeon, where the ws client is " +
+      "faster (ws 157,000-163,000 round trips/s against 99,000) and `switchboard-sioc` " +
+      "0.55-0.57x.",
   },
   {
     id: "echo-cpu",
@@ -157,7 +160,10 @@ export const TARGETS = [
       "the namespace join and the CONNECT answer on top of the WebSocket upgrade), spread " +
       "over many functions, none above ~10 % of the path in the interpreter-only profile. " +
       "The builtin WebSocket took this row from 1.80x to 1.30-1.36x (ours) and from 2.03x " +
-      "to 1.46-1.86x (socket.io-client).",
+      "to 1.46-1.86x (socket.io-client). Until session 6 the row read the server's CPU from " +
+      "/proc in 10 ms clock ticks, i.e. 10 us steps over 1,000 handshakes (one run gave " +
+      "1.21x from 170 against 140); it now asks the server for process.cpuUsage() " +
+      "(microseconds): 1.37x and 1.75x in session 6's check.",
   },
   {
     id: "latency",
