@@ -4,7 +4,7 @@
  * trip (404 against 104 us, `node bench/profile/client-echo.mjs switchboard default 5
  * --polling`). Both resolve with the body of a 200 answer and reject on anything else.
  */
-import type { NodeConnectOptions } from "./tls-options.js";
+import type { NodeConnectOptions } from "./node-options.js";
 import { isNode } from "./transport.js";
 
 /** What a polling request needs. */

@@ -37,7 +37,7 @@ import {
   WEBSOCKET_GUID,
   writeFrameHeader,
 } from "../protocol/websocket-frame.js";
-import { type NodeConnectOptions, nodeOptionsOf } from "./tls-options.js";
+import { type NodeConnectOptions, nodeOptionsOf } from "./node-options.js";
 
 /** What a {@link NodeWebSocket} reports. */
 export interface NodeWebSocketListener {

@@ -8,7 +8,7 @@
 import { TransportError } from "../errors.js";
 import { type RawData, RECORD_SEPARATOR } from "../protocol/engine-packet.js";
 import { httpRequest } from "./http-request.js";
-import { nodeOptionsOf } from "./tls-options.js";
+import { nodeOptionsOf } from "./node-options.js";
 import {
   type Frame,
   isNode,

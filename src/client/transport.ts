@@ -11,7 +11,7 @@
  * them into payloads itself.
  */
 import type { RawData } from "../protocol/engine-packet.js";
-import type { NodeConnectOptions } from "./tls-options.js";
+import type { NodeConnectOptions } from "./node-options.js";
 
 /**
  * An outgoing packet: text, bytes, or a `Blob` attachment (a WebSocket sends it as it is,
