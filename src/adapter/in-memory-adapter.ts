@@ -284,6 +284,7 @@ export class InMemoryAdapter implements Adapter {
 
   broadcast(packet: SocketPacket, opts: BroadcastOptions): void {
     const encoded = encodeSocketPacket(this.withOffset(packet, opts));
+    this.#store?.keepEncoded(encoded);
     this.forEachMatch(opts, (id) => {
       this.port.deliver(id, encoded, opts.flags);
     });

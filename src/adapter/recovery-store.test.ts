@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { encodeSocketPacket, SocketPacketType } from "../protocol/socket-packet.js";
 import type { BroadcastOptions } from "./adapter.js";
 import { MemoryRecoveryStore } from "./recovery-store.js";
 
@@ -111,5 +112,35 @@ describe("MemoryRecoveryStore", () => {
     const offset = store.lastOffset!;
     store.persist(session("p", []), 0);
     assert.deepEqual(store.restore("p", offset, 0)?.missedPackets, []);
+  });
+
+  test("keeps a packet as its encoded text and restores the same data from it", () => {
+    const nested = (depth: number): unknown => (depth === 0 ? 1 : [nested(depth - 1)]);
+    const store = new MemoryRecoveryStore(settings);
+    const sent: unknown[][] = [];
+    const cases: [string, unknown[]][] = [
+      ["/", ["ev", { deep: nested(40) }]], // deeper than the decoder's limit of 32
+      ["/", ["ev", "a,b", { s: "2/x,[" }]],
+      ["/admin", ["ev", "x", 3]],
+      ["/a[b", ["ev", null]],
+    ];
+    for (const [nsp, data] of cases) {
+      const withOffset = store.append(data, ALL, 0);
+      sent.push(withOffset);
+      store.keepEncoded(
+        encodeSocketPacket({ type: SocketPacketType.EVENT, nsp, data: withOffset }),
+      );
+    }
+    // Binary data is two or more parts: the data itself is kept.
+    const bytes = new Uint8Array([1, 2, 3]);
+    const binary = store.append(["bin", bytes], ALL, 0);
+    sent.push(binary);
+    store.keepEncoded(encodeSocketPacket({ type: SocketPacketType.EVENT, nsp: "/", data: binary }));
+    // Without an append since the last call, keepEncoded changes nothing.
+    store.keepEncoded(['2["not","this"]']);
+    store.persist(session("p", []), 0);
+    const restored = store.restore("p", "0", 0);
+    assert.deepEqual(restored?.missedPackets, sent);
+    assert.equal((restored?.missedPackets[4]?.[1] as Uint8Array) === bytes, true);
   });
 });
