@@ -246,6 +246,8 @@ async function runOne(sc, p, e, rep, scRows) {
       row.values[e.id].push(r[row.key]);
     }
     state.runs.push({ scenario: sc.id, rep, entry: e.id, ms: Date.now() - t0, result: r });
+    const unpinned = `${sc.title}: runs were not pinned to one CPU (taskset failed)`;
+    if (r.isPinned === false && !notes.includes(unpinned)) notes.push(unpinned);
     const summary = scRows.map((row) => `${row.key}=${fmt(r[row.key])}`).join(" ");
     const env = r._env;
     const bg = env
