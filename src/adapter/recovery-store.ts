@@ -7,6 +7,7 @@
  * recovered, and the client is told so (`recovered === false`) rather than silently given
  * a gap.
  */
+import { encodedPacketData } from "../protocol/socket-packet.js";
 import type {
   BroadcastOptions,
   EncodedPacket,
@@ -161,14 +162,8 @@ export class MemoryRecoveryStore {
 /** A stored packet's data (with its offset), decoded back from its text if it was kept so. */
 function dataOf(packet: StoredPacket): unknown[] {
   const data = packet.data;
-  if (typeof data !== "string") return [...data];
-  // Our own encoding of an EVENT without ack id: `2[...]`, or `2/nsp,[...]` (a namespace
-  // never contains a comma). Parsed without the decoder's depth limit: it is not input.
-  const start = data.charCodeAt(1) === CHAR_SLASH ? data.indexOf(",") + 1 : 1;
-  return JSON.parse(data.slice(start)) as unknown[];
+  return typeof data === "string" ? (encodedPacketData(data) as unknown[]) : [...data];
 }
-
-const CHAR_SLASH = 0x2f;
 
 function isForRooms(rooms: ReadonlySet<Room>, packet: StoredPacket): boolean {
   let included = packet.rooms.size === 0;

@@ -137,6 +137,7 @@ export class NodeWebSocket {
     this.#listener = listener;
     const target = new URL(url);
     const isTls = target.protocol === "wss:" || target.protocol === "https:";
+    const host = target.hostname.startsWith("[") ? target.hostname.slice(1, -1) : target.hostname;
     const key = randomBytes(16).toString("base64");
     this.#key = key;
     const fields: Record<string, string> = {
@@ -155,7 +156,7 @@ export class NodeWebSocket {
       }
     }
     if (agent !== undefined && agent !== false) {
-      this.#requestUpgrade(target, isTls, fields, {
+      this.#requestUpgrade(target, host, isTls, fields, {
         agent: agent as Agent,
         ...(tls as ConnectionOptions),
       });
@@ -164,7 +165,6 @@ export class NodeWebSocket {
     let head = `GET ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\n`;
     for (const name of Object.keys(fields)) head += `${name}: ${fields[name]}\r\n`;
     head += "\r\n";
-    const host = target.hostname.startsWith("[") ? target.hostname.slice(1, -1) : target.hostname;
     const port = target.port === "" ? (isTls ? 443 : 80) : Number(target.port);
     const socket = isTls
       ? tlsConnect({
@@ -199,6 +199,7 @@ export class NodeWebSocket {
    */
   #requestUpgrade(
     target: URL,
+    host: string,
     isTls: boolean,
     headers: Record<string, string>,
     options: { agent: Agent } & ConnectionOptions,
@@ -206,7 +207,7 @@ export class NodeWebSocket {
     const request = (isTls ? httpsRequest : httpRequest)({
       ...options,
       protocol: isTls ? "https:" : "http:",
-      hostname: target.hostname.startsWith("[") ? target.hostname.slice(1, -1) : target.hostname,
+      hostname: host,
       port: target.port,
       path: `${target.pathname}${target.search}`,
       headers,

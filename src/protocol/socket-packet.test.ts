@@ -4,6 +4,7 @@ import { ErrorCode, type ErrorCodeValue } from "../errors.js";
 import type { BinaryData } from "./binary.js";
 import type { RawData } from "./engine-packet.js";
 import {
+  encodedPacketData,
   encodeSocketPacket,
   hasBinary,
   type SocketDecoderLimits,
@@ -279,6 +280,24 @@ describe("encodeSocketPacket", () => {
       assert.throws(() => encodeSocketPacket(row.packet), TypeError);
     });
   }
+});
+
+describe("encodedPacketData", () => {
+  it("gives back the data of what encodeSocketPacket wrote as one string", () => {
+    const nested = (depth: number): unknown => (depth === 0 ? 1 : [nested(depth - 1)]);
+    const cases: SocketPacket[] = [
+      { type: T.EVENT, nsp: "/", data: ["ev", 1, "a,b"] },
+      { type: T.EVENT, nsp: "/chat", data: ["ev", { s: "2/x,[" }] },
+      { type: T.ACK, nsp: "/", id: 12, data: ["ok"] },
+      { type: T.ACK, nsp: "/a[b", id: 7, data: [null, 3] },
+      { type: T.ACK, nsp: "/", id: 0, data: [nested(40)] }, // past decoder limits
+    ];
+    for (const packet of cases) {
+      const [text, ...rest] = encodeSocketPacket(packet);
+      assert.equal(rest.length, 0);
+      assert.deepEqual(encodedPacketData(text as string), packet.data);
+    }
+  });
 });
 
 describe("hasBinary", () => {

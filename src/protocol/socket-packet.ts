@@ -301,6 +301,21 @@ export class SocketPacketDecoder {
 }
 
 /**
+ * The data of a packet that {@link encodeSocketPacket} encoded as one string (an EVENT or
+ * ACK without attachments: `<type>[<nsp>,][<ackId>][...]`), for callers that kept the text
+ * in place of the data. Parsed without a decoder's limits: it is our own output, not input.
+ *
+ * @example
+ * encodedPacketData('3/admin,12["ok"]'); // => ["ok"]
+ */
+export function encodedPacketData(text: string): unknown {
+  // A namespace other than "/" ends with a comma, and never contains one.
+  let i = text.charCodeAt(1) === CHAR_SLASH ? text.indexOf(",", 1) + 1 : 1;
+  while (isDigit(text.charCodeAt(i))) i++;
+  return JSON.parse(text.slice(i));
+}
+
+/**
  * Decodes one text packet that carries no binary attachments, without a decoder object:
  * what {@link SocketPacketDecoder.add} does for such a packet, for callers that keep no
  * decoder until a binary packet shows up. A BINARY_EVENT/BINARY_ACK header is refused

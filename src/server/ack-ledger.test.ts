@@ -121,3 +121,14 @@ test("keeps the ACK packet's text the writer returns, and snapshots it as argume
   assert.equal(revived.admit(7), false);
   assert.deepEqual(replayed, [[{ ok: true, n: 1 }]]);
 });
+
+test("a kept text nested past the decoder's limits still snapshots as its arguments", () => {
+  const nested = (depth: number): unknown => (depth === 0 ? 1 : [nested(depth - 1)]);
+  const ledger = new AckLedger(10);
+  ledger.attach((id, response) =>
+    typeof response === "string" ? response : `3${id}${JSON.stringify(response)}`,
+  );
+  assert.equal(ledger.admit(1), true);
+  ledger.complete(1, [nested(40)]);
+  assert.deepEqual(ledger.toJSON().answered, [[1, [nested(40)]]]);
+});

@@ -103,9 +103,16 @@ export class Client implements EngineSocketHandler {
 
   /** Encodes and writes one packet. Returns false when nothing was written. @internal */
   writePacket(packet: SocketPacket, flags: BroadcastFlags): boolean {
+    return this.writeParts(encodeSocketPacket(packet), flags);
+  }
+
+  /**
+   * Writes one packet's encoded parts, as {@link encodeSocketPacket} returns them. Returns
+   * false when nothing was written. @internal
+   */
+  writeParts(encoded: EncodedPacket, flags: BroadcastFlags): boolean {
     // hot path: a packet without attachments is one string, sent without an array.
-    const encoded = encodeSocketPacket(packet);
-    if (encoded.length === 1) return this.conn.trySend(encoded[0]!, sendOptions(flags));
+    if (encoded.length === 1) return this.writeText(encoded[0] as string, flags);
     return this.conn.sendShared(encoded, sendOptions(flags));
   }
 

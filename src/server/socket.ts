@@ -559,13 +559,8 @@ export class Socket<
     }
     const packet = { type: SocketPacketType.ACK, nsp: this.nsp.name, id, data: response };
     const encoded = encodeSocketPacket(packet);
-    if (encoded.length !== 1) {
-      this.#client.writeEncoded(encoded, NO_FLAGS);
-      return undefined;
-    }
-    const text = encoded[0] as string;
-    this.#client.writeText(text, NO_FLAGS);
-    return text;
+    this.#client.writeParts(encoded, NO_FLAGS);
+    return encoded.length === 1 ? (encoded[0] as string) : undefined;
   }
 
   #dispatch(args: unknown[]): void {
