@@ -63,8 +63,10 @@ const PARAMS = {
     gens: 2,
     fanout: { messages: 10, bytes: 100, pattern: "paced", timeoutMs: 60_000 },
   },
-  connect: { n: 1000, concurrency: 100 },
-  latency: { n: 2000, warmup: 200, bytes: 100 },
+  connect: { n: 1000, concurrency: 100, warmRounds: 2 },
+  // 9,200 messages in all from the one connection: under Switchboard's default rate limit of
+  // 10,000 per second, which a faster run would exceed (the server closes such a session).
+  latency: { n: 2000, warmup: 200, warmRoundTrips: 5000, bytes: 100 },
   polling: { clients: 50, window: 10, warmupMs: 500, durationMs: 2500, bytes: 100 },
   cluster: { nodes: 3, clients: 3000, messages: 50, bytes: 100, timeoutMs: 60_000 },
 };
@@ -83,8 +85,8 @@ const QUICK = {
     gens: 2,
     fanout: { messages: 5, bytes: 100, pattern: "paced", timeoutMs: 20_000 },
   },
-  connect: { n: 200, concurrency: 50 },
-  latency: { n: 200, warmup: 20, bytes: 100 },
+  connect: { n: 200, concurrency: 50, warmRounds: 2 },
+  latency: { n: 200, warmup: 20, warmRoundTrips: 2000, bytes: 100 },
   polling: { clients: 10, window: 5, warmupMs: 200, durationMs: 700, bytes: 100 },
   cluster: { nodes: 3, clients: 300, messages: 10, bytes: 100, timeoutMs: 20_000 },
 };

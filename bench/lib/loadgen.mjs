@@ -187,39 +187,19 @@ const jobs = {
     };
   },
 
-  /** Sequential round trips on the first connection; returns microsecond percentiles. */
-  async latency({ n = 2000, warmup = 200, bytes = 100, timeoutMs = 30_000 }) {
+  /**
+   * Sequential round trips on the first connection: `warmup` unmeasured, then `n` measured;
+   * with `warmRoundTrips`, that many more unmeasured and `n` measured again (`warm`).
+   * Returns microsecond percentiles.
+   */
+  async latency({ n = 2000, warmup = 200, warmRoundTrips = 0, bytes = 100, timeoutMs = 30_000 }) {
     const conn = conns[0];
     const payload = echoPayload(bytes);
-    const samples = new Float64Array(n);
     const deadline = nowMs() + timeoutMs;
-    let i = -warmup;
-    let tSend = 0n;
-    await new Promise((resolve, reject) => {
-      conn.onEchoReply(() => {
-        const dt = Number(process.hrtime.bigint() - tSend) / 1000;
-        if (i >= 0) samples[i] = dt;
-        i++;
-        if (i >= n) return resolve();
-        if (nowMs() > deadline)
-          return reject(new Error(`latency: only ${i} of ${n} round trips in ${timeoutMs} ms`));
-        tSend = process.hrtime.bigint();
-        conn.sendEcho(payload);
-      });
-      tSend = process.hrtime.bigint();
-      conn.sendEcho(payload);
-    });
-    conn.onEchoReply(() => {});
-    const sorted = Array.from(samples).sort((a, b) => a - b);
-    const mean = sorted.reduce((a, b) => a + b, 0) / sorted.length;
-    return {
-      n,
-      p50: percentileSorted(sorted, 50),
-      p90: percentileSorted(sorted, 90),
-      p99: percentileSorted(sorted, 99),
-      max: sorted[sorted.length - 1],
-      mean,
-    };
+    const cold = percentiles(await roundTrips(conn, payload, warmup, n, deadline));
+    if (warmRoundTrips === 0) return cold;
+    const warm = percentiles(await roundTrips(conn, payload, warmRoundTrips, n, deadline));
+    return { ...cold, warm };
   },
 
   /** Close every connection. */
@@ -235,6 +215,47 @@ const jobs = {
     return { closed: n };
   },
 };
+
+/**
+ * Times `n` sequential echo round trips on `conn` after `skip` unmeasured ones; resolves with
+ * the samples in microseconds.
+ */
+function roundTrips(conn, payload, skip, n, deadline) {
+  const samples = new Float64Array(n);
+  let i = -skip;
+  let tSend = 0n;
+  return new Promise((resolve, reject) => {
+    conn.onEchoReply(() => {
+      const dt = Number(process.hrtime.bigint() - tSend) / 1000;
+      if (i >= 0) samples[i] = dt;
+      i++;
+      if (i >= n) {
+        conn.onEchoReply(() => {});
+        return resolve(samples);
+      }
+      if (nowMs() > deadline) {
+        return reject(new Error(`latency: only ${i} of ${n} round trips before the deadline`));
+      }
+      tSend = process.hrtime.bigint();
+      conn.sendEcho(payload);
+    });
+    tSend = process.hrtime.bigint();
+    conn.sendEcho(payload);
+  });
+}
+
+/** p50, p90, p99, max and mean of `samples`. */
+function percentiles(samples) {
+  const sorted = Array.from(samples).sort((a, b) => a - b);
+  return {
+    n: sorted.length,
+    p50: percentileSorted(sorted, 50),
+    p90: percentileSorted(sorted, 90),
+    p99: percentileSorted(sorted, 99),
+    max: sorted[sorted.length - 1],
+    mean: sorted.reduce((a, b) => a + b, 0) / sorted.length,
+  };
+}
 
 serveRpc(jobs, {
   maxLifetimeMs: Number(process.env.BENCH_CHILD_MAX_MS ?? 240_000),
