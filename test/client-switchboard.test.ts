@@ -190,61 +190,46 @@ describe("client against the Switchboard server", () => {
       peer.on("reply", (n: number) => replies.push(n) === 5 && resolve()),
     );
     socket.on("tick", (n: number) => socket.emit("reply", n));
-    // Count the client's writes: ws writes each frame corked (one `_writev`), so without
-    // batching 5 replies are 5 writes. The server's sockets have the client's port as theirs.
-    const proto = TcpSocket.prototype as unknown as { _writev: (...a: unknown[]) => unknown };
-    const original = proto._writev;
-    let writes = 0;
-    proto._writev = function (this: TcpSocket, ...a: unknown[]) {
-      if (this.remotePort === port) writes++;
-      return original.apply(this, a);
-    };
+    // Without batching, 5 replies are 5 writes.
+    const writes = countWrites(port);
     try {
       for (let i = 0; i < 5; i++) peer.emit("tick", i); // one turn: one server write
       await allReplied;
     } finally {
-      proto._writev = original;
+      writes.stop();
     }
     assert.deepEqual(replies, [0, 1, 2, 3, 4]);
-    assert.equal(writes, 1);
+    assert.equal(writes.count, 1);
   });
 
-  it("sends a burst of emits made outside any read (a timer) in one TCP write", async () => {
-    const { server, url, port } = await start();
-    const serverSide = waitFor<[Peer]>(server, "connection");
-    const socket = connect(url, { transports: ["websocket"] });
-    await waitFor(socket, "connect");
-    const [peer] = await serverSide;
-    const got: number[] = [];
-    const allGot = new Promise<void>((resolve) =>
-      peer.on("n", (n: number) => got.push(n) === 5 && resolve()),
-    );
-    const proto = TcpSocket.prototype as unknown as {
-      _write: (...a: unknown[]) => unknown;
-      _writev: (...a: unknown[]) => unknown;
-    };
-    const original = { write: proto._write, writev: proto._writev };
-    let writes = 0;
-    proto._write = function (this: TcpSocket, ...a: unknown[]) {
-      if (this.remotePort === port) writes++;
-      return original.write.apply(this, a);
-    };
-    proto._writev = function (this: TcpSocket, ...a: unknown[]) {
-      if (this.remotePort === port) writes++;
-      return original.writev.apply(this, a);
-    };
-    try {
-      setTimeout(() => {
-        for (let i = 0; i < 5; i++) socket.emit("n", i);
-      }, 10);
-      await allGot;
-    } finally {
-      proto._write = original.write;
-      proto._writev = original.writev;
-    }
-    assert.deepEqual(got, [0, 1, 2, 3, 4]);
-    assert.equal(writes, 1);
-  });
+  for (const [name, size] of [
+    ["small emits, joined into one buffer", 10],
+    ["emits of 100 KB in all, corked around their writes", 25_000],
+  ] as const) {
+    it(`sends a burst made outside any read (a timer) in one TCP write: ${name}`, async () => {
+      const { server, url, port } = await start();
+      const serverSide = waitFor<[Peer]>(server, "connection");
+      const socket = connect(url, { transports: ["websocket"] });
+      await waitFor(socket, "connect");
+      const [peer] = await serverSide;
+      const got: string[] = [];
+      const allGot = new Promise<void>((resolve) =>
+        peer.on("n", (text: string) => got.push(text) === 5 && resolve()),
+      );
+      const texts = Array.from({ length: 5 }, (_, i) => String(i).repeat(size));
+      const writes = countWrites(port);
+      try {
+        setTimeout(() => {
+          for (const text of texts) socket.emit("n", text);
+        }, 10);
+        await allGot;
+      } finally {
+        writes.stop();
+      }
+      assert.deepEqual(got, texts);
+      assert.equal(writes.count, 1);
+    });
+  }
 
   it("goes on delivering after a listener throws, and rethrows the error outside the read loop", () => {
     // In a child: the test runner fails any test during which an uncaught exception happens.
@@ -289,3 +274,31 @@ describe("client against the Switchboard server", () => {
     assert.equal(peer.handshake.headers["x-app"], "demo");
   });
 });
+
+/**
+ * Counts the writes (`_write` or `_writev`, each one system call at most) of the TCP sockets
+ * whose peer port is `port`: a client's, on a server listening there.
+ */
+function countWrites(port: number): { readonly count: number; stop(): void } {
+  const proto = TcpSocket.prototype as unknown as {
+    _write: (...a: unknown[]) => unknown;
+    _writev: (...a: unknown[]) => unknown;
+  };
+  const original = { write: proto._write, writev: proto._writev };
+  const counter = {
+    count: 0,
+    stop() {
+      proto._write = original.write;
+      proto._writev = original.writev;
+    },
+  };
+  proto._write = function (this: TcpSocket, ...a: unknown[]) {
+    if (this.remotePort === port) counter.count++;
+    return original.write.apply(this, a);
+  };
+  proto._writev = function (this: TcpSocket, ...a: unknown[]) {
+    if (this.remotePort === port) counter.count++;
+    return original.writev.apply(this, a);
+  };
+  return counter;
+}
