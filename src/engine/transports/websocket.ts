@@ -339,11 +339,12 @@ export class WebSocketTransport implements Transport {
       return;
     }
     if (bytes[0] === CHAR_MESSAGE) {
-      // hot path: a message packet; decode its text after the type character only.
-      this.#listener.onPacket({ type: "message", data: bytes.toString("utf8", 1) });
+      // hot path: a message packet; decode its text after the type character only. No
+      // encoding named: Node's toString then decodes UTF-8 without looking the name up.
+      this.#listener.onPacket({ type: "message", data: bytes.toString(undefined, 1) });
       return;
     }
-    const decoded = decodePacket(bytes.toString("utf8"));
+    const decoded = decodePacket(bytes.toString());
     if (!decoded.ok) {
       debug("parse error: %s", decoded.error.message);
       this.closeWith("parse error", decoded.error);
