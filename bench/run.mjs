@@ -245,12 +245,15 @@ async function runOne(sc, p, e, rep, scRows) {
     const r = await sc.run({ name: e.name, mode: e.mode, params: p, transport });
     for (const row of scRows) {
       row.values[e.id] ??= [];
-      row.values[e.id].push(r[row.key]);
+      if (r[row.key] !== undefined) row.values[e.id].push(r[row.key]); // undefined: not measured
     }
     state.runs.push({ scenario: sc.id, rep, entry: e.id, ms: Date.now() - t0, result: r });
     const unpinned = `${sc.title}: runs were not pinned to one CPU (taskset failed)`;
     if (r.isPinned === false && !notes.includes(unpinned)) notes.push(unpinned);
-    const summary = scRows.map((row) => `${row.key}=${fmt(r[row.key])}`).join(" ");
+    const summary = scRows
+      .filter((row) => r[row.key] !== undefined)
+      .map((row) => `${row.key}=${fmt(r[row.key])}`)
+      .join(" ");
     const env = r._env;
     const bg = env
       ? ` [other procs ${env.foreignCores.toFixed(2)} cores, idle ${env.idlePct.toFixed(0)}%]`
@@ -283,11 +286,13 @@ async function main() {
     state.rows.push(...scRows);
     // A scenario with short, noisy runs (latency) runs several times per repetition.
     const runsPerRep = opt.quick ? 1 : (sc.runsPerRep ?? 1);
+    // Its later runs in a repetition may skip part of the measurement (sc.laterRuns).
+    const pLater = { ...p, ...sc.laterRuns };
     for (let rep = 0; rep < reps; rep++) {
       for (let sub = 0; sub < runsPerRep; sub++) {
         for (const e of rotate(entries, rep * runsPerRep + sub)) {
           if (Date.now() - tStart > budgetMs) state.stoppedEarly = true;
-          else await runOne(sc, p, e, rep, scRows);
+          else await runOne(sc, sub === 0 ? p : pLater, e, rep, scRows);
         }
       }
     }

@@ -398,8 +398,10 @@ export const scenarios = [
     // Both processes on one core measure the software's path instead. Runs are short and
     // still vary a little: 3 per repetition.
     runsPerRep: 3,
+    // The warm round trips are steadier: measured in the first run of each repetition only.
+    laterRuns: { warmRoundTrips: 0 },
     describe: (p) =>
-      `1 client, ${p.n} sequential round trips after ${p.warmup} warm-up ones, ${p.bytes} B JSON payload, a fresh server and client per run, both pinned to CPU 0 once connected (taskset, so that no message waits for an idle core to wake up), 3 runs per repetition (1 with --quick), the median taken over all runs. The p50 and p99 rows are those round trips (code V8 has mostly not optimised yet); "warm" is ${p.n} more on the same connection after ${p.warmRoundTrips} more unmeasured ones`,
+      `1 client, ${p.n} sequential round trips after ${p.warmup} warm-up ones, ${p.bytes} B JSON payload, a fresh server and client per run, both pinned to CPU 0 once connected (taskset, so that no message waits for an idle core to wake up), 3 runs per repetition (1 with --quick), the median taken over all runs. The p50 and p99 rows are those round trips (code V8 has mostly not optimised yet); "warm" is ${p.n} more on the same connection after ${p.warmRoundTrips} more unmeasured ones, in the first run of each repetition`,
     metrics: [
       { key: "p50", label: "p50 us", better: "lower" },
       { key: "p99", label: "p99 us", better: "lower" },
