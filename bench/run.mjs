@@ -27,7 +27,7 @@ import {
 } from "./lib/contestants.mjs";
 import { environment } from "./lib/environment.mjs";
 import { killAllChildren } from "./lib/proc.mjs";
-import { rebuildState } from "./lib/rebuild.mjs";
+import { addRunValues, rebuildState } from "./lib/rebuild.mjs";
 import { renderReport } from "./lib/render.mjs";
 import { fmt, resultsTable } from "./lib/report.mjs";
 import { scenarios as singleServerScenarios, smokeTest } from "./lib/scenarios.mjs";
@@ -243,10 +243,7 @@ async function runOne(sc, p, e, rep, scRows) {
   try {
     const transport = sc.transport ?? "websocket";
     const r = await sc.run({ name: e.name, mode: e.mode, params: p, transport });
-    for (const row of scRows) {
-      row.values[e.id] ??= [];
-      if (r[row.key] !== undefined) row.values[e.id].push(r[row.key]); // undefined: not measured
-    }
+    addRunValues(scRows, e.id, r);
     state.runs.push({ scenario: sc.id, rep, entry: e.id, ms: Date.now() - t0, result: r });
     const unpinned = `${sc.title}: runs were not pinned to one CPU (taskset failed)`;
     if (r.isPinned === false && !notes.includes(unpinned)) notes.push(unpinned);

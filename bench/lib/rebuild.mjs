@@ -23,6 +23,17 @@ function excludedOf(json) {
 }
 
 /**
+ * Adds the values of one run (`result`, of column `entry`) to its scenario's rows. A metric
+ * the run did not measure (undefined) adds nothing.
+ */
+export function addRunValues(scRows, entry, result) {
+  for (const row of scRows) {
+    row.values[entry] ??= [];
+    if (result[row.key] !== undefined) row.values[entry].push(result[row.key]);
+  }
+}
+
+/**
  * { rows, columns, chosen, excluded } from the JSON of a run. `rowsFor(sc, p)` makes the
  * empty rows of one scenario, as the orchestrator does.
  */
@@ -34,10 +45,7 @@ export function rebuildState(json, scenarios, rowsFor) {
     const scRows = rowsFor(sc, json.params[sc.id]);
     for (const run of json.runs) {
       if (run.scenario !== sc.id || !run.result) continue;
-      for (const row of scRows) {
-        row.values[run.entry] ??= [];
-        row.values[run.entry].push(run.result[row.key]);
-      }
+      addRunValues(scRows, run.entry, run.result);
     }
     rows.push(...scRows);
   }

@@ -208,7 +208,12 @@ export const TARGETS = [
       "its first 1,000 round trips slower (190-227 us): the compiler's work on the one CPU " +
       "is the cost, not only how late it starts. Pinning only the main threads, so that " +
       "V8's compiler threads may use the other core, changed nothing (1.41-1.44x either " +
-      "way).",
+      "way). No single function carries the delay: keeping any one of the late ones out of " +
+      "TurboFan (`--turbo-filter=-<name>`: the frame readers, the ledger, the send queue, " +
+      "`#onEvent`, `#writeAck`) leaves the curve as it is. It is spread over ~20 functions " +
+      "of 100-400 bytes of bytecode, each of which V8 11.3 optimises after 1,000-2,500 calls " +
+      "(3 + size/150 ticks of 67,584 bytecode bytes, counted at each return) unless an " +
+      "optimised caller inlines it first.",
   },
 ];
 
