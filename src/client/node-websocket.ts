@@ -129,8 +129,8 @@ export class NodeWebSocket {
   // the current task (a microtask). As the server's transport does: one frame is written as
   // it is, small ones joined into one buffer, larger batches corked around their writes (one
   // writev, no copy). Holding Node's cork for the whole burst instead sent every write, even
-  // a lone frame, through the stream's buffered path: ~6-9 % more time per round trip in
-  // the first 2,000 of a fresh client (bench/profile/latency-curve.mjs, alternated runs).
+  // a lone frame, through the stream's buffered path: 3-9 % more time per round trip in the
+  // first 2,000 of a fresh client (bench/profile/latency-curve.mjs, alternated runs).
   #isReading = false;
   #isBatching = false;
   readonly #batch: Buffer[] = [];
