@@ -46,14 +46,20 @@ function connect(url: string, opts: IoOptions = {}): Socket {
   return socket;
 }
 
+/** A fresh server and a client connected to it with `opts`, both sides of the socket. */
+async function connectedPair(opts: IoOptions = {}) {
+  const { server, url, port } = await start();
+  const serverSide = waitFor<[Peer]>(server, "connection");
+  const socket = connect(url, opts);
+  await waitFor(socket, "connect");
+  const [peer] = await serverSide;
+  return { server, url, port, socket, peer };
+}
+
 describe("client against the Switchboard server", () => {
   for (const transports of [["polling"], ["websocket"], ["polling", "websocket"]]) {
     it(`connects and acks both ways (${transports})`, async () => {
-      const { server, url } = await start();
-      const serverSide = waitFor<[Peer]>(server, "connection");
-      const socket = connect(url, { transports });
-      await waitFor(socket, "connect");
-      const [peer] = await serverSide;
+      const { socket, peer } = await connectedPair({ transports });
       assert.equal(socket.id, peer.id);
       peer.on("add", (a: number, b: number, ack: (n: number) => void) => ack(a + b));
       assert.equal(await socket.emitWithAck("add", 2, 3), 5);
@@ -63,11 +69,7 @@ describe("client against the Switchboard server", () => {
   }
 
   it("upgrades to websocket", async () => {
-    const { server, url } = await start();
-    const serverSide = waitFor<[Peer]>(server, "connection");
-    const socket = connect(url);
-    await waitFor(socket, "connect");
-    const [peer] = await serverSide;
+    const { socket, peer } = await connectedPair();
     if (peer.conn.transport.name !== "websocket") await waitFor(peer.conn, "upgrade");
     assert.equal(socket.io.engine?.transport.name, "websocket");
     peer.on("echo", (v: unknown, ack: (v: unknown) => void) => ack(v));
@@ -75,11 +77,7 @@ describe("client against the Switchboard server", () => {
   });
 
   it("carries binary both ways", async () => {
-    const { server, url } = await start();
-    const serverSide = waitFor<[Peer]>(server, "connection");
-    const socket = connect(url, { transports: ["websocket"] });
-    await waitFor(socket, "connect");
-    const [peer] = await serverSide;
+    const { socket, peer } = await connectedPair({ transports: ["websocket"] });
     const got = waitFor<unknown[]>(peer, "bin");
     socket.emit("bin", Buffer.from([1, 2]), { nested: new Uint8Array([3]).buffer });
     const [a, b] = await got;
@@ -118,11 +116,10 @@ describe("client against the Switchboard server", () => {
   });
 
   it("does not reconnect after a server-side disconnect", async () => {
-    const { server, url } = await start();
-    const serverSide = waitFor<[Peer]>(server, "connection");
-    const socket = connect(url, { reconnection: true, reconnectionDelay: 10 });
-    await waitFor(socket, "connect");
-    const [peer] = await serverSide;
+    const { socket, peer } = await connectedPair({
+      reconnection: true,
+      reconnectionDelay: 10,
+    });
     const gone = waitFor(socket, "disconnect");
     peer.disconnect();
     assert.equal((await gone)[0], "io server disconnect");
@@ -180,11 +177,7 @@ describe("client against the Switchboard server", () => {
   });
 
   it("sends the replies to a burst of packets in one TCP write (Node's ws)", async () => {
-    const { server, url, port } = await start();
-    const serverSide = waitFor<[Peer]>(server, "connection");
-    const socket = connect(url, { transports: ["websocket"] });
-    await waitFor(socket, "connect");
-    const [peer] = await serverSide;
+    const { port, socket, peer } = await connectedPair({ transports: ["websocket"] });
     const replies: number[] = [];
     const allReplied = new Promise<void>((resolve) =>
       peer.on("reply", (n: number) => replies.push(n) === 5 && resolve()),
@@ -207,11 +200,9 @@ describe("client against the Switchboard server", () => {
     ["emits of 100 KB in all, corked around their writes", 25_000],
   ] as const) {
     it(`sends a burst made outside any read (a timer) in one TCP write: ${name}`, async () => {
-      const { server, url, port } = await start();
-      const serverSide = waitFor<[Peer]>(server, "connection");
-      const socket = connect(url, { transports: ["websocket"] });
-      await waitFor(socket, "connect");
-      const [peer] = await serverSide;
+      const { port, socket, peer } = await connectedPair({
+        transports: ["websocket"],
+      });
       const got: string[] = [];
       const allGot = new Promise<void>((resolve) =>
         peer.on("n", (text: string) => got.push(text) === 5 && resolve()),
@@ -265,11 +256,10 @@ describe("client against the Switchboard server", () => {
   });
 
   it("offers no permessage-deflate in Node, and sends the extraHeaders it is given", async () => {
-    const { server, url } = await start();
-    const serverSide = waitFor<[Peer]>(server, "connection");
-    const socket = connect(url, { transports: ["websocket"], extraHeaders: { "x-app": "demo" } });
-    await waitFor(socket, "connect");
-    const [peer] = await serverSide;
+    const { peer } = await connectedPair({
+      transports: ["websocket"],
+      extraHeaders: { "x-app": "demo" },
+    });
     assert.equal(peer.handshake.headers["sec-websocket-extensions"], undefined);
     assert.equal(peer.handshake.headers["x-app"], "demo");
   });

@@ -113,7 +113,7 @@ export class Client implements EngineSocketHandler {
   writeParts(encoded: EncodedPacket, flags: BroadcastFlags): boolean {
     // hot path: a packet without attachments is one string, sent without an array.
     if (encoded.length === 1) return this.writeText(encoded[0] as string, flags);
-    return this.conn.sendShared(encoded, sendOptions(flags));
+    return this.writeEncoded(encoded, flags);
   }
 
   /** Writes a packet encoded as one string. Returns false when nothing was written. @internal */
