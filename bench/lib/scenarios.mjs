@@ -56,11 +56,6 @@ const safeCpu = (pid) => {
 };
 
 /**
- * Run fn(server, gens) with a fresh server and `gens` generators; always tears
- * down. Adds `_env` to the result: CPU used on this box by processes other than
- * ours during the run (a noise indicator), and the machine's idle share.
- */
-/**
  * Opens `p.n` connections from `gen` (`p.concurrency` handshakes in flight): connections/s,
  * and the server's CPU per handshake by its own reading (/proc counts 10 ms ticks, 10 us
  * per connection here).
@@ -84,6 +79,11 @@ async function closeAll(server, gen) {
   for (let i = 0; i < 400 && (await server.rpc("connections", {})) !== 0; i++) await sleep(25);
 }
 
+/**
+ * Run fn(server, gens) with a fresh server and `gens` generators; always tears
+ * down. Adds `_env` to the result: CPU used on this box by processes other than
+ * ours during the run (a noise indicator), and the machine's idle share.
+ */
 async function session(ctx, gens, fn) {
   const server = await startServer(ctx.name, ctx.transport);
   let generators = [];
@@ -375,8 +375,7 @@ export const scenarios = [
     async run(ctx) {
       const p = ctx.params;
       return session(ctx, 1, async (server, [gen]) => {
-        const cold = await connectRound(server, gen, p);
-        const out = { cps: cold.cps, srvCpuUs: cold.srvCpuUs, raw: cold.raw };
+        const out = await connectRound(server, gen, p);
         if (!(p.warmRounds > 0)) return out;
         for (let round = 0; round < p.warmRounds; round++) {
           await closeAll(server, gen);
