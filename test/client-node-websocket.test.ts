@@ -377,13 +377,31 @@ function client(
   const rec = new Recorder();
   const ws = new NodeWebSocket(url, headers, rec);
   webSockets.add(ws);
-  // Added after NodeWebSocket's own listener: a chunk counted here has been handled.
-  ws.socket.on("data", (chunk: Buffer) => {
-    rec.chunks.push(chunk.length);
-    rec.received += chunk.length;
+  countReads(ws.socket, (length) => {
+    rec.chunks.push(length);
+    rec.received += length;
     rec.changed();
   });
   return { ws, rec };
+}
+
+/**
+ * Calls `counted` with the length of every chunk `socket` reads, once the client has handled
+ * it. A plain TCP client reads through net's `onread` callback, which emits no 'data' event:
+ * the callback Node keeps on the socket (its internal `kBufferCb` symbol) is wrapped.
+ */
+function countReads(socket: TcpSocket, counted: (length: number) => void): void {
+  type ReadCallback = (length: number, buf: Uint8Array) => boolean;
+  const holder = socket as unknown as Record<symbol, ReadCallback | null>;
+  const key = Object.getOwnPropertySymbols(socket).find((k) => k.description === "kBufferCb");
+  assert.ok(key !== undefined, "net.Socket keeps its onread callback under kBufferCb");
+  const read = holder[key];
+  assert.ok(typeof read === "function", "the client reads through onread");
+  holder[key] = (length, buf) => {
+    const result = read(length, buf);
+    counted(length);
+    return result;
+  };
 }
 
 /** A client connected to `server` through a correct handshake, open. */
@@ -564,6 +582,37 @@ describe("NodeWebSocket against a raw TCP server", () => {
       const pong2 = await peer.nextFrame();
       assert.deepEqual([pong2.opcode, pong2.payload.length], [PONG, 0]);
       assert.equal(rec.messages.length, 2);
+    });
+
+    it("keeps a fragment and a binary message intact across later reads", TEST, async () => {
+      // A plain TCP client reads every chunk into one buffer that the next read overwrites:
+      // the fragment waiting for its continuation, and a binary message the application
+      // keeps, must not change when later chunks arrive.
+      const server = await rawServer();
+      const { rec, peer } = await openPair(server);
+      const start = rec.received;
+      const chunksBefore = rec.chunks.length;
+      const first = frame({ opcode: TEXT, payload: "abc", fin: false });
+      peer.socket.write(first);
+      await rec.bytesRead(start + first.length);
+      // Each continuation is read where the fragments before it were.
+      const middle = frame({ opcode: CONT, payload: "def", fin: false });
+      peer.socket.write(middle);
+      await rec.bytesRead(start + first.length + middle.length);
+      peer.socket.write(frame({ opcode: CONT, payload: "ghi" }));
+      const [joined] = await rec.nextMessages(1);
+      assert.equal(joined, "abcdefghi");
+
+      const received = rec.received;
+      const kept = frame({ opcode: BINARY, payload: new Uint8Array([1, 2, 3, 4]) });
+      peer.socket.write(kept);
+      await rec.bytesRead(received + kept.length);
+      const later = frame({ opcode: BINARY, payload: new Uint8Array([9, 9, 9, 9]) });
+      peer.socket.write(later);
+      const [m1, m2] = (await rec.nextMessages(3)).slice(1);
+      assert.deepEqual([...asBytes(m1)], [1, 2, 3, 4]);
+      assert.deepEqual([...asBytes(m2)], [9, 9, 9, 9]);
+      assert.equal(rec.chunks.length - chunksBefore, 5, "each frame in its own read");
     });
 
     it("reads several frames from one TCP write, in order", TEST, async () => {

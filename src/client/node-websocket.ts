@@ -94,6 +94,18 @@ function maskedFrame(opcode: number, data: string | Uint8Array): Buffer {
 // The head of the frame being read, for every connection (reading is synchronous).
 const HEAD = newFrameHead();
 
+// hot path: a plain TCP connection reads into this one buffer (net's `onread`), shared by
+// every connection for the same reason, instead of through the socket's stream: no Buffer
+// allocated per read, and none of the stream's push and 'data' event calls, which a fresh
+// client otherwise runs cold in every round trip. What outlives a read is copied out of it
+// (see owned()). TLS sockets, and sockets an agent hands over, are read through 'data'.
+const READ_BUFFER = Buffer.allocUnsafeSlow(65_536);
+
+/** `bytes`, or a copy of them if they lie in READ_BUFFER, which the next read overwrites. */
+function owned(bytes: Buffer): Buffer {
+  return bytes.buffer === READ_BUFFER.buffer ? Buffer.from(bytes) : bytes;
+}
+
 // States.
 const CONNECTING = 0;
 const OPEN = 1;
@@ -124,6 +136,10 @@ export class NodeWebSocket {
   #fragmentIsBinary = false;
   #closeSent = false;
   #closeTimed = false;
+  readonly #onRead = (length: number): boolean => {
+    this.#receive(READ_BUFFER.subarray(0, length));
+    return true; // keep reading
+  };
   // hot path: the frames sent in one burst leave in one write. While a read is dispatched
   // (#isReading), the replies it triggers are written when it ends; otherwise at the end of
   // the current task (a microtask). As the server's transport does: one frame is written as
@@ -197,9 +213,9 @@ export class NodeWebSocket {
           servername: isIP(host) === 0 ? host : undefined,
           ...(tls as ConnectionOptions),
         })
-      : tcpConnect({ host, port });
+      : tcpConnect({ host, port, onread: { buffer: READ_BUFFER, callback: this.#onRead } });
     socket.write(head); // written once connected
-    this.#attach(socket);
+    this.#attach(socket, isTls);
   }
 
   /** The TCP or TLS socket: only once open. */
@@ -207,11 +223,11 @@ export class NodeWebSocket {
     return this.#socket!;
   }
 
-  /** Reads and watches `socket`, the connection from now on. */
-  #attach(socket: Socket): void {
+  /** Watches `socket`, the connection from now on, and reads it through 'data' if `isStream`. */
+  #attach(socket: Socket, isStream: boolean): void {
     this.#socket = socket;
     socket.setNoDelay(true);
-    socket.on("data", (chunk: Buffer) => this.#receive(chunk));
+    if (isStream) socket.on("data", (chunk: Buffer) => this.#receive(chunk));
     socket.on("error", (err) => this.#fail(err));
     socket.on("end", () => socket.end());
     socket.on("close", () => this.#closed());
@@ -249,7 +265,7 @@ export class NodeWebSocket {
         return;
       }
       socket.setTimeout(0); // an agent's idle timeout was for the HTTP request
-      this.#attach(socket);
+      this.#attach(socket, true);
       const h = res.headers;
       const extension = ["sec-websocket-extensions", "sec-websocket-protocol"].find(
         (name) => h[name] !== undefined,
@@ -307,7 +323,7 @@ export class NodeWebSocket {
     let buf = chunk;
     const pending = this.#pending;
     if (pending !== null) {
-      pending.push(chunk);
+      pending.push(owned(chunk));
       this.#pendingBytes += chunk.length;
       // A frame whose length is known waits for all its bytes before they are joined.
       if (this.#pendingBytes < this.#need) return;
@@ -338,7 +354,7 @@ export class NodeWebSocket {
 
   /** Keeps `buf` from `offset` on until more bytes arrive. */
   #keep(buf: Buffer, offset: number): void {
-    this.#pending = [buf.subarray(offset)];
+    this.#pending = [owned(buf.subarray(offset))];
     this.#pendingBytes = buf.length - offset;
   }
 
@@ -440,13 +456,13 @@ export class NodeWebSocket {
       case OP_TEXT:
       case OP_BINARY:
         if (isFinal) return this.#message(payload, opcode === OP_BINARY) ? used : -1;
-        this.#fragments = [payload];
+        this.#fragments = [owned(payload)];
         this.#fragmentBytes = length;
         this.#fragmentIsBinary = opcode === OP_BINARY;
         return used;
       case OP_CONTINUATION: {
         const fragments = this.#fragments!;
-        fragments.push(payload);
+        fragments.push(owned(payload));
         this.#fragmentBytes += length;
         if (!isFinal) return used;
         this.#fragments = null;
@@ -466,7 +482,8 @@ export class NodeWebSocket {
 
   #message(payload: Buffer, isBinary: boolean): boolean {
     if (isBinary) {
-      this.#listener.message(new Uint8Array(payload.buffer, payload.byteOffset, payload.length));
+      const bytes = owned(payload);
+      this.#listener.message(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length));
       return true;
     }
     if (!isUtf8(payload)) {
