@@ -169,7 +169,14 @@ export const TARGETS = [
       "1.21x from 170 against 140); it now asks the server for process.cpuUsage() " +
       "(microseconds): 1.37x and 1.75x in session 6's check. Session 7 (AMD EPYC, six " +
       "rounds): ws 221, 159, 148, 158, 127, 117; ours 320, 338, 174, 105, 124, 105. Since " +
-      "session 7 the scenario also measures the same server warm (its fourth thousand).",
+      "session 7 the scenario also measures the same server warm (its fourth thousand). " +
+      "Session 8 profiled the first thousand (`connect-cpu.mjs <contestant> 1000 1 --cold " +
+      "--prof <file>`): the upgrade's inclusive time is ours 225 ms against ws's 102, both " +
+      "with the write of the 101 response; the Engine.IO session (request snapshot, open " +
+      "packet, heartbeat: 53 ms), the Socket.IO connection (namespace join, CONNECT answer: " +
+      "45 ms) and the write (54 against 43 ms) make the difference, none of their functions " +
+      "above 6 ms. Leaving out the request snapshot entirely (its headers and peer address, " +
+      "as an experiment) saved ~17 us of a cold handshake, within the run-to-run spread.",
   },
   {
     id: "latency",
@@ -213,7 +220,21 @@ export const TARGETS = [
       "`#onEvent`, `#writeAck`) leaves the curve as it is. It is spread over ~20 functions " +
       "of 100-400 bytes of bytecode, each of which V8 11.3 optimises after 1,000-2,500 calls " +
       "(3 + size/150 ticks of 67,584 bytecode bytes, counted at each return) unless an " +
-      "optimised caller inlines it first.",
+      "optimised caller inlines it first. Since session 8 our Node client reads through " +
+      "net's `onread` (no stream events, no Buffer per read): its CPU per round trip in the " +
+      "measured window fell from 90-135 to 75-90 us (`latency-cpu.mjs`), about the ws " +
+      "client's 65-110, and the difference is now the server's: ours 84-94 us per round " +
+      "trip against ws's 67-77 in the same runs. With TurboFan off (`node --no-opt`), ours " +
+      "67-85 against 57-72: our server runs more JavaScript per message, not only later-" +
+      "optimised JavaScript. Its profile under `--no-opt` (8,000 round trips): our " +
+      "library's own functions 26 us per round trip against 12 for ws's receiver, sender " +
+      "and the contestant's handler, Node's stream code 19 against 23. Of our 26, JSON " +
+      "parsing and serialising take ~6 (ws's handler ~4.3); the rest is spread over ~40 " +
+      "functions of the read, decode, dispatch, ack and frame path, none above 3.6 us (the " +
+      "reply's frame, with Buffer.allocUnsafe's checks). Connection-state recovery's ack " +
+      "ledger is 2-5 % of the window (`BENCH_SB_RECOVERY=off`, alternated). ws's server " +
+      "unmasks with bufferutil's native code (installed in this tree with the " +
+      "uWebSockets.js package), ours in JavaScript: ~1.5 us per round trip cold.",
   },
 ];
 
