@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import fc from "fast-check";
 import * as wsModule from "ws";
 import {
   applyMask,
@@ -64,6 +65,33 @@ test("masking twice gives the payload back; a zero key leaves it as it is", () =
   const zero = Buffer.from([0, 0, 0, 0, 1, 2, 3]);
   applyMask(zero, 0, 4, zero.length);
   assert.deepEqual(zero, Buffer.from([0, 0, 0, 0, 1, 2, 3]));
+});
+
+test("masking is the byte-by-byte XOR at every length, alignment and key offset", () => {
+  // Payloads from 512 bytes on are masked a 32-bit word at a time, from the first aligned
+  // byte: the byte offset of the view, the payload's start in it and its length all move
+  // where the words begin and which key byte each word starts with.
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 0, max: 7 }), // the view's byteOffset in its ArrayBuffer
+      fc.integer({ min: 0, max: 9 }), // bytes before the key
+      fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 500, max: 3000 })),
+      fc.uint8Array({ minLength: 4, maxLength: 4 }),
+      fc.integer({ min: 1, max: 255 }),
+      (byteOffset, keyAt, length, key, seed) => {
+        const size = keyAt + 4 + length + 5; // 5 bytes after the payload, left as they are
+        const buf = new Uint8Array(new ArrayBuffer(byteOffset + size), byteOffset, size);
+        for (let i = 0; i < size; i++) buf[i] = (i * seed + 11) & 0xff;
+        buf.set(key, keyAt);
+        const start = keyAt + 4;
+        const expected = Uint8Array.from(buf);
+        for (let i = 0; i < length; i++) expected[start + i]! ^= key[i % 4]!;
+        applyMask(buf, keyAt, start, start + length);
+        assert.deepEqual(buf, expected);
+      },
+    ),
+    { numRuns: 400 },
+  );
 });
 
 test("close statuses: the ones an endpoint may send, RFC 6455 §7.4", () => {
