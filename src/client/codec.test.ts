@@ -114,6 +114,29 @@ describe("client codec (golden, both ways)", () => {
     ]);
   });
 
+  it("never calls a Buffer's toJSON; keeps toJSON and keys of the rest as JSON would", () => {
+    // Buffer#toJSON turns every byte into an array element: for a 1 MB Buffer, most of an
+    // emit's time. Nothing here may call it.
+    const buf = Buffer.from([1, 2, 3]);
+    buf.toJSON = () => {
+      throw new Error("Buffer#toJSON called");
+    };
+    const own = JSON.parse('{"__proto__":{"bin":1}}') as Record<string, unknown>;
+    own.bin = buf;
+    const wire = encodeSocketPacket({
+      type: T.EVENT,
+      nsp: "/",
+      data: ["up", buf, { at: new Date(0), nested: [buf] }, own],
+    });
+    assert.deepEqual(wire, [
+      `453-["up",${ph(0)},{"at":"1970-01-01T00:00:00.000Z","nested":[${ph(1)}]},` +
+        `{"__proto__":{"bin":1},"bin":${ph(2)}}]`,
+      bytes(1, 2, 3),
+      bytes(1, 2, 3),
+      bytes(1, 2, 3),
+    ]);
+  });
+
   const malformed: [string, RawData[]][] = [
     ["empty", [""]],
     ["unknown type", ["9"]],
