@@ -90,6 +90,22 @@ describe("client in a browser", { skip: CHROMIUM ? false : "no Chromium installe
     assert.equal(result.size, 7);
   });
 
+  it("/full.js over polling carries 100 KB of binary both ways, every byte", async () => {
+    // Base64 is built 8 KB at a time in browsers: the bytes cross many of those steps.
+    const result = await page.evaluate(async (src) => {
+      const { io } = await import(src);
+      const socket = io({ forceNew: true, reconnection: false, transports: ["polling"] });
+      const sent = new Uint8Array(100_003);
+      for (let i = 0; i < sent.length; i++) sent[i] = (i * 7 + (i >> 8)) & 0xff;
+      const back = (await socket.emitWithAck("echo", sent)) as Uint8Array;
+      socket.disconnect();
+      let same = back.length === sent.length;
+      for (let i = 0; same && i < sent.length; i++) same = back[i] === sent[i];
+      return { length: back.length, same };
+    }, "/full.js");
+    assert.deepEqual(result, { length: 100_003, same: true });
+  });
+
   it("ignores extraHeaders on the WebSocket instead of failing", async () => {
     const connected = await page.evaluate(async (src) => {
       const { io } = await import(src);

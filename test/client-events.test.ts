@@ -102,6 +102,17 @@ for (const transports of [["websocket"], ["polling"]]) {
       const reply = (await socket.emitWithAck("get")) as Uint8Array;
       assert.deepEqual([...reply], [7, 7]);
     });
+
+    it("carries 100 KB of binary both ways, a view into a larger buffer included", async () => {
+      const [socket, peer] = await pair(transports);
+      peer.on("echo", (b: Buffer, ack: (b: Buffer) => void) => ack(b));
+      const backing = new Uint8Array(100_010);
+      for (let i = 0; i < backing.length; i++) backing[i] = (i * 7 + (i >> 8)) & 0xff;
+      const view = backing.subarray(5, 100_005); // only its own bytes go out
+      const reply = (await socket.emitWithAck("echo", view)) as Uint8Array;
+      assert.equal(reply.length, view.length);
+      assert.ok(Buffer.from(reply).equals(Buffer.from(view)), "the bytes came back as sent");
+    });
   });
 }
 

@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { ErrorCode } from "../errors.js";
-import { decodeBase64, encodeBase64 } from "./base64.js";
+import {
+  decodeBase64,
+  decodeBase64Portable,
+  encodeBase64,
+  encodeBase64Portable,
+} from "./base64.js";
 
 const RUNS = { numRuns: 300 };
 
@@ -70,6 +75,46 @@ describe("base64 properties", () => {
         if (result.ok) assert.deepEqual(Buffer.from(result.value), Buffer.from(input, "base64"));
       }),
       RUNS,
+    );
+  });
+});
+
+describe("base64 without Node's Buffer (browsers, workers)", () => {
+  for (const row of vectors) {
+    const bytes = new TextEncoder().encode(row.bytes);
+    it(`encodes and decodes "${row.bytes}"`, () => {
+      assert.equal(encodeBase64Portable(bytes), row.text);
+      const result = decodeBase64Portable(row.text);
+      assert.deepEqual(result.ok ? result.value : result.error.message, bytes);
+    });
+  }
+
+  it("encodes as Buffer does", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+        assert.equal(encodeBase64Portable(bytes), Buffer.from(bytes).toString("base64"));
+      }),
+      RUNS,
+    );
+  });
+
+  it("decodes exactly what the Buffer path decodes, and refuses the same texts", () => {
+    // Node's decoder skips characters outside the alphabet; the Buffer path checks the text
+    // first, so both paths must accept and refuse the same texts, with the same message.
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_!é";
+    const text = fc.string({ unit: fc.constantFrom(...alphabet), maxLength: 40 });
+    fc.assert(
+      fc.property(text, fc.integer({ min: 0, max: 3 }), (input, start) => {
+        const from = Math.min(start, input.length);
+        const native = decodeBase64(input, from);
+        const portable = decodeBase64Portable(input, from);
+        assert.deepEqual(
+          native.ok ? native.value : native.error.message,
+          portable.ok ? portable.value : portable.error.message,
+        );
+        if (native.ok) assert.equal(native.value.byteOffset, 0, "a Uint8Array of its own");
+      }),
+      { numRuns: 2000 },
     );
   });
 });
