@@ -6,6 +6,11 @@ import { startChild } from "./proc.mjs";
 
 const LOADGEN = fileURLToPath(new URL("./loadgen.mjs", import.meta.url));
 
+// As in the bench's children: every ws copy in this process takes its pure-JavaScript paths
+// (ws reads these when it is first imported, which the contestant's server does below).
+process.env.WS_NO_BUFFER_UTIL ??= "1";
+process.env.WS_NO_UTF_8_VALIDATE ??= "1";
+
 /** Starts contestant `name`'s server in this process on 127.0.0.1 (any free port). */
 export async function hostServer(name) {
   const base = name.split(":")[0];

@@ -222,19 +222,23 @@ export const TARGETS = [
       "(3 + size/150 ticks of 67,584 bytecode bytes, counted at each return) unless an " +
       "optimised caller inlines it first. Since session 8 our Node client reads through " +
       "net's `onread` (no stream events, no Buffer per read): its CPU per round trip in the " +
-      "measured window fell from 90-135 to 75-90 us (`latency-cpu.mjs`), about the ws " +
-      "client's 65-110, and the difference is now the server's: ours 84-94 us per round " +
-      "trip against ws's 67-77 in the same runs. With TurboFan off (`node --no-opt`), ours " +
-      "67-85 against 57-72: our server runs more JavaScript per message, not only later-" +
-      "optimised JavaScript. Its profile under `--no-opt` (8,000 round trips): our " +
-      "library's own functions 26 us per round trip against 12 for ws's receiver, sender " +
-      "and the contestant's handler, Node's stream code 19 against 23. Of our 26, JSON " +
-      "parsing and serialising take ~6 (ws's handler ~4.3); the rest is spread over ~40 " +
-      "functions of the read, decode, dispatch, ack and frame path, none above 3.6 us (the " +
-      "reply's frame, with Buffer.allocUnsafe's checks). Connection-state recovery's ack " +
-      "ledger is 2-5 % of the window (`BENCH_SB_RECOVERY=off`, alternated). ws's server " +
-      "unmasks with bufferutil's native code (installed in this tree with the " +
-      "uWebSockets.js package), ours in JavaScript: ~1.5 us per round trip cold.",
+      "measured window fell from 90-135 to 70-90 us (`latency-cpu.mjs`), the ws client's " +
+      "65-110, and the difference is now the server's: with every ws copy in pure " +
+      "JavaScript as in the bench (the profile tools' server ran with bufferutil before " +
+      "session 8), ours 82-84 us per round trip against ws's 64-66 in alternated runs. " +
+      "With TurboFan off (`node --no-opt`) ours 65-66 against ws's 60: V8's optimising " +
+      "compiler costs our server more in this window than it saves, and ws's less, so most " +
+      "of the gap is how late and how much V8 compiles our many small functions; the rest " +
+      "is more JavaScript per message. Its profile under `--no-opt` (8,000 round trips, " +
+      "every ws copy " +
+      "in pure JavaScript as in the bench): our library's own functions 26 us per round " +
+      "trip against 18 for ws's receiver, sender, masking and the contestant's handler, " +
+      "Node's stream code 20 against 20. Of our 26, JSON parsing and serialising take ~6 " +
+      "(ws's handler ~4); the rest is spread over ~40 functions of the read, decode, " +
+      "dispatch, ack and frame path, none above 3.6 us (the reply's frame, with " +
+      "Buffer.allocUnsafe's checks): the Engine.IO and Socket.IO layers a ws message does " +
+      "not cross. Connection-state recovery's ack ledger is 2-5 % of the window " +
+      "(`BENCH_SB_RECOVERY=off`, alternated).",
   },
 ];
 
