@@ -29,7 +29,7 @@ export function applyMask(buf: Uint8Array, keyAt: number, start: number, end: nu
   const k3 = buf[keyAt + 3]!;
   if ((k0 | k1 | k2 | k3) === 0) return;
   if (end - start >= WORDS_FROM) {
-    maskWords(buf, k0, k1, k2, k3, start, end);
+    maskWords(buf, keyAt, start, end);
     return;
   }
   maskBytes(buf, k0, k1, k2, k3, start, end);
@@ -68,18 +68,14 @@ const KEY_BYTES = new Uint8Array(4);
 const KEY_WORD = new Int32Array(KEY_BYTES.buffer);
 
 /**
- * XORs `buf[start..end)` with the key `k0..k3`, which starts at `start`: the bytes before
- * the first 4-byte-aligned word one by one, then whole words, then the rest.
+ * XORs `buf[start..end)` with the key at `buf[keyAt..keyAt + 4)`, which starts at `start`:
+ * the bytes before the first 4-byte-aligned word one by one, then whole words, then the rest.
  */
-function maskWords(
-  buf: Uint8Array,
-  k0: number,
-  k1: number,
-  k2: number,
-  k3: number,
-  start: number,
-  end: number,
-): void {
+function maskWords(buf: Uint8Array, keyAt: number, start: number, end: number): void {
+  const k0 = buf[keyAt]!;
+  const k1 = buf[keyAt + 1]!;
+  const k2 = buf[keyAt + 2]!;
+  const k3 = buf[keyAt + 3]!;
   let i = start;
   const lead = (4 - ((buf.byteOffset + start) & 3)) & 3; // bytes before the first word
   if (lead > 0) buf[i] = buf[i++]! ^ k0;
