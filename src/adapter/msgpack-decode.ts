@@ -3,6 +3,7 @@
  * input: truncation, unknown prefixes, impossible lengths, nesting past the limit and
  * trailing bytes all come back as a failed {@link Result}.
  */
+import { Buffer } from "node:buffer";
 import { ErrorCode, fail, ok, type ProtocolError, type Result } from "../errors.js";
 
 /** Limits applied while decoding untrusted MessagePack. */

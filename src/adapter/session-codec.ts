@@ -4,6 +4,7 @@
  * node that persisted it and the snapshot of its ack ledger. What comes back is network input: decoders return undefined for
  * anything malformed, never throw.
  */
+import { Buffer } from "node:buffer";
 import type { PersistedSession, Room } from "./adapter.js";
 import { isRecord, type WireOptions } from "./cluster-message.js";
 import { decodeMsgpack, encodeMsgpack } from "./msgpack.js";

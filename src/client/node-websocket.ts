@@ -9,7 +9,7 @@
  * Node only: the browser bundles never load this module (`websocket.ts` imports it under
  * `isNode`; `scripts/build-client.mjs` keeps it out).
  */
-import { isUtf8 } from "node:buffer";
+import { Buffer, isUtf8 } from "node:buffer";
 import { createHash, randomBytes, randomFillSync } from "node:crypto";
 import {
   type Agent,

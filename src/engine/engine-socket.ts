@@ -14,6 +14,7 @@
  * end of the event-loop turn. What a session holds back, here and in its transport, is
  * bounded by `maxBufferedBytes` and `maxBufferedPackets` (see {@link EngineSocket.send}).
  */
+import { Buffer } from "node:buffer";
 import { ErrorCode, ProtocolError, TransportError } from "../errors.js";
 import type { EnginePacket, RawData } from "../protocol/engine-packet.js";
 import { createDebug } from "./debug.js";

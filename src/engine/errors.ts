@@ -3,6 +3,7 @@
  * (engine.io-protocol v4 §handshake, engine.io `Server.errors`). The JSON bodies are
  * byte-exact with engine.io: `{"code":1,"message":"Session ID unknown"}`.
  */
+import { Buffer } from "node:buffer";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { ErrorCode, type ErrorCodeValue, HandshakeError } from "../errors.js";

@@ -16,6 +16,7 @@
  * router gives up), the forwarded response closes on node A exactly like a client that
  * closed its GET, so the session ends as it would without a balancer.
  */
+import { Buffer } from "node:buffer";
 import { EventEmitter } from "node:events";
 import type {
   IncomingHttpHeaders,

@@ -5,6 +5,7 @@
  * from a pool refilled 256 ids at a time instead, as `ws` does for its masks. Every byte is
  * used once.
  */
+import { Buffer } from "node:buffer";
 import { randomFillSync } from "node:crypto";
 
 const ID_BYTES = 15;

@@ -9,6 +9,7 @@
  * (instead of letting node-redis queue stale broadcasts), and announces its node again
  * when they are back.
  */
+import { Buffer } from "node:buffer";
 import type { AdapterConstructor, NamespacePort } from "../adapter/adapter.js";
 import { ClusterAdapter, type ClusterAdapterOptions } from "../adapter/cluster-adapter.js";
 import {

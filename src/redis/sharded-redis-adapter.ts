@@ -18,6 +18,7 @@
  * (one subscription per socket would cost more than it saves). `"dynamic-private"` gives
  * socket-id rooms their channels too; `"static"` uses the namespace channel only.
  */
+import { Buffer } from "node:buffer";
 import type {
   AdapterConstructor,
   BroadcastOptions,

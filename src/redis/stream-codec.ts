@@ -17,6 +17,7 @@
  * Everything read back comes from the network: decoders return a {@link Result} or
  * undefined, never throw.
  */
+import { Buffer } from "node:buffer";
 import {
   type ClusterMessage,
   ClusterMessageType,

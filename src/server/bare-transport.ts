@@ -18,6 +18,7 @@
  *   (the session ends with `"parse error"`), as for any client. Binary frames are refused:
  *   binary values travel as `{"$binary": base64}`.
  */
+import { Buffer } from "node:buffer";
 import type { WebSocket } from "ws";
 import {
   IGNORING_LISTENER,

@@ -12,6 +12,7 @@
  *    └── close(): answered with a close packet now (pending) or on the next GET (idle)
  * ```
  */
+import { Buffer } from "node:buffer";
 import { ErrorCode, ProtocolError, TransportError } from "../../errors.js";
 import { decodePayload, type EnginePacket, encodePayload } from "../../protocol/engine-packet.js";
 import { createDebug } from "../debug.js";

@@ -16,7 +16,7 @@
  *   protocol error ─► close frame with its status ─► listener.fail(err) ─► socket ended
  * ```
  */
-import { isUtf8 } from "node:buffer";
+import { Buffer, isUtf8 } from "node:buffer";
 import { createHash } from "node:crypto";
 import { type IncomingMessage, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";

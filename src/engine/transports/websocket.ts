@@ -18,6 +18,7 @@
  *                                                          └──► "drain" from the socket ──► onDrain
  * ```
  */
+import { Buffer } from "node:buffer";
 import type { Duplex } from "node:stream";
 import { WebSocket, type RawData as WsRawData } from "ws";
 import { ErrorCode, ProtocolError, TransportError } from "../../errors.js";
