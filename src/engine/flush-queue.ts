@@ -13,6 +13,7 @@
  * The builtin WebSocket's read of a chunk is a held span (`hold()` ... `release()`): what
  * its messages' listeners queue is flushed when the read ends, without scheduling a tick.
  */
+import { nextTick } from "node:process";
 
 /** Something with frames to write at the end of the turn. */
 export interface Flushable {
@@ -39,7 +40,7 @@ export class FlushQueue {
     this.#items[this.#count++] = item;
     if (this.#isScheduled || this.#holds > 0) return;
     this.#isScheduled = true;
-    process.nextTick(runFlush, this);
+    nextTick(runFlush, this);
   }
 
   /**

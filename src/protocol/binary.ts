@@ -28,12 +28,16 @@ export interface Placeholder {
 
 type ToJSONable = { toJSON: (key: string) => unknown };
 
+// The Blob class, looked up once: in Node the global is a getter function, which every
+// isBinary call on an object would otherwise run twice. Undefined where there is none.
+const BlobClass: typeof Blob | undefined = (globalThis as { Blob?: typeof Blob }).Blob;
+
 /** True when the value is an ArrayBuffer, an ArrayBuffer view (Uint8Array, Buffer, DataView...) or a Blob. */
 export function isBinary(value: unknown): value is BinaryData {
   return (
     value instanceof ArrayBuffer ||
     ArrayBuffer.isView(value) ||
-    (typeof Blob !== "undefined" && value instanceof Blob)
+    (BlobClass !== undefined && value instanceof BlobClass)
   );
 }
 
