@@ -70,7 +70,7 @@ function hasBinary(v: unknown): boolean {
 }
 
 // type, attachment count, namespace, ack id, JSON.
-const HEADER = /^([0-6])(?:(\d+)-)?(?:(\/[^,]*),?)?(\d*)(.*)/s;
+const HEADER = /^([0-6])(?:(\d+)-)?(?:(\/[^,]*),?)?(\d*)/;
 
 /** Puts each placeholder's attachment back; throws on a bad index (caught by `add`). */
 function fill(v: unknown, bins: Uint8Array[]): unknown {
@@ -107,7 +107,8 @@ export class SocketPacketDecoder {
         if (type > CONNECT_ERROR !== this.#want > 0) throw chunk;
         p = { type: this.#want ? type - 3 : type, nsp: m[3] ?? "/" } as Mutable;
         if (m[4]) p.id = +m[4];
-        if (m[5]) p.data = JSON.parse(m[5]);
+        const json = chunk.slice(m[0].length);
+        if (json) p.data = JSON.parse(json);
       } else if (p) this.#bins.push(chunk);
       else throw chunk;
       this.#p = p;
