@@ -274,7 +274,7 @@ export class RawWebSocket {
         // An incomplete frame: keep a copy of its bytes, not the whole chunk.
         const read = this.#partialRead();
         const rest = buf.length - offset;
-        read.buffer = Buffer.allocUnsafe(Math.max(2 * rest, 256));
+        read.buffer = Buffer.allocUnsafe(grownSize(read, rest, Math.max(2 * rest, 256)));
         buf.copy(read.buffer, 0, offset);
         read.used = rest;
         return;
@@ -474,13 +474,21 @@ function append(read: PartialRead, chunk: Buffer): void {
   const used = read.used + chunk.length;
   let buffer = read.buffer!;
   if (used > buffer.length) {
-    const grown = Buffer.allocUnsafe(Math.max(used, 2 * buffer.length));
+    const grown = Buffer.allocUnsafe(grownSize(read, used, 2 * buffer.length));
     buffer.copy(grown, 0, 0, read.used);
     buffer = grown;
     read.buffer = grown;
   }
   chunk.copy(buffer, read.used);
   read.used = used;
+}
+
+/**
+ * The size to grow `read`'s buffer to for `used` bytes: `doubled`, but no more than the frame
+ * needs once its header is known (a 1 MB frame then ends in a buffer of its size, not 2 MB).
+ */
+function grownSize(read: PartialRead, used: number, doubled: number): number {
+  return Math.max(used, read.need > 0 ? Math.min(doubled, read.need) : doubled);
 }
 
 /** Most fragments one message may come in: 1,024, or one per 64 bytes of the size limit. */
