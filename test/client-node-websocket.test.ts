@@ -678,6 +678,34 @@ describe("NodeWebSocket against a raw TCP server", () => {
       assert.ok(asBytes(got).equals(data));
     });
 
+    it("reads a large frame completed by a chunk that carries the frames after it", TEST, async () => {
+      const server = await rawServer();
+      const { rec, peer } = await openPair(server);
+      const data = bytesOf(70_000);
+      const big = frame({ opcode: BINARY, payload: data });
+      const text = frame({ opcode: TEXT, payload: "after" });
+      const last = frame({ opcode: BINARY, payload: bytesOf(300) });
+      const start = rec.received;
+      const parts = [
+        big.subarray(0, 30_000),
+        Buffer.concat([big.subarray(30_000), text, last.subarray(0, 3)]), // ends in a header
+        last.subarray(3),
+      ];
+      let sent = start;
+      for (const part of parts) {
+        peer.socket.write(part);
+        sent += part.length;
+        await rec.bytesRead(sent);
+      }
+      const [got, after, small] = await rec.nextMessages(3);
+      // A later read must not change the messages already delivered.
+      peer.socket.write(frame({ opcode: BINARY, payload: new Uint8Array(70_000).fill(9) }));
+      await rec.nextMessages(4);
+      assert.ok(asBytes(got).equals(data), "the large frame, intact");
+      assert.equal(after, "after");
+      assert.ok(asBytes(small).equals(bytesOf(300)));
+    });
+
     it("reads a split 101, the first frame in its last chunk", TEST, async () => {
       const server = await rawServer();
       const { rec } = client(server.url());
