@@ -678,7 +678,7 @@ describe("NodeWebSocket against a raw TCP server", () => {
       assert.ok(asBytes(got).equals(data));
     });
 
-    it("reads a large frame completed by a chunk that carries the frames after it", TEST, async () => {
+    it("reads a large frame completed by a chunk carrying the next frames", TEST, async () => {
       const server = await rawServer();
       const { rec, peer } = await openPair(server);
       const data = bytesOf(70_000);
