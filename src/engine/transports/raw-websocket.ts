@@ -163,10 +163,18 @@ const HEAD = newFrameHead();
  */
 interface PartialRead {
   /**
-   * Bytes of the incomplete frame (with what followed it in the same chunks), `used` of
-   * them: a buffer grown by doubling, never past twice what arrived (a client announcing a
-   * large frame and sending nothing more makes us allocate nothing for it).
+   * Bytes of the incomplete frame (with what followed it in the same chunks): `pieces`, then
+   * the first `used` bytes of `buffer`. Once the frame's size is known, a chunk of at least
+   * MIN_PIECE bytes is kept as it is, a piece (no copy: chunks are ours, and unmasked in
+   * place anyway), unless it is a small part of a larger buffer. Other bytes, and those
+   * before the frame's header is complete, are copied into `buffer`, grown by doubling. What
+   * is kept is never past twice what arrived (a client announcing a large frame and sending
+   * nothing more makes us allocate nothing for it), and the frame is joined once, complete.
+   * (With the doubling alone, a 1 MB frame's bytes were copied about twice, into buffers
+   * whose fresh pages then faulted in.)
    */
+  pieces: Buffer[] | null;
+  piecesBytes: number;
   buffer: Buffer | null;
   used: number;
   /** How many bytes the incomplete frame needs in all, once its header is known; else 0. */
@@ -258,25 +266,19 @@ export class RawWebSocket {
     if ((this.#state & (STOPPED | CLOSE_RECEIVED)) !== 0) return;
     let buf = chunk;
     const partial = this.#partial;
-    if (partial !== null && partial.used > 0) {
-      append(partial, chunk);
+    if (partial !== null && partial.piecesBytes + partial.used > 0) {
+      keep(partial, chunk);
       // A frame whose length is known waits for all its bytes.
-      if (partial.used < partial.need) return;
-      buf = partial.buffer!.subarray(0, partial.used);
-      partial.buffer = null;
-      partial.used = 0;
-      partial.need = 0;
+      if (partial.piecesBytes + partial.used < partial.need) return;
+      buf = takeKept(partial);
     }
     let offset = 0;
     while (offset < buf.length) {
       const used = this.#readFrame(buf, offset);
       if (used === 0) {
-        // An incomplete frame: keep a copy of its bytes, not the whole chunk.
-        const read = this.#partialRead();
-        const rest = buf.length - offset;
-        read.buffer = Buffer.allocUnsafe(grownSize(read, rest, Math.max(2 * rest, 256)));
-        buf.copy(read.buffer, 0, offset);
-        read.used = rest;
+        // An incomplete frame: keep its bytes (a small rest is copied, not kept with the
+        // whole chunk).
+        keep(this.#partialRead(), buf.subarray(offset));
         return;
       }
       if (used < 0 || (this.#state & (STOPPED | CLOSE_RECEIVED)) !== 0) return;
@@ -458,6 +460,8 @@ export class RawWebSocket {
 
   #partialRead(): PartialRead {
     this.#partial ??= {
+      pieces: null,
+      piecesBytes: 0,
       buffer: null,
       used: 0,
       need: 0,
@@ -469,13 +473,39 @@ export class RawWebSocket {
   }
 }
 
-/** Appends `chunk` to what `read` keeps, growing its buffer by doubling. */
+/** Smallest chunk of a frame of known size kept as it is rather than copied (see PartialRead). */
+const MIN_PIECE = 4096;
+
+/**
+ * Adds `chunk` to what `read` keeps of an incomplete frame: as a piece if it is large and at
+ * least half of the memory it holds on to (a view of a larger buffer would keep all of it).
+ */
+function keep(read: PartialRead, chunk: Buffer): void {
+  const length = chunk.length;
+  if (read.need === 0 || length < MIN_PIECE || 2 * length < chunk.buffer.byteLength) {
+    append(read, chunk);
+    return;
+  }
+  read.pieces ??= [];
+  const pieces = read.pieces;
+  if (read.used > 0) {
+    pieces.push(read.buffer!.subarray(0, read.used));
+    read.piecesBytes += read.used;
+    read.buffer = null;
+    read.used = 0;
+  }
+  pieces.push(chunk);
+  read.piecesBytes += length;
+}
+
+/** Copies `chunk` into `read`'s buffer, grown by doubling. */
 function append(read: PartialRead, chunk: Buffer): void {
   const used = read.used + chunk.length;
-  let buffer = read.buffer!;
-  if (used > buffer.length) {
-    const grown = Buffer.allocUnsafe(grownSize(read, used, 2 * buffer.length));
-    buffer.copy(grown, 0, 0, read.used);
+  let buffer = read.buffer;
+  if (buffer === null || used > buffer.length) {
+    const doubled = buffer === null ? Math.max(2 * used, 256) : 2 * buffer.length;
+    const grown = Buffer.allocUnsafe(grownSize(read, used, doubled));
+    buffer?.copy(grown, 0, 0, read.used);
     buffer = grown;
     read.buffer = grown;
   }
@@ -485,10 +515,28 @@ function append(read: PartialRead, chunk: Buffer): void {
 
 /**
  * The size to grow `read`'s buffer to for `used` bytes: `doubled`, but no more than the frame
- * needs once its header is known (a 1 MB frame then ends in a buffer of its size, not 2 MB).
+ * needs beyond its pieces once its header is known (a 1 MB frame then ends in a buffer of its
+ * size, not 2 MB).
  */
 function grownSize(read: PartialRead, used: number, doubled: number): number {
-  return Math.max(used, read.need > 0 ? Math.min(doubled, read.need) : doubled);
+  const rest = read.need - read.piecesBytes;
+  return Math.max(used, read.need > 0 ? Math.min(doubled, rest) : doubled);
+}
+
+/** Everything `read` kept, joined, and `read` emptied of it. */
+function takeKept(read: PartialRead): Buffer {
+  let kept = read.used > 0 ? read.buffer!.subarray(0, read.used) : EMPTY;
+  const pieces = read.pieces;
+  if (pieces !== null) {
+    if (read.used > 0) pieces.push(kept);
+    kept = Buffer.concat(pieces, read.piecesBytes + read.used);
+  }
+  read.pieces = null;
+  read.piecesBytes = 0;
+  read.buffer = null;
+  read.used = 0;
+  read.need = 0;
+  return kept;
 }
 
 /** Most fragments one message may come in: 1,024, or one per 64 bytes of the size limit. */
