@@ -29,7 +29,7 @@ function environmentSection(env) {
 - ws ${pk.ws} (raw ws contestant, Switchboard's server, Switchboard's client on Node 20, the ws/uws drivers); ws ${pk["ws (under engine.io)"]} under Socket.IO's engine.io, ws ${pk["ws (under engine.io-client)"]} under socket.io-client's engine.io-client
 - socket.io ${pk["socket.io"]}, socket.io-client ${pk["socket.io-client"]}, engine.io ${pk["engine.io"]}, engine.io-client ${pk["engine.io-client"]}, socket.io-parser ${pk["socket.io-parser"]}, socket.io-adapter ${pk["socket.io-adapter"]}
 - @trufflesuite/uws-js-unofficial ${pk["@trufflesuite/uws-js-unofficial"]} (uWebSockets.js v20.30.0 prebuilt binary)
-- Every child runs with WS_NO_BUFFER_UTIL=1 WS_NO_UTF_8_VALIDATE=1: all ws copies use their pure-JS paths.`;
+- Every child runs with WS_NO_BUFFER_UTIL=1 WS_NO_UTF_8_VALIDATE=1: all ws copies, and Switchboard's own WebSocket masking, use their pure-JS paths.`;
 }
 
 function scenarioSection(chosen, params) {

@@ -1,12 +1,16 @@
 import assert from "node:assert/strict";
+import { createRequire } from "node:module";
 import { test } from "node:test";
 import fc from "fast-check";
 import * as wsModule from "ws";
 import {
   applyMask,
+  applyMaskWith,
   closePayload,
   frameHeaderSize,
   isValidCloseCode,
+  loadNativeUnmask,
+  type NativeUnmask,
   newFrameHead,
   OP_BINARY,
   OP_CLOSE,
@@ -67,15 +71,20 @@ test("masking twice gives the payload back; a zero key leaves it as it is", () =
   assert.deepEqual(zero, Buffer.from([0, 0, 0, 0, 1, 2, 3]));
 });
 
-test("masking is the byte-by-byte XOR at every length, alignment and key offset", () => {
-  // Payloads from 512 bytes on are masked a 32-bit word at a time, from the first aligned
-  // byte: the byte offset of the view, the payload's start in it and its length all move
-  // where the words begin and which key byte each word starts with.
+/**
+ * Checks `mask` against a plain byte-by-byte XOR, over view offsets, key offsets and
+ * payload lengths (`lengths`), `runs` times.
+ */
+function checkMasking(
+  mask: (buf: Uint8Array, keyAt: number, start: number, end: number) => void,
+  lengths: fc.Arbitrary<number>,
+  runs: number,
+): void {
   fc.assert(
     fc.property(
       fc.integer({ min: 0, max: 7 }), // the view's byteOffset in its ArrayBuffer
       fc.integer({ min: 0, max: 9 }), // bytes before the key
-      fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 500, max: 3000 })),
+      lengths,
       fc.uint8Array({ minLength: 4, maxLength: 4 }),
       fc.integer({ min: 1, max: 255 }),
       (byteOffset, keyAt, length, key, seed) => {
@@ -86,12 +95,67 @@ test("masking is the byte-by-byte XOR at every length, alignment and key offset"
         const start = keyAt + 4;
         const expected = Uint8Array.from(buf);
         for (let i = 0; i < length; i++) expected[start + i]! ^= key[i % 4]!;
-        applyMask(buf, keyAt, start, start + length);
+        mask(buf, keyAt, start, start + length);
         assert.deepEqual(buf, expected);
       },
     ),
-    { numRuns: 400 },
+    { numRuns: runs },
   );
+}
+
+test("masking is the byte-by-byte XOR at every length, alignment and key offset", () => {
+  // Payloads from 512 bytes on are masked a 32-bit word at a time, from the first aligned
+  // byte: the byte offset of the view, the payload's start in it and its length all move
+  // where the words begin and which key byte each word starts with.
+  const lengths = fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 500, max: 3000 }));
+  checkMasking(applyMask, lengths, 400);
+});
+
+test("bufferutil's native unmask, through applyMaskWith, is the same XOR as ours", () => {
+  // bufferutil is a devDependency: the native function must load here.
+  const native = loadNativeUnmask(createRequire(import.meta.url), undefined);
+  assert.ok(native !== null, "bufferutil's addon did not load");
+  const lengths = fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 2000, max: 70_000 }));
+  checkMasking((...args) => applyMaskWith(native, ...args), lengths, 200);
+});
+
+test("applyMaskWith hands payloads of 2 KB and more, and only those, to the native function", () => {
+  const calls: [number, number[]][] = [];
+  const spy: NativeUnmask = (data, key) => {
+    calls.push([data.length, [...key]]);
+  };
+  for (const length of [0, 2047, 2048, 5000]) {
+    const buf = new Uint8Array(6 + length);
+    buf.set([1, 2, 3, 4], 2);
+    applyMaskWith(spy, buf, 2, 6, 6 + length);
+  }
+  assert.deepEqual(calls, [
+    [2048, [1, 2, 3, 4]],
+    [5000, [1, 2, 3, 4]],
+  ]);
+  // Without a native function the JavaScript one masks every length.
+  const buf = new Uint8Array(4 + 3000).fill(0xf0);
+  buf.set([0x0f, 0x0f, 0x0f, 0x0f], 0);
+  applyMaskWith(null, buf, 0, 4, buf.length);
+  assert.ok(buf.subarray(4).every((b) => b === 0xff));
+});
+
+test("loadNativeUnmask: null when turned off, not installed, or only a JavaScript fallback", () => {
+  const load = createRequire(import.meta.url);
+  assert.equal(loadNativeUnmask(load, "1"), null, "WS_NO_BUFFER_UTIL=1");
+  assert.notEqual(loadNativeUnmask(load, ""), null, "an empty WS_NO_BUFFER_UTIL, as in ws");
+  const missing = (id: string): never => {
+    throw Object.assign(new Error(`Cannot find module '${id}'`), { code: "MODULE_NOT_FOUND" });
+  };
+  assert.equal(loadNativeUnmask(missing, undefined), null);
+  // bufferutil exports its JavaScript fallback when its addon does not load.
+  const fallback = load("bufferutil/fallback.js") as { unmask: NativeUnmask };
+  for (const exported of [fallback, {}, null]) {
+    assert.equal(
+      loadNativeUnmask(() => exported, undefined),
+      null,
+    );
+  }
 });
 
 test("close statuses: the ones an endpoint may send, RFC 6455 §7.4", () => {

@@ -35,6 +35,55 @@ export function applyMask(buf: Uint8Array, keyAt: number, start: number, end: nu
   maskBytes(buf, k0, k1, k2, k3, start, end);
 }
 
+/**
+ * An in-place XOR of `data` with the 4-byte `key` repeated from its first byte: the `unmask`
+ * of the optional native package `bufferutil`, which `ws` uses as well.
+ */
+export type NativeUnmask = (data: Uint8Array, key: Uint8Array) => void;
+
+// Payloads from this size on go to the native function when there is one: below it, the
+// two views it takes cost more than it saves (1 KB: 421 ns native, 425 in JavaScript; 4 KB:
+// 613 against 1,194; 1 MB: 45 against 261 us).
+const NATIVE_FROM = 2048;
+
+/**
+ * `bufferutil`'s native `unmask` when `load` (Node's `require`) finds the package and
+ * `disabled` is unset or empty (the `WS_NO_BUFFER_UTIL` variable, as in `ws`); otherwise
+ * null, and masking stays in JavaScript. The package's own JavaScript fallback, which it
+ * exports when its addon does not load, is slower than ours and is not used.
+ */
+export function loadNativeUnmask(
+  load: (id: string) => unknown,
+  disabled: string | undefined,
+): NativeUnmask | null {
+  if (disabled !== undefined && disabled !== "") return null;
+  let unmask: unknown;
+  try {
+    unmask = (load("bufferutil") as { unmask?: unknown } | null)?.unmask;
+  } catch {
+    return null; // not installed: an optional dependency, nothing to report
+  }
+  if (typeof unmask !== "function") return null;
+  return /\[native code\]/.test(Function.prototype.toString.call(unmask))
+    ? (unmask as NativeUnmask)
+    : null;
+}
+
+/** {@link applyMask}, through `native` for payloads of 2 KB or more when there is one. */
+export function applyMaskWith(
+  native: NativeUnmask | null,
+  buf: Uint8Array,
+  keyAt: number,
+  start: number,
+  end: number,
+): void {
+  if (native !== null && end - start >= NATIVE_FROM) {
+    native(buf.subarray(start, end), buf.subarray(keyAt, keyAt + 4));
+  } else {
+    applyMask(buf, keyAt, start, end);
+  }
+}
+
 /** XORs `buf[start..end)` byte by byte with the key `k0..k3`, which starts at `start`. */
 function maskBytes(
   buf: Uint8Array,

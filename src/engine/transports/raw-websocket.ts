@@ -19,15 +19,18 @@
 import { Buffer, isUtf8 } from "node:buffer";
 import { createHash } from "node:crypto";
 import { type IncomingMessage, STATUS_CODES } from "node:http";
+import { createRequire } from "node:module";
+import { env } from "node:process";
 import type { Duplex } from "node:stream";
 import {
-  applyMask,
+  applyMaskWith,
   OP_BINARY as BINARY,
   OP_CLOSE as CLOSE,
   OP_CONTINUATION as CONTINUATION,
   closePayload,
   HTTP_TOKEN,
   isValidCloseCode,
+  loadNativeUnmask,
   newFrameHead,
   OP_PING as PING,
   OP_PONG as PONG,
@@ -153,6 +156,10 @@ const TIMED = 32;
 const CLOSE_TIMEOUT_MS = 30_000;
 
 const EMPTY = Buffer.alloc(0);
+
+// The optional native `bufferutil`, as `ws` loads it: large payloads unmasked 4-6x faster.
+// WS_NO_BUFFER_UTIL turns it off here too.
+const NATIVE_UNMASK = loadNativeUnmask(createRequire(import.meta.url), env.WS_NO_BUFFER_UTIL);
 
 // hot path: the head of the frame being read, one for every connection (reading is synchronous).
 const HEAD = newFrameHead();
@@ -356,7 +363,7 @@ export class RawWebSocket {
     }
     const start = offset + header;
     const end = start + length;
-    applyMask(buf, start - 4, start, end);
+    applyMaskWith(NATIVE_UNMASK, buf, start - 4, start, end);
     const payload = buf.subarray(start, end);
     if (opcode === TEXT || opcode === BINARY) {
       if (isFinal) return this.#message(payload, opcode === BINARY) ? total : -1;
