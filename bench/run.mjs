@@ -100,9 +100,10 @@ const SWITCHBOARD_COLUMNS = [
   "switchboard:emit",
 ];
 /**
- * Scenarios run cheapest first, so a run cut short by the time budget still has them;
- * `cluster` (one repetition) before `memory` (the longest, three), so that a slow machine
- * loses a memory repetition rather than the whole cluster row.
+ * The order of the scenarios within each repetition: cheapest first. The suite runs
+ * repetition by repetition (every scenario's first, then every scenario's second...), so a
+ * run cut short by the time budget on a slow machine loses the last repetitions of the
+ * last scenarios, not whole scenarios.
  */
 const RUN_ORDER = ["latency", "connect", "polling", "echo", "broadcast", "cluster", "memory"];
 
@@ -276,16 +277,23 @@ async function main() {
   for (const m of metas)
     for (const mode of m.modes) state.columns.push(entryId(m.name, mode, m.modes));
 
-  for (const sc of runOrder) {
+  const plan = runOrder.map((sc) => {
     const p = params[sc.id];
-    const entries = entriesFor(sc, metas);
     const scRows = rowsFor(sc, p);
     state.rows.push(...scRows);
-    // A scenario with short, noisy runs (latency) runs several times per repetition.
-    const runsPerRep = opt.quick ? 1 : (sc.runsPerRep ?? 1);
-    // Its later runs in a repetition may skip part of the measurement (sc.laterRuns).
-    const pLater = { ...p, ...sc.laterRuns };
-    for (let rep = 0; rep < reps; rep++) {
+    return {
+      sc,
+      p,
+      // Its later runs in a repetition may skip part of the measurement (sc.laterRuns).
+      pLater: { ...p, ...sc.laterRuns },
+      entries: entriesFor(sc, metas),
+      scRows,
+      // A scenario with short, noisy runs (latency) runs several times per repetition.
+      runsPerRep: opt.quick ? 1 : (sc.runsPerRep ?? 1),
+    };
+  });
+  for (let rep = 0; rep < reps; rep++) {
+    for (const { sc, p, pLater, entries, scRows, runsPerRep } of plan) {
       for (let sub = 0; sub < runsPerRep; sub++) {
         for (const e of rotate(entries, rep * runsPerRep + sub)) {
           if (Date.now() - tStart > budgetMs) state.stoppedEarly = true;
