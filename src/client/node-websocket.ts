@@ -23,7 +23,7 @@ import { isIP, type Socket, connect as tcpConnect } from "node:net";
 import { env } from "node:process";
 import { type ConnectionOptions, connect as tlsConnect } from "node:tls";
 import {
-  applyMaskWith,
+  applyMask,
   closePayload,
   frameHeaderSize,
   HTTP_TOKEN,
@@ -94,7 +94,7 @@ function maskedFrame(opcode: number, data: string | Uint8Array): Buffer {
   const start = keyAt + 4;
   if (isText) frame.write(data, start);
   else frame.set(data, start);
-  applyMaskWith(NATIVE_UNMASK, frame, keyAt, start, start + length);
+  applyMask(frame, keyAt, start, start + length, NATIVE_UNMASK);
   return frame;
 }
 

@@ -56,8 +56,17 @@ const nameLists: (readonly string[])[] = [];
  * {@link headersObject} rebuilds the object.
  */
 export function keptNames(headers: IncomingHttpHeaders): readonly string[] {
+  // Loops, not some()/filter() callbacks: this runs once per handshake, mostly cold, where
+  // every call counts (ten callback calls per socket.io-client handshake).
   const names = Object.keys(headers);
-  return sharedNames(names.some(isDropped) ? names.filter((name) => !isDropped(name)) : names);
+  let kept = names;
+  for (let i = 0; i < names.length; i++) {
+    if (!DROPPED_NAMES.has(names[i]!)) continue;
+    kept = [];
+    for (const name of names) if (!DROPPED_NAMES.has(name)) kept.push(name);
+    break;
+  }
+  return sharedNames(kept);
 }
 
 /**
@@ -65,12 +74,15 @@ export function keptNames(headers: IncomingHttpHeaders): readonly string[] {
  * headers replaced by the equal string kept from an earlier request.
  */
 export function keptValues(headers: IncomingHttpHeaders, names: readonly string[]): HeaderValue[] {
-  // Memory per idle session: map() makes an array of exactly this length; one grown by
-  // push() reserves room for 17 values (152 bytes).
-  return names.map((name) => (SHARED_NAMES.has(name) ? sharedValue(headers[name]) : headers[name]));
+  // Memory per idle session: an array allocated at its length, as map() would make it; one
+  // grown by push() reserves room for 17 values (152 bytes).
+  const kept = new Array<HeaderValue>(names.length);
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    kept[i] = SHARED_NAMES.has(name) ? sharedValue(headers[name]) : headers[name];
+  }
+  return kept;
 }
-
-const isDropped = (name: string): boolean => DROPPED_NAMES.has(name);
 
 /** The headers object of names and values kept by {@link keptNames} and {@link keptValues}. */
 export function headersObject(
@@ -90,10 +102,14 @@ function sharedValue(value: HeaderValue): HeaderValue {
   return value;
 }
 
+function isSameList(list: readonly string[], names: readonly string[]): boolean {
+  if (list.length !== names.length) return false;
+  for (let i = 0; i < list.length; i++) if (list[i] !== names[i]) return false;
+  return true;
+}
+
 function sharedNames(names: string[]): readonly string[] {
-  for (const list of nameLists) {
-    if (list.length === names.length && list.every((name, i) => name === names[i])) return list;
-  }
+  for (const list of nameLists) if (isSameList(list, names)) return list;
   if (nameLists.length === MAX_NAME_LISTS) nameLists.shift();
   const list = Object.freeze(names);
   nameLists.push(list);

@@ -54,12 +54,14 @@ export function hasBinary(value: unknown): boolean {
 }
 
 // hot path: runs on every emit; returns at the first binary found and allocates nothing
-// unless a toJSON method has to be called.
+// unless a toJSON method has to be called. Primitives are skipped before the call: a cold
+// emit of a flat object then makes two calls here, not one per field.
 function containsBinary(value: unknown, key: string | number, allowToJSON: boolean): boolean {
   if (typeof value !== "object" || value === null) return false;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      if (containsBinary(value[i], i, true)) return true;
+      const item: unknown = value[i];
+      if (typeof item === "object" && item !== null && containsBinary(item, i, true)) return true;
     }
     return false;
   }
@@ -69,9 +71,9 @@ function containsBinary(value: unknown, key: string | number, allowToJSON: boole
     return containsBinary(value.toJSON(String(key)), key, false);
   }
   for (const k in value) {
-    if (Object.hasOwn(value, k) && containsBinary((value as Record<string, unknown>)[k], k, true)) {
-      return true;
-    }
+    if (!Object.hasOwn(value, k)) continue;
+    const item = (value as Record<string, unknown>)[k];
+    if (typeof item === "object" && item !== null && containsBinary(item, k, true)) return true;
   }
   return false;
 }

@@ -5,7 +5,6 @@ import fc from "fast-check";
 import * as wsModule from "ws";
 import {
   applyMask,
-  applyMaskWith,
   closePayload,
   frameHeaderSize,
   isValidCloseCode,
@@ -111,15 +110,15 @@ test("masking is the byte-by-byte XOR at every length, alignment and key offset"
   checkMasking(applyMask, lengths, 400);
 });
 
-test("bufferutil's native unmask, through applyMaskWith, is the same XOR as ours", () => {
+test("bufferutil's native unmask, through applyMask, is the same XOR as ours", () => {
   // bufferutil is a devDependency: the native function must load here.
   const native = loadNativeUnmask(createRequire(import.meta.url), undefined);
   assert.ok(native !== null, "bufferutil's addon did not load");
   const lengths = fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 2000, max: 70_000 }));
-  checkMasking((...args) => applyMaskWith(native, ...args), lengths, 200);
+  checkMasking((buf, keyAt, start, end) => applyMask(buf, keyAt, start, end, native), lengths, 200);
 });
 
-test("applyMaskWith hands payloads of 2 KB and more, and only those, to the native function", () => {
+test("applyMask hands payloads of 2 KB and more, and only those, to the native function", () => {
   const calls: [number, number[]][] = [];
   const spy: NativeUnmask = (data, key) => {
     calls.push([data.length, [...key]]);
@@ -127,7 +126,7 @@ test("applyMaskWith hands payloads of 2 KB and more, and only those, to the nati
   for (const length of [0, 2047, 2048, 5000]) {
     const buf = new Uint8Array(6 + length);
     buf.set([1, 2, 3, 4], 2);
-    applyMaskWith(spy, buf, 2, 6, 6 + length);
+    applyMask(buf, 2, 6, 6 + length, spy);
   }
   assert.deepEqual(calls, [
     [2048, [1, 2, 3, 4]],
@@ -136,7 +135,7 @@ test("applyMaskWith hands payloads of 2 KB and more, and only those, to the nati
   // Without a native function the JavaScript one masks every length.
   const buf = new Uint8Array(4 + 3000).fill(0xf0);
   buf.set([0x0f, 0x0f, 0x0f, 0x0f], 0);
-  applyMaskWith(null, buf, 0, 4, buf.length);
+  applyMask(buf, 0, 4, buf.length, null);
   assert.ok(buf.subarray(4).every((b) => b === 0xff));
 });
 

@@ -20,9 +20,20 @@ export const OP_PONG = 0xa;
 
 /**
  * Masks or unmasks (the same XOR, RFC 6455 §5.3) `buf[start..end)` in place with the
- * 4-byte key at `buf[keyAt..keyAt + 4)`.
+ * 4-byte key at `buf[keyAt..keyAt + 4)`: through `native` (see {@link loadNativeUnmask}) for
+ * payloads of 2 KB or more when it is given, in JavaScript otherwise.
  */
-export function applyMask(buf: Uint8Array, keyAt: number, start: number, end: number): void {
+export function applyMask(
+  buf: Uint8Array,
+  keyAt: number,
+  start: number,
+  end: number,
+  native: NativeUnmask | null = null,
+): void {
+  if (native !== null && end - start >= NATIVE_FROM) {
+    native(buf.subarray(start, end), buf.subarray(keyAt, keyAt + 4));
+    return;
+  }
   const k0 = buf[keyAt]!;
   const k1 = buf[keyAt + 1]!;
   const k2 = buf[keyAt + 2]!;
@@ -67,21 +78,6 @@ export function loadNativeUnmask(
   return /\[native code\]/.test(Function.prototype.toString.call(unmask))
     ? (unmask as NativeUnmask)
     : null;
-}
-
-/** {@link applyMask}, through `native` for payloads of 2 KB or more when there is one. */
-export function applyMaskWith(
-  native: NativeUnmask | null,
-  buf: Uint8Array,
-  keyAt: number,
-  start: number,
-  end: number,
-): void {
-  if (native !== null && end - start >= NATIVE_FROM) {
-    native(buf.subarray(start, end), buf.subarray(keyAt, keyAt + 4));
-  } else {
-    applyMask(buf, keyAt, start, end);
-  }
 }
 
 /** XORs `buf[start..end)` byte by byte with the key `k0..k3`, which starts at `start`. */

@@ -23,7 +23,7 @@ import { createRequire } from "node:module";
 import { env } from "node:process";
 import type { Duplex } from "node:stream";
 import {
-  applyMaskWith,
+  applyMask,
   OP_BINARY as BINARY,
   OP_CLOSE as CLOSE,
   OP_CONTINUATION as CONTINUATION,
@@ -363,7 +363,7 @@ export class RawWebSocket {
     }
     const start = offset + header;
     const end = start + length;
-    applyMaskWith(NATIVE_UNMASK, buf, start - 4, start, end);
+    applyMask(buf, start - 4, start, end, NATIVE_UNMASK);
     const payload = buf.subarray(start, end);
     if (opcode === TEXT || opcode === BINARY) {
       if (isFinal) return this.#message(payload, opcode === BINARY) ? total : -1;
