@@ -58,15 +58,15 @@ const nameLists: (readonly string[])[] = [];
 export function keptNames(headers: IncomingHttpHeaders): readonly string[] {
   // Loops, not some()/filter() callbacks: this runs once per handshake, mostly cold, where
   // every call counts (ten callback calls per socket.io-client handshake).
+  // `names` itself when no header is dropped; else a copy started at the first dropped one.
   const names = Object.keys(headers);
-  let kept = names;
+  let kept: string[] | undefined;
   for (let i = 0; i < names.length; i++) {
-    if (!DROPPED_NAMES.has(names[i]!)) continue;
-    kept = [];
-    for (const name of names) if (!DROPPED_NAMES.has(name)) kept.push(name);
-    break;
+    const name = names[i]!;
+    if (DROPPED_NAMES.has(name)) kept ??= names.slice(0, i);
+    else kept?.push(name);
   }
-  return sharedNames(kept);
+  return sharedNames(kept ?? names);
 }
 
 /**
