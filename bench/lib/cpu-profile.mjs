@@ -1,5 +1,7 @@
-// What the profile/ tools share: their `--prof <file>` argument and an in-process V8 CPU
-// profile (summarise it with profile/top-functions.mjs).
+// What the profile/ tools share: their `--prof <file>` argument, an in-process V8 CPU
+// profile (summarise it with profile/top-functions.mjs), and callgrind's switch for
+// profile/instructions.mjs.
+import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 
@@ -27,4 +29,19 @@ export async function startCpuProfile() {
       session.disconnect();
     },
   };
+}
+
+/**
+ * Under valgrind's callgrind started with `--instr-atstart=no` and BENCH_CALLGRIND=1 (see
+ * profile/instructions.mjs), turns its counting on or off for this process, so that the
+ * measured round alone is counted. Does nothing without BENCH_CALLGRIND=1.
+ */
+export function countInstructions(isOn) {
+  if (process.env.BENCH_CALLGRIND !== "1") return Promise.resolve();
+  // Asynchronous: valgrind answers the request while this process goes on running.
+  return new Promise((resolve, reject) => {
+    execFile("callgrind_control", ["-i", isOn ? "on" : "off", String(process.pid)], (err) =>
+      err ? reject(new Error(`callgrind_control: ${err.message}`)) : resolve(),
+    );
+  });
 }

@@ -12,11 +12,13 @@
 // round is profiled: the bench's connect scenario (1,000 connections to a fresh server)
 // runs mostly cold, in V8's interpreter and baseline code.
 //
+// Under callgrind with BENCH_CALLGRIND=1 (profile/instructions.mjs), only round 1 is counted.
+//
 //   node bench/profile/connect-cpu.mjs [contestant=switchboard-sioc] [n=2000] [rounds=5] [--join] [--cold] [--prof out.cpuprofile]
 //
 // Build dist/ first for the Switchboard contestants (npm run build). Nothing listens
 // beyond 127.0.0.1.
-import { parseToolArgs, startCpuProfile } from "../lib/cpu-profile.mjs";
+import { countInstructions, parseToolArgs, startCpuProfile } from "../lib/cpu-profile.mjs";
 import { hostServer, startLoadgen } from "../lib/in-process.mjs";
 import { cpuSeconds, killAllChildren, sleep } from "../lib/proc.mjs";
 
@@ -46,11 +48,14 @@ try {
   for (let round = 0; round < rounds; round++) {
     const isProfiled = profFile !== undefined && round === profiledRound;
     const profiler = isProfiled ? await startCpuProfile() : undefined;
+    const isCounted = round === 0;
+    if (isCounted) await countInstructions(true);
     const cpu0 = process.cpuUsage();
     const client0 = cpuSeconds(gen.pid);
     const job = { n, concurrency: 100, room, timeoutMs: 90_000 };
     const c = await gen.rpc("connect", job, 100_000);
     const cpu = process.cpuUsage(cpu0);
+    if (isCounted) await countInstructions(false);
     const clientUs = ((cpuSeconds(gen.pid) - client0) * 1e6) / n;
     if (c.ok !== n) throw new Error(`connected ${c.ok} of ${n}: ${c.firstError}`);
     await profiler?.stop(profFile);

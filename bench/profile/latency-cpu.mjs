@@ -7,11 +7,13 @@
 // With warmup 200 and n 2000, round 1 is what the bench's latency scenario measures: mostly
 // code that V8 has not optimised yet.
 //
+// Under callgrind with BENCH_CALLGRIND=1 (profile/instructions.mjs), only round 1 is counted.
+//
 //   node bench/profile/latency-cpu.mjs [contestant=switchboard] [n=20000] [rounds=3] [warmup=5000] [--prof out.cpuprofile]
 //
 // With --prof, round PROF_ROUND (environment, 0-based, default 1) is recorded in a V8 CPU
 // profile of the server (summarise it with profile/top-functions.mjs).
-import { parseToolArgs, startCpuProfile } from "../lib/cpu-profile.mjs";
+import { countInstructions, parseToolArgs, startCpuProfile } from "../lib/cpu-profile.mjs";
 import { hostServer, startLoadgen } from "../lib/in-process.mjs";
 import { cpuSeconds, killAllChildren } from "../lib/proc.mjs";
 
@@ -31,10 +33,13 @@ try {
       profFile !== undefined && round === Number(process.env.PROF_ROUND ?? 1)
         ? await startCpuProfile()
         : undefined;
+    const isCounted = round === 0;
+    if (isCounted) await countInstructions(true);
     const s0 = process.cpuUsage();
     const g0 = cpuSeconds(gen.pid);
     const r = await gen.rpc("latency", { n, warmup: 0, timeoutMs: 120_000 }, 130_000);
     const s = process.cpuUsage(s0);
+    if (isCounted) await countInstructions(false);
     const g = cpuSeconds(gen.pid) - g0;
     await profiler?.stop(profFile);
     console.log(

@@ -525,7 +525,7 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
     connection: Duplex,
     session: EngineSocket | undefined,
     id: string | undefined,
-    response?: Buffer,
+    response?: string,
   ): void {
     // The WebSocket listens for errors on the connection now: an upgrade-time listener can go.
     connection.removeListener("error", onUpgradeSocketError);

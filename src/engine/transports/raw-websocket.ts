@@ -111,12 +111,11 @@ export function upgradeResponse(
   accept: string,
   protocol: string | undefined,
   extraHeaders = "",
-): Buffer {
+): string {
   const protocolHeader = protocol === undefined ? "" : `Sec-WebSocket-Protocol: ${protocol}\r\n`;
-  return Buffer.from(
+  return (
     "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-      `Sec-WebSocket-Accept: ${accept}\r\n${protocolHeader}${extraHeaders}\r\n`,
-    "latin1",
+    `Sec-WebSocket-Accept: ${accept}\r\n${protocolHeader}${extraHeaders}\r\n`
   );
 }
 

@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
+import { Duplex } from "node:stream";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import * as wsModule from "ws";
 import type { EnginePacket } from "../../protocol/engine-packet.js";
+import { RawWebSocket } from "./raw-websocket.js";
 import { encodeWebSocketFrame, frameText, WebSocketTransport } from "./websocket.js";
 
 const { Sender } = wsModule as unknown as {
@@ -123,5 +125,97 @@ describe("WebSocketTransport read buffer", () => {
       client.terminate();
       server.close();
     }
+  });
+});
+
+/** What ws itself builds for a server binary frame. */
+function wsBinaryFrame(bytes: Uint8Array): Buffer {
+  const options = { fin: true, rsv1: false, opcode: 2, mask: false, readOnly: false };
+  return Buffer.concat(Sender.frame(Buffer.from(bytes), options));
+}
+
+/** A transport over the engine's own WebSocket, on a socket that records each write. */
+function recordingTransport(): { transport: WebSocketTransport; writes: Buffer[] } {
+  const writes: Buffer[] = [];
+  const socket = new Duplex({
+    read() {},
+    write(chunk: Buffer, _encoding, done) {
+      writes.push(Buffer.from(chunk));
+      done();
+    },
+  });
+  const transport = new WebSocketTransport(new RawWebSocket(socket, 1 << 20), socket);
+  transport.setListener({
+    onPacket: () => {},
+    onDrain: () => {},
+    onClose: () => {},
+  } as unknown as Parameters<WebSocketTransport["setListener"]>[0]);
+  return { transport, writes };
+}
+
+const RESPONSE =
+  "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+  "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSet-Cookie: io=\xe9t\xe9\r\n\r\n";
+
+describe("WebSocketTransport upgrade turn", () => {
+  // The 101 response and the short ASCII text frames after it are kept as one latin1
+  // string; anything else turns the turn into bytes. Either way the bytes must be those of
+  // the response followed by ws's frames, in order, in one write.
+  const text = fc.oneof(
+    fc.string({ maxLength: 130 }),
+    fc.string({ unit: "binary", maxLength: 20 }),
+    fc.constantFrom("", "x".repeat(124), "x".repeat(125), "x".repeat(126), "é", "\u007f"),
+  );
+  const op = fc.oneof(
+    fc.record({ kind: fc.constant("message" as const), text }),
+    fc.record({ kind: fc.constant("packet" as const), text, isVolatile: fc.boolean() }),
+    fc.record({ kind: fc.constant("binary" as const), bytes: fc.uint8Array({ maxLength: 140 }) }),
+  );
+
+  it("writes the response and the turn's frames in one write, with ws's bytes", () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 6 }), fc.boolean(), (ops, isDropping) => {
+        const { transport, writes } = recordingTransport();
+        transport.sendUpgradeResponse(RESPONSE);
+        const expected: Buffer[] = [Buffer.from(RESPONSE, "latin1")];
+        const kept: Buffer[] = [Buffer.from(RESPONSE, "latin1")];
+        for (const o of ops) {
+          let frame: Buffer;
+          let isVolatile = false;
+          if (o.kind === "message") {
+            transport.sendMessage(o.text, false);
+            frame = wsTextFrame(`4${o.text}`);
+          } else if (o.kind === "packet") {
+            transport.send([{ type: "message", data: o.text, volatile: o.isVolatile }]);
+            frame = wsTextFrame(`4${o.text}`);
+            isVolatile = o.isVolatile;
+          } else {
+            transport.sendMessage(o.bytes, false);
+            frame = wsBinaryFrame(o.bytes);
+          }
+          expected.push(frame);
+          if (!isVolatile) kept.push(frame);
+        }
+        assert.equal(transport.bufferedAmount, Buffer.concat(expected).length);
+        const sent = isDropping ? kept : expected;
+        if (isDropping) transport.dropVolatile();
+        transport.flush();
+        assert.equal(writes.length, 1);
+        assert.deepEqual(writes[0], Buffer.concat(sent));
+      }),
+    );
+  });
+
+  it("keeps the next turn's frames as bytes, in a write of their own", async () => {
+    const { transport, writes } = recordingTransport();
+    transport.sendUpgradeResponse(RESPONSE);
+    transport.sendMessage("open", false);
+    await new Promise((resolve) => setImmediate(resolve)); // the turn's flush
+    transport.sendMessage("next", false);
+    transport.flush();
+    assert.deepEqual(writes, [
+      Buffer.concat([Buffer.from(RESPONSE, "latin1"), wsTextFrame("4open")]),
+      wsTextFrame("4next"),
+    ]);
   });
 });

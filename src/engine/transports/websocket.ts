@@ -48,6 +48,12 @@ const CONCAT_LIMIT = 65_536;
 
 const CHAR_MESSAGE = 0x34; // "4": engine.io-protocol v4 message packet
 
+/** Longest payload whose frame header is two bytes (RFC 6455 §5.2: 7-bit length). */
+const SHORT_PAYLOAD = 125;
+
+/** Any character a latin1 write would not send as its UTF-8 byte. */
+const NON_ASCII = /[\u0080-\uffff]/;
+
 /**
  * The `ws` WebSocket class the engine's WebSocket server creates (ws's `WebSocket` server
  * option): one extra field pointing at its transport, so that the transport's listeners are
@@ -155,7 +161,9 @@ export class WebSocketTransport implements Transport {
   /** {@link CLOSED}, {@link BACKED_UP}, {@link DIRECT} and {@link RECEIVED} bits. */
   #state = 0;
   // Frames queued this turn: one frame's bytes, or a list. Allocated only while non-empty.
-  #frames: Uint8Array | Uint8Array[] | null = null;
+  // In the upgrade's turn, a string: the 101 response and the short ASCII text frames after
+  // it, written as latin1 (see sendUpgradeResponse).
+  #frames: Uint8Array | Uint8Array[] | string | null = null;
   #frameBytes = 0;
   #extras: TurnExtras | null = null;
 
@@ -215,7 +223,7 @@ export class WebSocketTransport implements Transport {
         this.sendWithWs(data, packet.compress !== false, packet.callback);
         continue;
       }
-      if (typeof data === "string") this.queue(frameText(-1, data), packet.volatile === true);
+      if (typeof data === "string") this.queueText(-1, data, packet.volatile === true);
       else this.queuePieces(binaryFramePieces(data), packet.volatile === true);
       if (packet.callback !== undefined) this.addCallback(packet.callback);
     }
@@ -228,18 +236,29 @@ export class WebSocketTransport implements Transport {
       this.sendWithWs(typeof data === "string" ? `4${data}` : data, compress, callback);
       return;
     }
-    if (typeof data === "string") this.queue(frameText(CHAR_MESSAGE, data), false);
+    if (typeof data === "string") this.queueText(CHAR_MESSAGE, data, false);
     else this.queuePieces(binaryFramePieces(data), false);
     if (callback !== undefined) this.addCallback(callback);
   }
 
   /**
-   * Queues `bytes` as they are, ahead of the frames sent after it in this turn: the HTTP
-   * `101` response of the engine's own upgrade ({@link RawWebSocket}), so that it and the
-   * first frames leave in one write.
+   * Queues `response` (latin1 text), ahead of the frames sent after it in this turn: the
+   * HTTP `101` response of the engine's own upgrade ({@link RawWebSocket}), so that it and
+   * the first frames leave in one write. Until another kind of frame comes, the turn's
+   * frames stay one string, written as latin1: a handshake's open packet and CONNECT answer
+   * are short ASCII text, and a string write, like `ws`'s 101 response, allocates no
+   * Buffer in JavaScript (V8 need not compile Node's Buffer functions for it on a fresh
+   * server).
    */
-  sendUpgradeResponse(bytes: Uint8Array): void {
-    this.queue(bytes, false);
+  sendUpgradeResponse(response: string): void {
+    if ((this.#state & (CLOSED | DIRECT)) !== DIRECT) return;
+    if (this.#frames !== null) {
+      this.queue(Buffer.from(response, "latin1"), false);
+      return;
+    }
+    this.#frames = response;
+    this.#frameBytes += response.length;
+    PROCESS_FLUSH_QUEUE.add(this);
   }
 
   /** @see Transport.sendPreEncoded */
@@ -386,6 +405,30 @@ export class WebSocketTransport implements Transport {
     if (pieces.length === 2) this.queue(pieces[1]!, isVolatile);
   }
 
+  /**
+   * Queues a text frame of `prefix` (see {@link frameText}) and `text`: appended to the
+   * upgrade turn's string while both are short ASCII and not volatile, else as bytes.
+   */
+  private queueText(prefix: number, text: string, isVolatile: boolean): void {
+    const frames = this.#frames;
+    const length = text.length + (prefix === -1 ? 0 : 1);
+    if (
+      typeof frames !== "string" ||
+      isVolatile ||
+      length > SHORT_PAYLOAD ||
+      NON_ASCII.test(text) ||
+      (this.#state & (CLOSED | DIRECT)) !== DIRECT
+    ) {
+      this.queue(frameText(prefix, text), isVolatile);
+      return;
+    }
+    // The frame's two header bytes (FIN + text opcode, 7-bit length) as latin1 characters.
+    const head =
+      prefix === -1 ? String.fromCharCode(0x81, length) : String.fromCharCode(0x81, length, prefix);
+    this.#frames = frames + head + text;
+    this.#frameBytes += head.length + text.length;
+  }
+
   private queue(bytes: Uint8Array, isVolatile: boolean): void {
     if ((this.#state & (CLOSED | DIRECT)) !== DIRECT) return;
     const frames = this.#frames;
@@ -395,7 +438,7 @@ export class WebSocketTransport implements Transport {
     } else if (Array.isArray(frames)) {
       frames.push(bytes);
     } else {
-      this.#frames = [frames, bytes];
+      this.#frames = [bytesOf(frames), bytes];
     }
     this.#frameBytes += bytes.byteLength;
     if (isVolatile || (this.#extras !== null && this.#extras.volatile !== null)) {
@@ -418,7 +461,7 @@ export class WebSocketTransport implements Transport {
   private markVolatile(isVolatile: boolean): void {
     const frames = this.#frames;
     const count = Array.isArray(frames) ? frames.length : 1;
-    if (!Array.isArray(frames)) this.#frames = frames === null ? null : [frames];
+    if (!Array.isArray(frames)) this.#frames = frames === null ? null : [bytesOf(frames)];
     const extras = this.turnExtras();
     const flags = extras.volatile ?? [];
     while (flags.length < count - 1) flags.push(false);
@@ -481,13 +524,29 @@ function onWsClose(this: WebSocket): void {
   (this as EngineWebSocket).transport?.closed();
 }
 
-function write(socket: Duplex, bytes: Uint8Array, callbacks: (() => void)[] | null): boolean {
-  if (callbacks === null) return socket.write(bytes);
-  return socket.write(bytes, (err) => {
+/** Writes `bytes` (a string: latin1) to `socket`, then runs `callbacks`. */
+function write(
+  socket: Duplex,
+  bytes: Uint8Array | string,
+  callbacks: (() => void)[] | null,
+): boolean {
+  const onWritten = callbacks === null ? undefined : afterWrite(callbacks);
+  // hot path: a Buffer is written without an encoding, which Node would check per write.
+  if (typeof bytes === "string") return socket.write(bytes, "latin1", onWritten);
+  return onWritten === undefined ? socket.write(bytes) : socket.write(bytes, onWritten);
+}
+
+function afterWrite(callbacks: (() => void)[]): (err?: Error | null) => void {
+  return (err) => {
     // A failed write means the socket is gone; "close" or "error" follows from ws.
     if (err) debug("write failed: %s", err.message);
     else for (const callback of callbacks) callback();
-  });
+  };
+}
+
+/** A queued frame as bytes: the upgrade turn's string (latin1) is converted once more is queued. */
+function bytesOf(frames: Uint8Array | string): Uint8Array {
+  return typeof frames === "string" ? Buffer.from(frames, "latin1") : frames;
 }
 
 function toNodeBuffer(data: WsRawData | Uint8Array): Buffer {
