@@ -13,7 +13,7 @@ import { EventEmitter } from "node:events";
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node:http";
 import type { Server as HttpsServer } from "node:https";
 import type { Duplex } from "node:stream";
-import { type WebSocket, WebSocketServer, type Server as WsServer } from "ws";
+import type { WebSocket, Server as WsServer } from "ws";
 import type { Result } from "../errors.js";
 import { serializeCookie } from "./cookie.js";
 import { handleCors } from "./cors.js";
@@ -58,7 +58,13 @@ import {
   upgradeResponse,
 } from "./transports/raw-websocket.js";
 import type { Transport, TransportName } from "./transports/transport.js";
-import { EngineWebSocket, WebSocketTransport } from "./transports/websocket.js";
+import {
+  type EngineWebSocket,
+  type EngineWebSocketClass,
+  engineWebSocketClass,
+  loadWs,
+  WebSocketTransport,
+} from "./transports/websocket.js";
 
 const debug = createDebug("switchboard:engine");
 
@@ -90,7 +96,10 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
   readonly options: ResolvedEngineServerOptions;
   readonly #clients = new Map<string, EngineSocket>();
   readonly #context: SessionContext;
-  #wss: WsServer<typeof EngineWebSocket> | null;
+  /** ws's server, made on first use (see #wssOf); none while every upgrade is builtin. */
+  #wss: WsServer<EngineWebSocketClass> | null = null;
+  /** Whether the WebSocket transport is enabled. */
+  readonly #hasWebSocket: boolean;
   /** Session ids chosen for WebSocket handshakes in flight, for the cookie header. */
   readonly #pendingIds = new WeakMap<IncomingMessage, string>();
   #router: SessionRouter | undefined;
@@ -118,7 +127,7 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
     this.#context = new SessionContext(settings, heartbeat, (socket) => {
       this.#clients.delete(socket.id);
     });
-    this.#wss = resolved.transports.includes("websocket") ? this.#createWss() : null;
+    this.#hasWebSocket = resolved.transports.includes("websocket");
     this.#checkContext = {
       transports: resolved.transports,
       allowUpgrades: resolved.allowUpgrades,
@@ -158,7 +167,7 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
       if (matchesPath(req.url, path)) this.handleRequest(req, res);
       else for (const listener of previous) listener.call(server, req, res);
     });
-    if (this.#wss !== null) {
+    if (this.#hasWebSocket) {
       server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
         if (matchesPath(req.url, path)) this.handleUpgrade(req, socket, head);
         else if (server.listenerCount("upgrade") <= 1) destroyUnhandledUpgrade(socket);
@@ -194,8 +203,7 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     debug("upgrade %s", req.url);
     const checked = this.#check(req, parseQuery(req.url), true);
-    const wss = this.#wss;
-    if (!checked.ok || wss === null) {
+    if (!checked.ok || !this.#hasWebSocket) {
       const reason = checked.ok
         ? { code: EngineErrorCode.UNKNOWN_TRANSPORT, context: {} }
         : checked.error;
@@ -204,13 +212,13 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
     }
     const session = checked.value;
     if (session !== undefined) {
-      this.#upgradeWebSocket(wss, req, socket, head, session, undefined);
+      this.#upgradeWebSocket(req, socket, head, session, undefined);
       return;
     }
     // hot path: without allowRequest a handshake is answered within this call, with no
     // callback to allocate, and ws puts its own error listener on the socket at once.
     if (this.options.allowRequest === undefined) {
-      this.#openWebSocket(wss, req, socket, head, this.#limit());
+      this.#openWebSocket(req, socket, head, this.#limit());
       return;
     }
     // Node removed its own error listener from this socket when it emitted "upgrade"; a
@@ -218,7 +226,7 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
     // module-level function: a closure here would keep this call's scope (the request and
     // its head buffer) alive as long as the connection.
     socket.on("error", onUpgradeSocketError);
-    this.#allow(req, (refusal) => this.#openWebSocket(wss, req, socket, head, refusal));
+    this.#allow(req, (refusal) => this.#openWebSocket(req, socket, head, refusal));
   }
 
   /**
@@ -277,8 +285,7 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
     this.#allow(req, (refusal) => {
       const id = this.#newSessionId(req, socket, refusal);
       if (id === null) return;
-      this.#wss ??= this.#createWss();
-      this.#wss.handleUpgrade(req, socket, head, (ws) => {
+      this.#wssOf().handleUpgrade(req, socket, head, (ws) => {
         socket.removeListener("error", onUpgradeSocketError);
         this.#pendingIds.delete(req);
         if (this.#isClosed || this.#clients.has(id)) {
@@ -305,13 +312,19 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
     if (wss !== null) await new Promise<void>((resolve) => wss.close(() => resolve()));
   }
 
-  #createWss(): WsServer<typeof EngineWebSocket> {
-    const wss = new WebSocketServer<typeof EngineWebSocket>({
+  /** ws's server for this engine, made (and `ws` loaded) on the first call. */
+  #wssOf(): WsServer<EngineWebSocketClass> {
+    this.#wss ??= this.#createWss();
+    return this.#wss;
+  }
+
+  #createWss(): WsServer<EngineWebSocketClass> {
+    const wss = new (loadWs().WebSocketServer)<EngineWebSocketClass>({
       noServer: true,
       clientTracking: false,
       perMessageDeflate: this.options.perMessageDeflate,
       maxPayload: this.options.maxHttpBufferSize,
-      WebSocket: EngineWebSocket,
+      WebSocket: engineWebSocketClass(),
     });
     wss.on("headers", (headers, req) => {
       const id = this.#pendingIds.get(req);
@@ -458,19 +471,17 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
 
   /** A new session over WebSocket, unless `refusal` (or a failing id) refuses it. */
   #openWebSocket(
-    wss: WsServer<typeof EngineWebSocket>,
     req: IncomingMessage,
     socket: Duplex,
     head: Buffer,
     refusal: RequestRefusal | null,
   ): void {
     const id = this.#newSessionId(req, socket, refusal);
-    if (id !== null) this.#upgradeWebSocket(wss, req, socket, head, undefined, id);
+    if (id !== null) this.#upgradeWebSocket(req, socket, head, undefined, id);
   }
 
   /** Hands the upgrade to ws: for the polling `session`, or a new session with `id`. */
   #upgradeWebSocket(
-    wss: WsServer<typeof EngineWebSocket>,
     req: IncomingMessage,
     socket: Duplex,
     head: Buffer,
@@ -484,7 +495,9 @@ export class EngineServer extends EventEmitter<EngineServerEvents> {
     }
     // The 101 response ws writes and our open packet leave in one write (see #onWebSocket).
     socket.cork();
-    wss.handleUpgrade(req, socket, head, (ws) => this.#onWebSocket(req, ws, socket, session, id));
+    this.#wssOf().handleUpgrade(req, socket, head, (ws) =>
+      this.#onWebSocket(req, ws, socket, session, id),
+    );
     socket.uncork();
   }
 

@@ -19,8 +19,10 @@
  * ```
  */
 import { Buffer } from "node:buffer";
+import { createRequire } from "node:module";
 import type { Duplex } from "node:stream";
-import { WebSocket, type RawData as WsRawData } from "ws";
+import type * as Ws from "ws";
+import type { WebSocket, RawData as WsRawData } from "ws";
 import { ErrorCode, ProtocolError, TransportError } from "../../errors.js";
 import { decodePacket, encodePacket, type RawData } from "../../protocol/engine-packet.js";
 import {
@@ -54,14 +56,42 @@ const SHORT_PAYLOAD = 125;
 /** Any character a latin1 write would not send as its UTF-8 byte. */
 const NON_ASCII = /[\u0080-\uffff]/;
 
+let wsModule: typeof Ws | undefined;
+
 /**
- * The `ws` WebSocket class the engine's WebSocket server creates (ws's `WebSocket` server
- * option): one extra field pointing at its transport, so that the transport's listeners are
- * shared module-level functions rather than closures per connection.
+ * The `ws` package, loaded the first time the engine needs it: for permessage-deflate,
+ * `wsEngine: "ws"` or the bare-WebSocket mode. A server on the builtin engine never loads
+ * it (about 1 MB of heap, and its modules' compile time, at startup).
  */
-export class EngineWebSocket extends WebSocket {
+export function loadWs(): typeof Ws {
+  wsModule ??= createRequire(import.meta.url)("ws") as typeof Ws;
+  return wsModule;
+}
+
+/**
+ * A `ws` WebSocket made by the engine's WebSocket server (ws's `WebSocket` server option):
+ * one extra field pointing at its transport, so that the transport's listeners are shared
+ * module-level functions rather than closures per connection.
+ */
+export interface EngineWebSocket extends WebSocket {
   /** The transport reading this WebSocket. @internal */
-  transport: WebSocketTransport | null = null;
+  transport: WebSocketTransport | null;
+}
+
+/** The class of {@link EngineWebSocket}, for ws's server. */
+export type EngineWebSocketClass = typeof WebSocket &
+  (new (
+    ...args: ConstructorParameters<typeof WebSocket>
+  ) => EngineWebSocket);
+
+let engineWebSocket: EngineWebSocketClass | undefined;
+
+/** The {@link EngineWebSocket} class, defined (and `ws` loaded) on the first call. */
+export function engineWebSocketClass(): EngineWebSocketClass {
+  engineWebSocket ??= class extends loadWs().WebSocket {
+    transport: WebSocketTransport | null = null;
+  } as EngineWebSocketClass;
+  return engineWebSocket;
 }
 
 /**
@@ -179,8 +209,8 @@ export class WebSocketTransport implements Transport {
     this.#state = isDirect ? DIRECT : 0;
     if (ws instanceof RawWebSocket) {
       ws.listener = this;
-    } else if (ws instanceof EngineWebSocket) {
-      ws.transport = this;
+    } else if (engineWebSocket !== undefined && ws instanceof engineWebSocket) {
+      (ws as EngineWebSocket).transport = this;
       ws.on("message", onWsMessage).on("error", onWsError).on("close", onWsClose);
     } else {
       ws.on("message", (data, isBinary) => this.receive(data, isBinary));
