@@ -81,3 +81,37 @@ describe("parseQuery on long queries", () => {
     });
   });
 });
+
+describe("parseQuery's table of engine-only URLs", () => {
+  it("parses an engine-only URL once: later calls return the same frozen result", () => {
+    const url = "/cached/?EIO=4&transport=websocket&sb_connect=/chat";
+    const first = parseQuery(url);
+    assert.deepEqual(first, { EIO: "4", transport: "websocket", sid: undefined });
+    assert.equal(Object.isFrozen(first), true);
+    assert.equal(parseQuery(`${url}`), first);
+    assert.equal(
+      parseQuery(["/cached/?EIO=4", "transport=websocket", "sb_connect=/chat"].join("&")),
+      first,
+    );
+  });
+
+  it("parses URLs with a session id, a token or a cache buster every time", () => {
+    for (const url of [
+      "/u/?EIO=4&transport=polling&sid=abc",
+      "/u/?EIO=4&transport=polling&t=PqR1",
+      "/u/?EIO=4&transport=websocket&token=x",
+      "/u/?EIO=4&transport=websocket&sb_connect=/a%20b",
+    ]) {
+      const first = parseQuery(url);
+      assert.notEqual(parseQuery(url), first, url);
+      assert.deepEqual(parseQuery(url), first, url);
+    }
+  });
+
+  it("keeps at most 16 URLs", () => {
+    const urls = Array.from({ length: 40 }, (_, i) => `/bounded${i}/?EIO=4&transport=polling`);
+    const first = urls.map((url) => parseQuery(url));
+    const kept = urls.filter((url, i) => parseQuery(url) === first[i]).length;
+    assert.ok(kept >= 1 && kept <= 16, `${kept} kept`);
+  });
+});

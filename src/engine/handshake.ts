@@ -20,8 +20,39 @@ export interface EngineQuery {
   readonly sid: string | undefined;
 }
 
+// Handshake URLs that carry only the Engine.IO parameters: the server's path with `EIO` and
+// `transport` (every socket.io-client WebSocket handshake without a custom query), and the
+// namespace a Switchboard client connects in its handshake (`sb_connect`).
+const ENGINE_ONLY_URL = /^[^?#]*\?(?:(?:EIO|transport|sb_connect)=[A-Za-z0-9/_-]*(?:&|$))*$/;
+const MAX_URL_LENGTH = 512;
+
+/**
+ * Whether `url` carries only the Engine.IO parameters (no session id, token or cache
+ * buster): the same few strings for every client of an application, worth keeping once.
+ */
+export function isEngineOnlyUrl(url: string): boolean {
+  return url.length <= MAX_URL_LENGTH && ENGINE_ONLY_URL.test(url);
+}
+
+// The parsed queries of the engine-only URLs seen first (see isEngineOnlyUrl): each is
+// parsed once. Cold handshakes: parsing every URL made V8 interpret, then compile, the
+// parser during a fresh server's first thousand handshakes, about 8 % of their
+// instructions (bench/profile/instructions.mjs). Module-level, as the random-id pool: it
+// holds only URLs every client sends, so sharing it between servers couples nothing.
+const MAX_QUERIES = 16;
+const queries = new Map<string, EngineQuery>();
+
 /** Extracts the Engine.IO parameters from a request URL; never throws. */
 export function parseQuery(url: string | undefined): EngineQuery {
+  if (url === undefined) return readQuery(url);
+  const known = queries.get(url);
+  if (known !== undefined) return known;
+  const query = readQuery(url);
+  if (queries.size < MAX_QUERIES && isEngineOnlyUrl(url)) queries.set(url, Object.freeze(query));
+  return query;
+}
+
+function readQuery(url: string | undefined): EngineQuery {
   const question = url?.indexOf("?") ?? -1;
   if (question === -1) return { EIO: undefined, transport: undefined, sid: undefined };
   const text = url!;

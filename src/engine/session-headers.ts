@@ -10,6 +10,7 @@
  * unique per request (keys, cookies, addresses) are never looked at.
  */
 import type { IncomingHttpHeaders } from "node:http";
+import { isEngineOnlyUrl } from "./handshake.js";
 
 // Headers whose values come from a small set shared by many clients.
 const SHARED_NAMES: ReadonlySet<string> = new Set([
@@ -116,10 +117,6 @@ function sharedNames(names: string[]): readonly string[] {
   return list;
 }
 
-// Handshake URLs that carry only the Engine.IO parameters: the server's path with `EIO` and
-// `transport` (every socket.io-client WebSocket handshake without a custom query), and the
-// namespace a Switchboard client connects in its handshake (`sb_connect`).
-const ENGINE_ONLY_URL = /^[^?#]*\?(?:(?:EIO|transport|sb_connect)=[A-Za-z0-9/_-]*(?:&|$))*$/;
 const MAX_URLS = 16;
 const urls = new Map<string, string>();
 
@@ -133,7 +130,7 @@ const urls = new Map<string, string>();
 export function shareUrl(url: string): string {
   const shared = urls.get(url);
   if (shared !== undefined) return shared;
-  if (urls.size < MAX_URLS && url.length <= MAX_LENGTH && ENGINE_ONLY_URL.test(url)) {
+  if (urls.size < MAX_URLS && isEngineOnlyUrl(url)) {
     urls.set(url, url);
   }
   return url;
