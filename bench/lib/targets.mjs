@@ -98,7 +98,12 @@ export const TARGETS = [
       "across session 4's runs, 4.2-4.9x in session 5's (AMD EPYC) and 2.7x on session 6's " +
       "Intel Xeon, where the ws client parses faster (ws's own deliveries/s went from " +
       "122,000 to 232,000); our client 4.9-8.1x, 5.5x on the Xeon. Our server's CPU per " +
-      "burst delivery is 0.1x ws's with either client.",
+      "burst delivery is 0.1x ws's with either client. Session 10 (Intel Xeon VM) had our " +
+      "client at 4.81x in one full run and 3.16x in the next (repetitions 2.9x, 4.2x and " +
+      "4.5x), and alternated partial runs (`bash bench/run.sh --scenarios broadcast " +
+      "--contestants ws,switchboard --reps 2`) gave 3.5-5.6x whether the server was built " +
+      "from that session's commits or the previous session's: our send loop took 18-22 ms " +
+      "of each burst, ws's 490-670 ms, and the clients' parsing decides the rest.",
   },
   {
     id: "rss",
@@ -201,7 +206,16 @@ export const TARGETS = [
       "response, instead of three Buffers joined by Buffer.concat: V8 no longer compiles " +
       "Node's Buffer functions for the handshake, and it costs 888,000-894,000 instructions " +
       "(1.33x ws); in time, eight alternated `connect-cpu.mjs --cold` runs gave a median of " +
-      "359 us against 384 before and ws's 273.",
+      "359 us against 384 before and ws's 273. Cutting out one function at a time (an " +
+      "upper bound: the header snapshot, the id generator, the path and namespace checks " +
+      "made trivial) moved the count by less than the run-to-run spread, except the query " +
+      "parser: parsing the same handshake URL again for every client made V8 interpret it, " +
+      "then spend 6-12 ms compiling it. parseQuery now keeps the parsed query of up to 16 " +
+      "URLs that carry only the Engine.IO parameters: 801,000-828,000 instructions per " +
+      "handshake (1.20-1.24x ws's 664,000-668,000), and in time a median of 330 us against 372 " +
+      "before and ws's 257 (1.28x; eight alternated runs). The `ws` package is no longer " +
+      "loaded by a server on the builtin engine (0.6 MB less heap at startup), which did " +
+      "not move this row measurably.",
   },
   {
     id: "latency",
