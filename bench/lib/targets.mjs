@@ -207,10 +207,11 @@ export const TARGETS = [
       "Node's Buffer functions for the handshake, and it costs 888,000-894,000 instructions " +
       "(1.33x ws); in time, eight alternated `connect-cpu.mjs --cold` runs gave a median of " +
       "359 us against 384 before and ws's 273. Cutting out one function at a time (an " +
-      "upper bound: the header snapshot, the id generator, the path and namespace checks " +
-      "made trivial) moved the count by less than the run-to-run spread, except the query " +
-      "parser: parsing the same handshake URL again for every client made V8 interpret it, " +
-      "then spend 6-12 ms compiling it. parseQuery now keeps the parsed query of up to 16 " +
+      "upper bound: each made trivial) moved the count by less than the run-to-run spread " +
+      "for the id generator and the path and namespace checks, by 3-5 % for the header " +
+      "snapshot (a median of 776,000 against 802,000 once the query was parsed once), and " +
+      "by 9 % for the query parser: parsing the same handshake URL again for every client " +
+      "made V8 interpret it, then spend 6-12 ms compiling it. parseQuery now keeps the parsed query of up to 16 " +
       "URLs that carry only the Engine.IO parameters: 801,000-828,000 instructions per " +
       "handshake (1.20-1.24x ws's 664,000-668,000), and in time a median of 330 us against 372 " +
       "before and ws's 257 (1.28x; eight alternated runs). The `ws` package is no longer " +
