@@ -206,6 +206,17 @@ describe("WebSocketTransport upgrade turn", () => {
     );
   });
 
+  it("puts a response queued after frames behind them, as bytes, in the same write", () => {
+    const { transport, writes } = recordingTransport();
+    transport.sendMessage("early", false);
+    transport.sendUpgradeResponse(RESPONSE);
+    transport.sendMessage("late", false);
+    transport.flush();
+    assert.deepEqual(writes, [
+      Buffer.concat([wsTextFrame("4early"), Buffer.from(RESPONSE, "latin1"), wsTextFrame("4late")]),
+    ]);
+  });
+
   it("keeps the next turn's frames as bytes, in a write of their own", async () => {
     const { transport, writes } = recordingTransport();
     transport.sendUpgradeResponse(RESPONSE);

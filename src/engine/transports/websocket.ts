@@ -50,9 +50,6 @@ const CONCAT_LIMIT = 65_536;
 
 const CHAR_MESSAGE = 0x34; // "4": engine.io-protocol v4 message packet
 
-/** Longest payload whose frame header is two bytes (RFC 6455 §5.2: 7-bit length). */
-const SHORT_PAYLOAD = 125;
-
 /** Any character a latin1 write would not send as its UTF-8 byte. */
 const NON_ASCII = /[\u0080-\uffff]/;
 
@@ -437,7 +434,8 @@ export class WebSocketTransport implements Transport {
 
   /**
    * Queues a text frame of `prefix` (see {@link frameText}) and `text`: appended to the
-   * upgrade turn's string while both are short ASCII and not volatile, else as bytes.
+   * upgrade turn's string while both are short ASCII and not volatile, else as bytes. (A
+   * string turn is only ever open and direct: closing flushes or drops the turn's frames.)
    */
   private queueText(prefix: number, text: string, isVolatile: boolean): void {
     const frames = this.#frames;
@@ -445,16 +443,18 @@ export class WebSocketTransport implements Transport {
     if (
       typeof frames !== "string" ||
       isVolatile ||
-      length > SHORT_PAYLOAD ||
-      NON_ASCII.test(text) ||
-      (this.#state & (CLOSED | DIRECT)) !== DIRECT
+      frameHeaderSize(length) !== 2 ||
+      NON_ASCII.test(text)
     ) {
       this.queue(frameText(prefix, text), isVolatile);
       return;
     }
     // The frame's two header bytes (FIN + text opcode, 7-bit length) as latin1 characters.
+    const first = 0x80 | OP_TEXT;
     const head =
-      prefix === -1 ? String.fromCharCode(0x81, length) : String.fromCharCode(0x81, length, prefix);
+      prefix === -1
+        ? String.fromCharCode(first, length)
+        : String.fromCharCode(first, length, prefix);
     this.#frames = frames + head + text;
     this.#frameBytes += head.length + text.length;
   }
