@@ -26,30 +26,44 @@ export interface EngineQuery {
 const ENGINE_ONLY_URL = /^[^?#]*\?(?:(?:EIO|transport|sb_connect)=[A-Za-z0-9/_-]*(?:&|$))*$/;
 const MAX_URL_LENGTH = 512;
 
-/**
- * Whether `url` carries only the Engine.IO parameters (no session id, token or cache
- * buster): the same few strings for every client of an application, worth keeping once.
- */
-export function isEngineOnlyUrl(url: string): boolean {
-  return url.length <= MAX_URL_LENGTH && ENGINE_ONLY_URL.test(url);
+/** An engine-only handshake URL (see {@link knownUrl}): one string, and its query parsed once. */
+export interface KnownUrl {
+  readonly url: string;
+  readonly query: EngineQuery;
 }
 
-// The parsed queries of the engine-only URLs seen first (see isEngineOnlyUrl): each is
-// parsed once. Cold handshakes: parsing every URL made V8 interpret, then compile, the
-// parser during a fresh server's first thousand handshakes, about 8 % of their
-// instructions (bench/profile/instructions.mjs). Module-level, as the random-id pool: it
-// holds only URLs every client sends, so sharing it between servers couples nothing.
-const MAX_QUERIES = 16;
-const queries = new Map<string, EngineQuery>();
+// The engine-only URLs seen first. Module-level, as the random-id pool: it holds only URLs
+// every client sends, so sharing it between servers couples nothing.
+const MAX_KNOWN_URLS = 16;
+const knownUrls = new Map<string, KnownUrl>();
+
+/**
+ * The record of `url` when it carries only the Engine.IO parameters (no session id, token or
+ * cache buster): the same few strings for every client of an application, each kept once,
+ * up to 16. Undefined for any other URL, or once the table is full. It serves
+ * {@link parseQuery} (cold handshakes: parsing every URL made V8 interpret, then compile,
+ * the parser during a fresh server's first thousand handshakes, about 8 % of their
+ * instructions in bench/profile/instructions.mjs) and `shareUrl` (one URL string for every
+ * session, see session-headers.ts).
+ */
+export function knownUrl(url: string): KnownUrl | undefined {
+  let known = knownUrls.get(url);
+  if (
+    known === undefined &&
+    knownUrls.size < MAX_KNOWN_URLS &&
+    url.length <= MAX_URL_LENGTH &&
+    ENGINE_ONLY_URL.test(url)
+  ) {
+    known = Object.freeze({ url, query: Object.freeze(readQuery(url)) });
+    knownUrls.set(url, known);
+  }
+  return known;
+}
 
 /** Extracts the Engine.IO parameters from a request URL; never throws. */
 export function parseQuery(url: string | undefined): EngineQuery {
   if (url === undefined) return readQuery(url);
-  const known = queries.get(url);
-  if (known !== undefined) return known;
-  const query = readQuery(url);
-  if (queries.size < MAX_QUERIES && isEngineOnlyUrl(url)) queries.set(url, Object.freeze(query));
-  return query;
+  return knownUrl(url)?.query ?? readQuery(url);
 }
 
 function readQuery(url: string | undefined): EngineQuery {

@@ -10,7 +10,7 @@
  * unique per request (keys, cookies, addresses) are never looked at.
  */
 import type { IncomingHttpHeaders } from "node:http";
-import { isEngineOnlyUrl } from "./handshake.js";
+import { knownUrl } from "./handshake.js";
 
 // Headers whose values come from a small set shared by many clients.
 const SHARED_NAMES: ReadonlySet<string> = new Set([
@@ -117,9 +117,6 @@ function sharedNames(names: string[]): readonly string[] {
   return list;
 }
 
-const MAX_URLS = 16;
-const urls = new Map<string, string>();
-
 /**
  * The handshake URL `url`, as one shared string when it carries only the Engine.IO
  * parameters. Memory per idle session: each request's URL is a new string from the
@@ -128,12 +125,7 @@ const urls = new Map<string, string>();
  * are returned as they are and never kept.
  */
 export function shareUrl(url: string): string {
-  const shared = urls.get(url);
-  if (shared !== undefined) return shared;
-  if (urls.size < MAX_URLS && isEngineOnlyUrl(url)) {
-    urls.set(url, url);
-  }
-  return url;
+  return knownUrl(url)?.url ?? url;
 }
 
 // Peer addresses seen lately, most often one: every client behind a proxy or a NAT, or on
