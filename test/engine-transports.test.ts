@@ -4,7 +4,9 @@
  * messages both ways, and close reasons on both ends.
  */
 import assert from "node:assert/strict";
-import { after, afterEach, before, describe, it } from "node:test";
+import { type IncomingHttpHeaders, IncomingMessage } from "node:http";
+import { connect } from "node:net";
+import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import type { Socket as ClientSocket, SocketOptions } from "engine.io-client";
 import type { EngineSocket } from "../src/engine/index.js";
 import { type EngineHarness, startEngine, waitFor } from "./engine-helpers.js";
@@ -120,3 +122,55 @@ for (const mode of MODES) {
     });
   });
 }
+
+describe("engine: a WebSocket handshake reads the request's raw headers", () => {
+  let harness: EngineHarness;
+  let reads: number;
+  before(async () => {
+    harness = await startEngine();
+    // Counts reads of `req.headers`, the object Node builds from rawHeaders on first read.
+    harness.http.prependListener("upgrade", (req: IncomingMessage) => {
+      Object.defineProperty(req, "headers", {
+        get: () => {
+          reads++;
+          return Reflect.get(IncomingMessage.prototype, "headers", req) as IncomingHttpHeaders;
+        },
+      });
+    });
+  });
+  beforeEach(() => {
+    reads = 0;
+  });
+  after(() => harness.stop());
+
+  it("without Node building req.headers, and the session keeps them", async () => {
+    const connected = harness.nextConnection();
+    const raw = harness.rawWebSocket("&transport=websocket");
+    const session = await connected;
+    await raw.opened();
+    assert.equal(reads, 0, "req.headers was read");
+    const headers = session.request.headers;
+    assert.equal(headers.upgrade, "websocket");
+    assert.equal(headers["sec-websocket-version"], "13");
+    assert.equal(headers.host, `127.0.0.1:${harness.port}`);
+    assert.equal(headers["sec-websocket-key"], undefined, "the key is not kept");
+  });
+
+  it("through req.headers when a header repeats, joined as Node joins it", async () => {
+    const connected = harness.nextConnection();
+    const socket = connect(harness.port, "127.0.0.1");
+    socket.on("error", () => {});
+    socket.write(
+      `GET ${harness.engine.options.path}/?EIO=4&transport=websocket HTTP/1.1\r\n` +
+        "Host: 127.0.0.1\r\nupgrade: websocket\r\nConnection: Upgrade\r\n" +
+        "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
+        "X-Trace: a\r\nx-trace: b\r\n\r\n",
+    );
+    const [answer] = await waitFor<[Buffer]>(socket, "data");
+    const session = await connected;
+    assert.match(answer.toString("latin1"), /^HTTP\/1\.1 101 /);
+    assert.ok(reads > 0, "req.headers was not read");
+    assert.equal(session.request.headers["x-trace"], "a, b");
+    socket.destroy();
+  });
+});

@@ -7,9 +7,11 @@
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import {
   type HeaderValue,
+  headerLayout,
   headersObject,
   keptNames,
   keptValues,
+  laidOutValues,
   shareAddress,
   shareUrl,
 } from "./session-headers.js";
@@ -40,9 +42,15 @@ export class EngineRequest {
   /** Takes what is kept from `req`; `req` is not referenced afterwards. */
   constructor(req: IncomingMessage) {
     this.url = shareUrl(req.url ?? "/");
-    const names = keptNames(req.headers);
-    this.#names = names;
-    this.#headers = keptValues(req.headers, names);
+    const layout = headerLayout(req.rawHeaders);
+    if (layout !== undefined) {
+      this.#names = layout.names;
+      this.#headers = laidOutValues(req.rawHeaders, layout);
+    } else {
+      const names = keptNames(req.headers);
+      this.#names = names;
+      this.#headers = keptValues(req.headers, names);
+    }
     this.remoteAddress = shareAddress(peerAddress(req.socket));
     this.secure = (req.socket as { encrypted?: unknown }).encrypted === true;
   }

@@ -8,7 +8,7 @@ import { buildHandshake, handshakeNamespace, handshakeOrTime, joinedNow } from "
 const request = new EngineRequest({
   method: "GET",
   url: "/socket.io/?EIO=4&transport=websocket&room=blue%20sky",
-  headers: { host: "example", origin: "https://app" },
+  rawHeaders: ["Host", "example", "Origin", "https://app"],
   socket: { remoteAddress: "10.0.0.1", encrypted: true },
 } as unknown as IncomingMessage);
 

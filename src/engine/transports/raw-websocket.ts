@@ -40,6 +40,7 @@ import {
   writeFrameHeader,
 } from "../../protocol/websocket-frame.js";
 import { PROCESS_FLUSH_QUEUE } from "../flush-queue.js";
+import { upgradeHeaders } from "../session-headers.js";
 
 /** What a {@link RawWebSocket} reports to: the WebSocket transport. */
 export interface RawWebSocketListener {
@@ -70,15 +71,16 @@ const KEY = /^[+/0-9A-Za-z]{22}==$/;
  */
 export function checkUpgrade(req: IncomingMessage): UpgradeCheck {
   if (req.method !== "GET") return refusal(405, "Invalid HTTP method");
-  const upgrade = req.headers.upgrade;
+  const headers = upgradeHeaders(req);
+  const upgrade = headers.upgrade;
   if (upgrade === undefined || upgrade.toLowerCase() !== "websocket") {
     return refusal(400, "Invalid Upgrade header");
   }
-  const key = req.headers["sec-websocket-key"];
+  const key = headers.key;
   if (key === undefined || !KEY.test(key)) {
     return refusal(400, "Missing or invalid Sec-WebSocket-Key header");
   }
-  const version = req.headers["sec-websocket-version"];
+  const version = headers.version;
   if (version !== "13" && version !== "8") {
     return refusal(
       400,
@@ -87,7 +89,7 @@ export function checkUpgrade(req: IncomingMessage): UpgradeCheck {
     );
   }
   let protocol: string | undefined;
-  const offered = req.headers["sec-websocket-protocol"];
+  const offered = headers.protocol;
   if (offered !== undefined) {
     const protocols = offered.split(",");
     for (let i = 0; i < protocols.length; i++) {
