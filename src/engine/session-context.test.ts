@@ -57,4 +57,32 @@ describe("SessionContext.openPacketData", () => {
       assert.equal(context.openPacketData(sid, upgrades), expected);
     }
   });
+
+  it("adds the extra fields, their JSON kept only for a frozen object of primitives", () => {
+    const context = new SessionContext(SETTINGS, new Heartbeat(25_000, 20_000), () => {});
+    const open = (extra: Record<string, unknown>) =>
+      JSON.parse(context.openPacketData("s", [], extra)) as Record<string, unknown>;
+    const shared = Object.freeze({ sb_connect: "/" });
+    assert.equal(open(shared).sb_connect, "/");
+    assert.equal(open(shared).sb_connect, "/");
+    assert.equal(open(Object.freeze({ sb_connect: "/chat" })).sb_connect, "/chat");
+    // Objects that may change between two handshakes are written anew each time.
+    const mutable: Record<string, unknown> = { n: 1 };
+    assert.equal(open(mutable).n, 1);
+    mutable.n = 2;
+    assert.equal(open(mutable).n, 2);
+    const inner = { n: 1 };
+    const nested = Object.freeze({ inner });
+    assert.deepEqual(open(nested).inner, { n: 1 });
+    inner.n = 2;
+    assert.deepEqual(open(nested).inner, { n: 2 });
+    assert.equal(open(Object.freeze({})).sid, "s");
+    assert.deepEqual(Object.keys(open(Object.freeze({}))), [
+      "sid",
+      "upgrades",
+      "pingInterval",
+      "pingTimeout",
+      "maxPayload",
+    ]);
+  });
 });

@@ -64,6 +64,9 @@ export class SessionContext {
   // The open packet after its sid, for the upgrades list last asked for.
   #openUpgrades: readonly TransportName[] | undefined;
   #openTail = "";
+  // The last frozen extra fields of an open packet, and their JSON.
+  #openExtra: Readonly<Record<string, unknown>> | undefined;
+  #openMembers = "";
 
   constructor(
     settings: SessionSettings,
@@ -98,7 +101,17 @@ export class SessionContext {
       this.#openTail = tail.slice(1);
     }
     const data = `{"sid":${JSON.stringify(sid)},${this.#openTail}`;
-    const members = extra === undefined ? "{}" : JSON.stringify(extra);
+    if (extra === undefined) return data;
+    // The same object for many sessions in a row (the Socket.IO layer shares one per
+    // namespace joined in the handshake): its JSON is kept, for a frozen object of
+    // primitive values only, as any other may change between two handshakes.
+    let members: string;
+    if (extra === this.#openExtra) members = this.#openMembers;
+    else {
+      members = JSON.stringify(extra);
+      this.#openExtra = isConstant(extra) ? extra : undefined;
+      this.#openMembers = members;
+    }
     return members === "{}" ? data : `${data.slice(0, -1)},${members.slice(1)}`;
   }
 
@@ -128,4 +141,14 @@ export class SessionContext {
   get sharedBytes(): number {
     return this.#sharedBytes;
   }
+}
+
+/** Whether `fields` cannot change: frozen, with no object among its values. */
+function isConstant(fields: Readonly<Record<string, unknown>>): boolean {
+  if (!Object.isFrozen(fields)) return false;
+  for (const key in fields) {
+    const value = fields[key];
+    if (typeof value === "object" && value !== null) return false;
+  }
+  return true;
 }

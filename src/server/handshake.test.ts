@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import type { IncomingMessage } from "node:http";
 import { describe, it } from "node:test";
 import { EngineRequest } from "../engine/index.js";
-import { buildHandshake, handshakeNamespace, handshakeOrTime, joinedNow } from "./handshake.js";
+import {
+  buildHandshake,
+  handshakeNamespace,
+  handshakeOrTime,
+  joinedNow,
+  openPacketFields,
+} from "./handshake.js";
 
 // The fields of an IncomingMessage that EngineRequest reads.
 const request = new EngineRequest({
@@ -79,5 +85,39 @@ describe("handshakeNamespace", () => {
       ["/socket.io/sb_connect=/", undefined],
     ];
     for (const [url, expected] of cases) assert.equal(handshakeNamespace(url), expected, url);
+    // Each URL twice in a row, then in the other order: the one-URL cache never mixes them.
+    for (const [url, expected] of [...cases, ...cases.reverse()]) {
+      assert.equal(handshakeNamespace(url), expected, url);
+      assert.equal(handshakeNamespace([...url].join("")), expected, url);
+    }
+  });
+});
+
+describe("openPacketFields", () => {
+  const req = (url: string) => ({ url }) as IncomingMessage;
+  const log: string[] = [];
+  const fields = (url: string, own?: (r: IncomingMessage) => Record<string, unknown>) =>
+    openPacketFields(req(url), own, (message) => log.push(message));
+
+  it("confirms the namespace of sb_connect in one shared, frozen object per name", () => {
+    const a = fields("/socket.io/?EIO=4&sb_connect=/");
+    assert.deepEqual(a, { sb_connect: "/" });
+    assert.ok(Object.isFrozen(a));
+    assert.equal(fields("/socket.io/?sb_connect=/&EIO=4"), a);
+    assert.deepEqual(fields("/socket.io/?EIO=4&sb_connect=/chat"), { sb_connect: "/chat" });
+    assert.equal(fields("/socket.io/?EIO=4"), undefined);
+  });
+
+  it("adds the application's fields, and still confirms when its function throws", () => {
+    const own = () => ({ region: "eu" });
+    const merged = fields("/socket.io/?EIO=4&sb_connect=/", own);
+    assert.deepEqual(merged, { region: "eu", sb_connect: "/" });
+    assert.notEqual(fields("/socket.io/?EIO=4&sb_connect=/", own), merged);
+    assert.deepEqual(fields("/socket.io/?EIO=4", own), { region: "eu" });
+    const thrown = fields("/socket.io/?EIO=4&sb_connect=/", () => {
+      throw new Error("boom");
+    });
+    assert.deepEqual(thrown, { sb_connect: "/" });
+    assert.match(log.at(-1)!, /openPacketFields threw: Error: boom/);
   });
 });

@@ -149,6 +149,18 @@ const CONNECT_PARAM = `${HANDSHAKE_CONNECT}=`;
  * hot path: once per handshake; without the parameter, one scan of the URL.
  */
 export function handshakeNamespace(url: string): string | undefined {
+  // Called twice per handshake with the same URL, and most URLs are alike.
+  if (url === lastUrl) return lastUrlName;
+  const name = readNamespace(url);
+  lastUrl = url;
+  lastUrlName = name;
+  return name;
+}
+
+let lastUrl: string | undefined;
+let lastUrlName: string | undefined;
+
+function readNamespace(url: string): string | undefined {
   const question = url.indexOf("?");
   if (question === -1) return undefined;
   let at = url.indexOf(CONNECT_PARAM, question);
@@ -189,8 +201,19 @@ export function openPacketFields(
     log(`openPacketFields threw: ${String(err)}`);
   }
   const name = handshakeNamespace(req.url ?? "");
-  return name === undefined ? fields : { ...fields, [HANDSHAKE_CONNECT]: name };
+  if (name === undefined) return fields;
+  if (fields !== undefined) return { ...fields, [HANDSHAKE_CONNECT]: name };
+  // Without the application's fields, one shared object per name (the engine keeps the
+  // JSON of the last one it wrote; see openPacketData).
+  if (name !== lastConnectName) {
+    lastConnectName = name;
+    lastConnectFields = Object.freeze({ [HANDSHAKE_CONNECT]: name });
+  }
+  return lastConnectFields;
 }
+
+let lastConnectName: string | undefined;
+let lastConnectFields: Readonly<Record<string, unknown>> = {};
 
 const QUESTION = 0x3f;
 const AMP = 0x26;
