@@ -84,7 +84,10 @@ export const TARGETS = [
       "delivery and nothing else per delivery. Our system time alone (rounds 2-4: 2.7-3.0 " +
       "us) is 0.65-0.75x ws's total (3.9-4.3 us), so 0.75x would leave 0.1-0.4 us of user " +
       "time per delivery: a native server's, not a JavaScript call into a socket. Below 0.75x reliably needs fewer system calls than " +
-      "deliveries, i.e. delaying messages past their turn (Nagle-like), which we do not do.",
+      "deliveries, i.e. delaying messages past their turn (Nagle-like), which we do not do. " +
+      "Full runs since: 0.67x with socket.io-client and 0.70-0.78x with our client " +
+      "(session 10, Intel Xeon VM), 0.96x and 0.87x (session 11, AMD EPYC VM, where " +
+      "uWebSockets.js measured 0.67x).",
   },
   {
     id: "burst-dps",
@@ -216,7 +219,28 @@ export const TARGETS = [
       "handshake (1.20-1.24x ws's 664,000-668,000), and in time a median of 330 us against 372 " +
       "before and ws's 257 (1.28x; eight alternated runs). The `ws` package is no longer " +
       "loaded by a server on the builtin engine (0.6 MB less heap at startup), which did " +
-      "not move this row measurably.",
+      "not move this row measurably. Session 11 (AMD EPYC VM), where ws counts 655,000-659,000 " +
+      "instructions per cold handshake and ours 785,000 at the start (1.20x): the WebSocket " +
+      "handshake reads the request's `rawHeaders` through a layout kept per kind of client " +
+      "(the header names in the order sent), so Node no longer builds `req.headers` for it " +
+      "(744,000); the `sb_connect` confirmation is one shared object per namespace whose " +
+      "open-packet JSON is kept, and the handshake URL's namespace is read once " +
+      "(728,000-734,000, 1.11x ws). In time, eight alternated `connect-cpu.mjs --cold` runs " +
+      "of each: median 258 us at the session's start, 232 after, ws 202 (1.28x, then 1.15x); " +
+      "partial bench runs (`bash bench/run.sh --scenarios connect --contestants " +
+      "ws,switchboard --reps 5`) 1.19x and 1.23x, and 1.29x in the full run. Time stays " +
+      "above the instruction ratio: by callgrind's cache model we also miss the first-level " +
+      "caches 1.22x as often as ws, and our handshake runs 123 functions of our own against " +
+      "ws's 11 (`call-counts.mjs`), so its code is spread over more memory. The rest of the " +
+      "instruction gap is spread over V8's inline caches, calls and property loads in " +
+      "baseline code; TurboFan's share is now the same as ws's (228,000 against 226,000). " +
+      "Taking the peer address out (an upper bound: it is one `getpeername` call, which ws " +
+      "does not make) saved 8,000 instructions and no measurable time. On Node 24 the same " +
+      "count gives ours 471,000-482,000 and ws 375,000-379,000 (1.26x): Node 24's V8 " +
+      "compiles functions with Maglev after a few hundred calls, 247 of them during our " +
+      "first 1,000 handshakes against 153 for ws (`node --trace-opt`), and the compilers " +
+      "(Maglev, TurboFan and their share of the runtime) are about 60,000 of the 100,000 " +
+      "instructions between us.",
   },
   {
     id: "latency",
@@ -289,7 +313,16 @@ export const TARGETS = [
       "1,000 round trips of a fresh pair (`node bench/profile/instructions.mjs " +
       "<ws|switchboard> 1000 latency`, valgrind's callgrind, the server process only): ours " +
       "248,000 per round trip against ws's 264,000 (0.94x), with first-level cache misses " +
-      "and mispredicted branches within 18 % of ws's.",
+      "and mispredicted branches within 18 % of ws's. Session 11 (AMD EPYC VM): the full " +
+      "run gave 1.15x with our client (p50 97.7 against 84.9 us; warm 0.97x). Counted the " +
+      "same way, our server runs 248,000 instructions per cold round trip against ws's " +
+      "260,000, and our client 134,000 against the ws client's 244,000 (callgrind on the " +
+      "client process, same round trips); `strace -c` on the server counts the same system " +
+      "calls per round trip for both (one write, one read, 1.1 epoll_wait). Yet the " +
+      "server's CPU time per cold round trip is 1.1-1.25x ws's (`latency-cpu.mjs`): not " +
+      "more instructions or system calls, but 72 functions of ours per round trip against " +
+      "ws's 22, whose code and inline caches spread over more memory than callgrind's " +
+      "cache model prices.",
   },
 ];
 
