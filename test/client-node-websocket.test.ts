@@ -706,6 +706,64 @@ describe("NodeWebSocket against a raw TCP server", () => {
       assert.ok(asBytes(small).equals(bytesOf(300)));
     });
 
+    it("reads any frames however TCP splits them (seeded random splits)", TEST, async () => {
+      const server = await rawServer();
+      const { rec, peer } = await openPair(server);
+      // Sizes at the length fields' bounds and beyond one 64 KB read, and small ones.
+      const SIZES = [0, 1, 125, 126, 127, 65_535, 65_536, 70_000, 150_000];
+      let seed = 7;
+      const random = (): number => {
+        seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+        return seed / 2_147_483_648;
+      };
+      const pick = (n: number): number => Math.floor(random() * n);
+      const frames: Buffer[] = [];
+      const expected: (string | Buffer)[] = [];
+      for (let i = 0; i < 30; i++) {
+        const size = random() < 0.5 ? SIZES[pick(SIZES.length)]! : pick(3000);
+        const kind = pick(3);
+        if (kind === 0) {
+          const text = "é".repeat(size >> 2) + "x".repeat(size - ((size >> 2) << 1));
+          frames.push(frame({ opcode: TEXT, payload: text }));
+          expected.push(text);
+        } else if (kind === 1) {
+          const data = bytesOf(size + i);
+          frames.push(frame({ opcode: BINARY, payload: data }));
+          expected.push(data);
+        } else {
+          // Fragmented: the message's parts, with a ping between two of them.
+          const data = bytesOf(size + 3);
+          const cut = pick(data.length);
+          frames.push(frame({ opcode: BINARY, payload: data.subarray(0, cut), fin: false }));
+          frames.push(frame({ opcode: PING, payload: "p" }));
+          frames.push(frame({ opcode: CONT, payload: data.subarray(cut) }));
+          expected.push(data);
+        }
+      }
+      const bytes = Buffer.concat(frames);
+      const start = rec.received;
+      for (let at = 0; at < bytes.length; ) {
+        const end = Math.min(bytes.length, at + 1 + pick(random() < 0.3 ? 20 : 90_000));
+        peer.socket.write(bytes.subarray(at, end));
+        at = end;
+        // Mostly a read of its own; else joined with the next writes.
+        if (random() < 0.7) await rec.bytesRead(start + at);
+      }
+      const check = (got: (string | Uint8Array)[]) => {
+        assert.equal(got.length, expected.length);
+        for (let i = 0; i < got.length; i++) {
+          const want = expected[i]!;
+          if (typeof want === "string") assert.equal(got[i], want, `message ${i}`);
+          else assert.ok(asBytes(got[i]).equals(want), `message ${i}`);
+        }
+      };
+      check(await rec.nextMessages(expected.length));
+      // Later reads leave the messages already delivered as they were.
+      peer.socket.write(frame({ opcode: BINARY, payload: new Uint8Array(100_000).fill(1) }));
+      await rec.nextMessages(expected.length + 1);
+      check(rec.messages.slice(0, expected.length));
+    });
+
     it("reads a split 101, the first frame in its last chunk", TEST, async () => {
       const server = await rawServer();
       const { rec } = client(server.url());

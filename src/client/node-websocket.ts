@@ -133,11 +133,15 @@ export class NodeWebSocket {
   readonly #listener: NodeWebSocketListener;
   #state = CONNECTING;
   #key: string | null;
-  // Bytes not read yet (the response head, or an incomplete frame), and how many the
-  // incomplete frame needs in all once its header is known (0 until then).
+  // Bytes not read yet: the response head, or a frame whose header is incomplete.
   #pending: Buffer[] | null = null;
   #pendingBytes = 0;
+  // How many bytes an incomplete frame needs in all, once its header is read (see #keep).
   #need = 0;
+  // A frame whose length is known, filled as its bytes arrive (see #keep), and how many it
+  // holds so far.
+  #frame: Buffer | null = null;
+  #frameBytes = 0;
   #fragments: Buffer[] | null = null;
   #fragmentBytes = 0;
   #fragmentIsBinary = false;
@@ -328,16 +332,25 @@ export class NodeWebSocket {
 
   #read(chunk: Buffer): void {
     let buf = chunk;
+    const frame = this.#frame;
     const pending = this.#pending;
-    if (pending !== null) {
+    if (frame !== null) {
+      const taken = Math.min(chunk.length, frame.length - this.#frameBytes);
+      chunk.copy(frame, this.#frameBytes, 0, taken);
+      this.#frameBytes += taken;
+      if (this.#frameBytes < frame.length) return;
+      this.#frame = null;
+      this.#frameBytes = 0;
+      // The frame is whole: read it, then what this chunk brought after it.
+      if (this.#readFrame(frame, 0) < 0 || taken === chunk.length) return;
+      buf = chunk.subarray(taken);
+    } else if (pending !== null) {
+      // A response head or a frame header, short: joined with the new bytes and read again.
       pending.push(owned(chunk));
       this.#pendingBytes += chunk.length;
-      // A frame whose length is known waits for all its bytes before they are joined.
-      if (this.#pendingBytes < this.#need) return;
       buf = Buffer.concat(pending, this.#pendingBytes);
       this.#pending = null;
       this.#pendingBytes = 0;
-      this.#need = 0;
     }
     let offset = 0;
     if (this.#state === CONNECTING) {
@@ -361,8 +374,22 @@ export class NodeWebSocket {
 
   /** Keeps `buf` from `offset` on until more bytes arrive. */
   #keep(buf: Buffer, offset: number): void {
+    const have = buf.length - offset;
+    const need = this.#need;
+    if (need > have) {
+      // A frame of known length gets its buffer at once, and each later read is copied into
+      // it: one copy of a large message, instead of one out of the shared read buffer and
+      // another to join the pieces. Bounded by MAX_PAYLOAD (checked before #need is set);
+      // the memory of a large buffer is only taken as its bytes are written.
+      const frame = Buffer.allocUnsafe(need);
+      buf.copy(frame, 0, offset);
+      this.#frame = frame;
+      this.#frameBytes = have;
+      this.#need = 0;
+      return;
+    }
     this.#pending = [owned(buf.subarray(offset))];
-    this.#pendingBytes = buf.length - offset;
+    this.#pendingBytes = have;
   }
 
   /** Reads the handshake response: the bytes it took, 0 while incomplete, -1 if refused. */
@@ -537,6 +564,7 @@ export class NodeWebSocket {
     if (this.#state === CLOSED) return;
     this.#state = CLOSED;
     this.#pending = null;
+    this.#frame = null;
     this.#fragments = null;
     this.#drop();
     this.#listener.close(err);
@@ -556,6 +584,7 @@ export class NodeWebSocket {
     const wasConnecting = this.#state === CONNECTING;
     this.#state = CLOSED;
     this.#pending = null;
+    this.#frame = null;
     this.#fragments = null;
     this.#listener.close(
       wasConnecting ? new Error("connection closed before the handshake completed") : undefined,
