@@ -76,6 +76,14 @@ describe("SessionContext.openPacketData", () => {
     assert.deepEqual(open(nested).inner, { n: 1 });
     inner.n = 2;
     assert.deepEqual(open(nested).inner, { n: 2 });
+    let calls = 0;
+    const computed = Object.freeze({
+      get n() {
+        return ++calls;
+      },
+    });
+    assert.equal(open(computed).n, 1);
+    assert.equal(open(computed).n, 2, "a getter is read again");
     assert.equal(open(Object.freeze({})).sid, "s");
     assert.deepEqual(Object.keys(open(Object.freeze({}))), [
       "sid",

@@ -143,12 +143,13 @@ export class SessionContext {
   }
 }
 
-/** Whether `fields` cannot change: frozen, with no object among its values. */
+/** Whether `fields` cannot change: frozen, its own values plain data and no object. */
 function isConstant(fields: Readonly<Record<string, unknown>>): boolean {
   if (!Object.isFrozen(fields)) return false;
-  for (const key in fields) {
-    const value = fields[key];
-    if (typeof value === "object" && value !== null) return false;
+  const own = Object.getOwnPropertyDescriptors(fields);
+  for (const key in own) {
+    const { value, get } = own[key]!;
+    if (get !== undefined || (typeof value === "object" && value !== null)) return false;
   }
   return true;
 }
