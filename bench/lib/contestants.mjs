@@ -4,7 +4,7 @@
 // (first mode is the default; per-mode scenarios run once per mode; scenarios that
 // need a transport other than websocket run only the contestants listing it).
 import { existsSync, readdirSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const DIR = fileURLToPath(new URL("../contestants/", import.meta.url));
 /** Preferred column order; anything else found follows alphabetically. */
@@ -26,6 +26,20 @@ export function discoverContestants() {
     .map((d) => d.name);
   const rank = (n) => (ORDER.includes(n) ? ORDER.indexOf(n) : ORDER.length);
   return names.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+// Contestants for the profiling tools only (bench/profile/contestants/<name>/): the same
+// files, found by contestantModule() but never by discoverContestants(), so the full run
+// does not include them.
+const PROFILE_DIR = fileURLToPath(new URL("../profile/contestants/", import.meta.url));
+
+/**
+ * The URL of `file` (`server.mjs` or `client.mjs`) of contestant `name`: a bench
+ * contestant's, or else a profile-only one's.
+ */
+export function contestantModule(name, file) {
+  const dir = existsSync(`${DIR}${name}/${file}`) ? DIR : PROFILE_DIR;
+  return pathToFileURL(`${dir}${name}/${file}`);
 }
 
 /** Loads a contestant's client module (throws if it does not load) and reads its meta. */

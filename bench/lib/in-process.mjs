@@ -2,6 +2,7 @@
 // process, so that its CPU, heap and V8 profile are the caller's, and the bench's load
 // generator in a child, driving it over WebSocket on 127.0.0.1.
 import { fileURLToPath } from "node:url";
+import { contestantModule } from "./contestants.mjs";
 import { startChild } from "./proc.mjs";
 
 const LOADGEN = fileURLToPath(new URL("./loadgen.mjs", import.meta.url));
@@ -14,7 +15,7 @@ process.env.WS_NO_UTF_8_VALIDATE ??= "1";
 /** Starts contestant `name`'s server in this process on 127.0.0.1 (any free port). */
 export async function hostServer(name) {
   const base = name.split(":")[0];
-  const mod = await import(new URL(`../contestants/${base}/server.mjs`, import.meta.url));
+  const mod = await import(contestantModule(base, "server.mjs"));
   return mod.start({ host: "127.0.0.1", port: 0, transport: "websocket" });
 }
 

@@ -1,10 +1,11 @@
 // Child process that drives clients of one contestant against its server.
 //   node lib/loadgen.mjs <contestant> <mode> <port> [transport]
-// Loads contestants/<contestant>/client.mjs and serves orchestrator jobs over
+// Loads contestants/<contestant>/client.mjs (or a profile-only one's) and serves orchestrator jobs over
 // IPC: connect, echo, armBroadcast, awaitBroadcast, latency, close.
 // Every job is bounded by a count and a time limit.
 import { send, serveRpc } from "./child.mjs";
 import { nowMs } from "./clock.mjs";
+import { contestantModule } from "./contestants.mjs";
 import { echoPayload } from "./payload.mjs";
 import { percentileSorted } from "./stats.mjs";
 
@@ -12,7 +13,7 @@ const [name, mode, portArg, transport = "websocket"] = process.argv.slice(2);
 // Loopback only: the benchmark never connects anywhere else.
 const host = "127.0.0.1";
 const port = Number(portArg);
-const driver = await import(new URL(`../contestants/${name}/client.mjs`, import.meta.url));
+const driver = await import(contestantModule(name, "client.mjs"));
 
 /** Open connections, in order. */
 const conns = [];

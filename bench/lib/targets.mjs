@@ -235,9 +235,10 @@ export const TARGETS = [
       "instruction gap is spread over V8's inline caches, calls and property loads in " +
       "baseline code; TurboFan's share is now the same as ws's (228,000 against 226,000). " +
       "Taking the peer address out (an upper bound: it is one `getpeername` call, which ws " +
-      "does not make) saved 8,000 instructions and no measurable time. Split by layer (a " +
-      "temporary contestant, not kept: an EngineServer alone, opened by the ws client): the " +
-      "Engine.IO handshake alone counts 645,000 instructions, 0.98x ws's, so the gap is the " +
+      "does not make) saved 8,000 instructions and no measurable time. Split by layer (the " +
+      "profile-only contestant `engine`: our EngineServer alone, opened by the ws client; " +
+      "`instructions.mjs engine 1000 connect`): the Engine.IO handshake alone counts " +
+      "645,000 instructions, 0.98x ws's, so the gap is the " +
       "Socket.IO layer on top (the client, the namespace join, the socket and its own room, " +
       "the CONNECT answer): ~85,000, of which connection-state recovery's pid and offsets " +
       "are 18,000 (`BENCH_SB_RECOVERY=off`: 712,000). On Node 24 the same " +
