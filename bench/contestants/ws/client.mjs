@@ -52,8 +52,16 @@ class Conn {
 }
 
 export function connect({ host, port }) {
+  return openWebSocket(`ws://${host}:${port}/`, (ws) => new Conn(ws));
+}
+
+/**
+ * Opens a ws client (no compression) to `url`; resolves with `wrap(ws)` once it is open,
+ * rejects (the socket dropped) on an error before that.
+ */
+export function openWebSocket(url, wrap) {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://${host}:${port}/`, { perMessageDeflate: false });
+    const ws = new WebSocket(url, { perMessageDeflate: false });
     const onError = (err) => {
       ws.terminate();
       reject(err);
@@ -61,7 +69,7 @@ export function connect({ host, port }) {
     ws.once("error", onError);
     ws.once("open", () => {
       ws.off("error", onError);
-      resolve(new Conn(ws));
+      resolve(wrap(ws));
     });
   });
 }

@@ -280,7 +280,7 @@ export class WebSocketTransport implements Transport {
   sendUpgradeResponse(response: string): void {
     if ((this.#state & (CLOSED | DIRECT)) !== DIRECT) return;
     if (this.#frames !== null) {
-      this.queue(Buffer.from(response, "latin1"), false);
+      this.queue(bytesOf(response), false);
       return;
     }
     this.#frames = response;
