@@ -1,6 +1,6 @@
 // Parent-process side: spawning children, RPC over IPC, and /proc readings.
 import { execFileSync, fork } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 const live = new Set();
 
@@ -29,6 +29,27 @@ export function pinToCpu(pid, cpu) {
   } catch {
     return false;
   }
+}
+
+/**
+ * CPU time process `pid` (default: this one) has run so far, in microseconds, split into its
+ * main thread and the rest (V8's worker threads: background compiles and garbage-collection
+ * helpers), from each thread's /proc schedstat (nanoseconds). Zeros where /proc has no
+ * schedstat (not Linux).
+ */
+export function threadCpuUs(pid = process.pid) {
+  let main = 0;
+  let helpers = 0;
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const ns = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+      if (Number(tid) === pid) main += ns / 1000;
+      else helpers += ns / 1000;
+    }
+  } catch {
+    /* not Linux */
+  }
+  return { main, helpers };
 }
 
 /** User+system CPU seconds consumed so far by a process, from /proc/PID/stat. */

@@ -2,8 +2,9 @@
 // What does a handshake cost the server? Hosts one contestant's server in this process,
 // warms it up, then opens N connections from a load-generator child (100 handshakes in
 // flight, as the connect scenario), closes them, and repeats: prints the server's CPU
-// (user + system, process.cpuUsage) and the load generator's (/proc) per connection for each
-// round, and the median of the server's. With
+// (user + system, process.cpuUsage; and split into the main thread and V8's helper threads,
+// which compile in the background and help the garbage collector, from /proc schedstat) and
+// the load generator's (/proc) per connection for each round, and the median of the server's. With
 // --prof <file>, the second round (the first with --cold) is also recorded in a V8 CPU profile (summarise it with
 // profile/top-functions.mjs); the profiler slows the server, so read the CPU figures from a
 // run without it. With --join, each connection also joins a room once open (one more round
@@ -20,7 +21,7 @@
 // beyond 127.0.0.1.
 import { countInstructions, parseToolArgs, startCpuProfile } from "../lib/cpu-profile.mjs";
 import { hostServer, startLoadgen } from "../lib/in-process.mjs";
-import { cpuSeconds, killAllChildren, sleep } from "../lib/proc.mjs";
+import { cpuSeconds, killAllChildren, sleep, threadCpuUs } from "../lib/proc.mjs";
 
 const args = process.argv.slice(2);
 const { profFile, positional } = parseToolArgs(args);
@@ -50,18 +51,20 @@ try {
     const profiler = isProfiled ? await startCpuProfile() : undefined;
     const isCounted = round === 0;
     if (isCounted) await countInstructions(true);
+    const threads0 = threadCpuUs();
     const cpu0 = process.cpuUsage();
     const client0 = cpuSeconds(gen.pid);
     const job = { n, concurrency: 100, room, timeoutMs: 90_000 };
     const c = await gen.rpc("connect", job, 100_000);
     const cpu = process.cpuUsage(cpu0);
+    const threads = threadCpuUs();
     if (isCounted) await countInstructions(false);
     const clientUs = ((cpuSeconds(gen.pid) - client0) * 1e6) / n;
     if (c.ok !== n) throw new Error(`connected ${c.ok} of ${n}: ${c.firstError}`);
     await profiler?.stop(profFile);
     perConn.push((cpu.user + cpu.system) / n);
     console.log(
-      `round ${round + 1}: ${((cpu.user + cpu.system) / n).toFixed(0)} us/conn (user ${(cpu.user / n).toFixed(0)}, system ${(cpu.system / n).toFixed(0)}), client ${clientUs.toFixed(0)} us/conn, ${((c.ok / c.ms) * 1000).toFixed(0)} conn/s`,
+      `round ${round + 1}: ${((cpu.user + cpu.system) / n).toFixed(0)} us/conn (user ${(cpu.user / n).toFixed(0)}, system ${(cpu.system / n).toFixed(0)}; main thread ${((threads.main - threads0.main) / n).toFixed(0)}, V8 helpers ${((threads.helpers - threads0.helpers) / n).toFixed(0)}), client ${clientUs.toFixed(0)} us/conn, ${((c.ok / c.ms) * 1000).toFixed(0)} conn/s`,
     );
     await gen.rpc("close", {}, 20_000);
     await waitForCount(0);

@@ -13,8 +13,10 @@
 // what the simulated caches and branch predictor do not model, and valgrind runs the server
 // ~50x slower, so time-driven work (heartbeats, timers) is not in a real run's proportion.
 //
-//   node bench/profile/instructions.mjs [contestant=switchboard] [n=1000] [connect|latency]
+//   node bench/profile/instructions.mjs [contestant=switchboard] [n=1000] [connect|latency] [warmup=1]
 //
+// For latency, `warmup` round trips run uncounted first: `2000 latency 200` counts the bench
+// latency scenario's window (round trips 200-2,200 of a fresh pair).
 // BENCH_CALLGRIND_OUT=<file> keeps callgrind's profile (`callgrind_annotate <file>` lists
 // V8's and Node's own functions by instructions; JavaScript compiled by V8 has no names).
 // Needs valgrind on PATH (Debian's valgrind package); takes about a minute for n=1000.
@@ -23,14 +25,15 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-const [name = "switchboard", nArg = "1000", what = "connect"] = process.argv.slice(2);
+const [name = "switchboard", nArg = "1000", what = "connect", warmupArg = "1"] =
+  process.argv.slice(2);
 const n = Number(nArg);
 if (!(n > 0)) throw new Error("n must be a positive number");
 if (what !== "connect" && what !== "latency") throw new Error("connect or latency");
 
 const tool = what === "connect" ? "connect-cpu.mjs" : "latency-cpu.mjs";
-// One round; the latency tool's warm-up is a single round trip, so the round is cold.
-const toolArgs = what === "connect" ? [name, nArg, "1", "--cold"] : [name, nArg, "1", "1"];
+// One round, after `warmup` uncounted round trips for latency (at least one: the connection's).
+const toolArgs = what === "connect" ? [name, nArg, "1", "--cold"] : [name, nArg, "1", warmupArg];
 const args = [
   "--tool=callgrind",
   "--instr-atstart=no",
