@@ -97,9 +97,12 @@ function maskBytes(
     buf[i + 2] = buf[i + 2]! ^ k2;
     buf[i + 3] = buf[i + 3]! ^ k3;
   }
-  if (i < end) buf[i] = buf[i]! ^ k0;
-  if (i + 1 < end) buf[i + 1] = buf[i + 1]! ^ k1;
-  if (i + 2 < end) buf[i + 2] = buf[i + 2]! ^ k2;
+  if (i === end) return;
+  // The last 1-3 bytes run the same operations whatever their number, so V8's type feedback
+  // from the first tail covers every later one: a statement per byte made the first tail
+  // longer than all before it throw away the compiled function (which V8 then compiled again).
+  const tail = k0 | (k1 << 8) | (k2 << 16);
+  for (let shift = 0; i < end; i++, shift += 8) buf[i] = buf[i]! ^ ((tail >>> shift) & 0xff);
 }
 
 // Payloads from this size on are masked 32 bits at a time, through a word view of the
