@@ -61,7 +61,8 @@ export const TARGETS = [
       "--contestants switchboard-sioc`): the write system call ~20-25 %, Socket.IO decode " +
       "and encode ~10 % each (mostly JSON.parse/stringify, which cost what ws's JSON " +
       "handling costs per message: 0.92 against 0.89 us in a micro-benchmark), garbage " +
-      "collection ~10 %.",
+      "collection ~10 %. Session 12's full runs, on a slower AMD EPYC VM: 0.92x on Node 20, " +
+      "1.23x on Node 24.",
   },
   {
     id: "paced-cpu",
@@ -87,7 +88,14 @@ export const TARGETS = [
       "deliveries, i.e. delaying messages past their turn (Nagle-like), which we do not do. " +
       "Full runs since: 0.67x with socket.io-client and 0.70-0.78x with our client " +
       "(session 10, Intel Xeon VM), 0.96x and 0.87x (session 11, AMD EPYC VM, where " +
-      "uWebSockets.js measured 0.67x).",
+      "uWebSockets.js measured 0.67x), 0.94x and 0.98x (session 12, a slower AMD EPYC VM, " +
+      "uWebSockets.js 0.64x). Session 12's split on that VM (`fanout-cpu.mjs <contestant> " +
+      "1000 100 4`, rounds 2-4 of two runs, user + system): ws 2.1-3.2 + 6.1-8.3, ours " +
+      "2.3-3.1 + 5.4-7.3, uWebSockets.js 0.3-1.0 + 5.2-7.6, so our system time alone is " +
+      "0.5-0.8x ws's total. Writing each frame with `fs.writeSync` on the socket's file " +
+      "descriptor, no stream and no write request object (an experiment, not kept), left the " +
+      "native write at 78 % of the server's profile and the CPU per delivery within the " +
+      "run-to-run spread (7.6-10.9 us against 7.5-11.8).",
   },
   {
     id: "burst-dps",
@@ -106,7 +114,9 @@ export const TARGETS = [
       "4.5x), and alternated partial runs (`bash bench/run.sh --scenarios broadcast " +
       "--contestants ws,switchboard --reps 2`) gave 3.5-5.6x whether the server was built " +
       "from that session's commits or the previous session's: our send loop took 18-22 ms " +
-      "of each burst, ws's 490-670 ms, and the clients' parsing decides the rest.",
+      "of each burst, ws's 490-670 ms, and the clients' parsing decides the rest. Session " +
+      "12's full runs (a slower AMD EPYC VM): with socket.io-client 3.67x on Node 20 and " +
+      "3.75x on Node 24, with our client 7.91x and 8.47x.",
   },
   {
     id: "rss",
@@ -246,7 +256,20 @@ export const TARGETS = [
       "compiles functions with Maglev after a few hundred calls, 247 of them during our " +
       "first 1,000 handshakes against 153 for ws (`node --trace-opt`), and the compilers " +
       "(Maglev, TurboFan and their share of the runtime) are about 60,000 of the 100,000 " +
-      "instructions between us.",
+      "instructions between us. Session 12 (AMD EPYC VM, slower than session 11's: ws's " +
+      "echo server CPU 14.2 us per round trip against 9.9): 737,000 instructions per cold " +
+      "handshake against ws's 664,000 (1.11x), TurboFan 228,000 against 230,000; the rest " +
+      "of the difference is our code in baseline and compiled form (+36,000), property and " +
+      "call inline caches (+13,000) and the interpreter's builtins (+14,000), with no single " +
+      "V8 function above 9,400 (`LoadIC`). `connect-cpu.mjs` now splits the server's CPU by " +
+      "thread: in three alternated cold rounds, main thread 208-239 us per handshake against " +
+      "ws's 166-209, V8's helper threads 71-79 against 59-75, so the difference is on the " +
+      "main thread. With socket.io-client the same count is 913,000: its CONNECT packet is " +
+      "one more read, frame, decode and write per connection, and V8 compiles that receive " +
+      "path during the first 1,000 handshakes (TurboFan 323,000 instructions per handshake " +
+      "against 228,000). A partial run with 5 repetitions (`bash bench/run.sh --scenarios " +
+      "connect --contestants ws,switchboard --reps 5`) gave 1.13x; this full run's single " +
+      "cold rounds spread by ~30 %.",
   },
   {
     id: "latency",
@@ -315,20 +338,33 @@ export const TARGETS = [
       "112. Each of those functions is interpreted, then compiled on its own, which is the " +
       "cold cost above. On session 9's machine (an AMD EPYC VM 2-3x slower than session " +
       "8's) both full runs met this target with our client (0.99x, 0.84x) and missed it " +
-      "with socket.io-client (1.26x, 1.36x). Session 10 counted instructions for the first " +
-      "1,000 round trips of a fresh pair (`node bench/profile/instructions.mjs " +
-      "<ws|switchboard> 1000 latency`, valgrind's callgrind, the server process only): ours " +
-      "248,000 per round trip against ws's 264,000 (0.94x), with first-level cache misses " +
-      "and mispredicted branches within 18 % of ws's. Session 11 (AMD EPYC VM): the full " +
-      "run gave 1.15x with our client (p50 97.7 against 84.9 us; warm 0.97x). Counted the " +
-      "same way, our server runs 248,000 instructions per cold round trip against ws's " +
-      "260,000, and our client 134,000 against the ws client's 244,000 (callgrind on the " +
-      "client process, same round trips); `strace -c` on the server counts the same system " +
-      "calls per round trip for both (one write, one read, 1.1 epoll_wait). Yet the " +
-      "server's CPU time per cold round trip is 1.1-1.25x ws's (`latency-cpu.mjs`): not " +
-      "more instructions or system calls, but 72 functions of ours per round trip against " +
-      "ws's 22, whose code and inline caches spread over more memory than callgrind's " +
-      "cache model prices.",
+      "with socket.io-client (1.26x, 1.36x). Sessions 10 and 11 counted instructions with " +
+      "callgrind for round trips 1-1,000 of a fresh pair (`instructions.mjs <ws|switchboard> " +
+      "1000 latency`): our server 248,000 per round trip against ws's 260,000-264,000, our " +
+      "client 134,000 against the ws client's 244,000, and concluded that our server did no " +
+      "more work. That was the wrong window: the bench measures round trips 200-2,200, and V8 " +
+      "compiles most of both paths after the first 1,000. Session 12 counted the bench's " +
+      "window (`node bench/profile/instructions.mjs <ws|switchboard> 2000 latency 200`): our " +
+      "server 281,000 instructions per round trip against ws's 233,000 (1.20x), and V8's " +
+      "optimising compiler (TurboFan, by callgrind's function names) is 157,000 of them " +
+      "against 113,000, nearly all of the difference; the compiled and baseline code itself " +
+      "runs 52,000 against 62,000. Under `node --trace-opt --no-concurrent-recompilation` V8 " +
+      "compiles 19 of our functions inside the window (~66 ms of compiling: " +
+      "`encodeSocketPacket`, the frame reader, `onSocketData`, `decodeCommonPacket`, " +
+      "`#onEvent`, `frameText`, `#writeAck`, `containsBinary`, `#message`, ...) against 4 of " +
+      "ws's (~10 ms): ws's receiver functions are large, so V8's budget-based tiering leaves " +
+      "them in baseline code until ~2,300 round trips. `latency-cpu.mjs` now splits each " +
+      "process's CPU by thread (/proc schedstat): per round trip in the window, our server's " +
+      "main thread 86-107 us against ws's 64-86, V8's helper threads (the background " +
+      "compiles) 42-49 against 24-30; with both processes pinned to one CPU, as in the bench, " +
+      "those compiles take turns with the round trips. Our client counts 208,000 " +
+      "instructions in the window against the ws client's 244,000 (callgrind on the client " +
+      "process). `strace -c` counts the same system calls per round trip on each side for " +
+      "both (one write, one read, 1.8 epoll_wait), but twice the `mprotect` calls (V8 " +
+      "installing compiled code). The row itself is noisy: single runs spread by 50-63 %, " +
+      "and a partial run with 5 repetitions (15 runs each, `bash bench/run.sh --scenarios " +
+      "latency --contestants ws,switchboard --reps 5`) gave 1.03x where the full runs of " +
+      "sessions 11 and 12 gave 1.15x and 1.16x.",
   },
 ];
 
