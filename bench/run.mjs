@@ -20,6 +20,7 @@ import { parseArgs } from "node:util";
 import { clusterScenario } from "./lib/cluster-scenario.mjs";
 import {
   BASELINE,
+  contestantModule,
   discoverContestants,
   entryId,
   loadMeta,
@@ -166,7 +167,7 @@ async function preflight(name) {
     return { why: `its client did not load (${firstLine(err)})` };
   }
   try {
-    await import(new URL(`./contestants/${name}/server.mjs`, import.meta.url));
+    await import(contestantModule(name, "server.mjs"));
   } catch (err) {
     return { why: `its server did not load (${firstLine(err)})` };
   }

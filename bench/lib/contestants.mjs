@@ -44,7 +44,7 @@ export function contestantModule(name, file) {
 
 /** Loads a contestant's client module (throws if it does not load) and reads its meta. */
 export async function loadMeta(name) {
-  const mod = await import(new URL(`../contestants/${name}/client.mjs`, import.meta.url));
+  const mod = await import(contestantModule(name, "client.mjs"));
   if (typeof mod.connect !== "function") throw new Error("client.mjs exports no connect()");
   const modes = mod.meta?.echoModes?.length ? mod.meta.echoModes : ["default"];
   const transports = mod.meta?.transports?.length ? mod.meta.transports : ["websocket"];

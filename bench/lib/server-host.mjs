@@ -1,17 +1,18 @@
 // Child process that hosts one contestant's server.
 //   node --expose-gc lib/server-host.mjs <contestant> [transport]
-// Loads contestants/<contestant>/server.mjs, starts it on 127.0.0.1 (port 0 =
-// any free port), reports { type: 'ready', port }, then serves orchestrator
-// commands over IPC: broadcast, gc, mem, cpu, connections, stop.
+// Loads contestants/<contestant>/server.mjs (or a profile-only one's), starts it on
+// 127.0.0.1 (port 0 = any free port), reports { type: 'ready', port }, then serves
+// orchestrator commands over IPC: broadcast, gc, mem, cpu, connections, stop.
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { send, serveRpc } from "./child.mjs";
 import { nowMs } from "./clock.mjs";
+import { contestantModule } from "./contestants.mjs";
 import { broadcastPayload } from "./payload.mjs";
 
 const [name, transport = "websocket"] = process.argv.slice(2);
 // Loopback only: the benchmark never listens on or connects to anything else.
 const host = "127.0.0.1";
-const mod = await import(new URL(`../contestants/${name}/server.mjs`, import.meta.url));
+const mod = await import(contestantModule(name, "server.mjs"));
 const server = await mod.start({ host, port: 0, transport });
 
 serveRpc(

@@ -12,6 +12,7 @@
 // Build dist/ first for the Switchboard contestants (npm run build). Nothing listens
 // beyond 127.0.0.1.
 import { fileURLToPath } from "node:url";
+import { contestantModule } from "../lib/contestants.mjs";
 import { parseToolArgs, startCpuProfile } from "../lib/cpu-profile.mjs";
 import { killAllChildren, sleep, startChild } from "../lib/proc.mjs";
 
@@ -22,7 +23,7 @@ const env = { WS_NO_BUFFER_UTIL: "1", WS_NO_UTF_8_VALIDATE: "1" };
 Object.assign(process.env, env); // for this process's ws copies too
 const host = fileURLToPath(new URL("../lib/server-host.mjs", import.meta.url));
 const server = await startChild(host, [name, "websocket"], { env, label: `server:${name}` });
-const { connect } = await import(new URL(`../contestants/${name}/client.mjs`, import.meta.url));
+const { connect } = await import(contestantModule(name, "client.mjs"));
 
 async function round() {
   const conns = [];

@@ -17,6 +17,7 @@
 //
 // Build dist/ first for the Switchboard contestants (npm run build). Nothing listens
 // beyond 127.0.0.1.
+import { contestantModule } from "../lib/contestants.mjs";
 import { parseToolArgs, startCpuProfile } from "../lib/cpu-profile.mjs";
 import { echoPayload } from "../lib/payload.mjs";
 import { cpuSeconds, killAllChildren, sleep } from "../lib/proc.mjs";
@@ -30,7 +31,7 @@ const transport = args.includes("--polling") ? "polling" : "websocket";
 const CLIENTS = transport === "polling" ? 50 : 100;
 const WINDOW = 10;
 
-const client = await import(new URL(`../contestants/${name}/client.mjs`, import.meta.url));
+const client = await import(contestantModule(name, "client.mjs"));
 const mode = modeArg === "default" ? client.meta?.echoModes?.[0] : modeArg;
 const server = await startServer(name, transport);
 
