@@ -58,21 +58,25 @@ const PARAMS = {
     gens: 2,
     timeoutMs: 60_000,
     patterns: ["paced", "burst"],
+    pauseMs: 300,
   },
   memory: {
     steps: [5000],
     gens: 2,
     fanout: { messages: 10, bytes: 100, pattern: "paced", timeoutMs: 60_000 },
+    pauseMs: 300,
   },
   connect: { n: 1000, concurrency: 100, warmRounds: 2 },
   // 9,200 messages in all from the one connection: under Switchboard's default rate limit of
   // 10,000 per second, which a faster run would exceed (the server closes such a session).
   latency: { n: 2000, warmup: 200, warmRoundTrips: 5000, bytes: 100 },
   polling: { clients: 50, window: 10, warmupMs: 500, durationMs: 2500, bytes: 100 },
-  cluster: { nodes: 3, clients: 3000, messages: 50, bytes: 100, timeoutMs: 60_000 },
+  cluster: { nodes: 3, clients: 3000, messages: 50, bytes: 100, timeoutMs: 60_000, pauseMs: 200 },
 };
+// The smoke run: every scenario once per contestant, in its first mode only, small and short
+// enough that all of it fits the 45 s budget on a slow 2-core VM.
 const QUICK = {
-  echo: { clients: 20, window: 10, warmupMs: 200, durationMs: 700, bytes: 100 },
+  echo: { clients: 20, window: 10, warmupMs: 100, durationMs: 400, bytes: 100 },
   broadcast: {
     clients: 200,
     messages: 20,
@@ -80,16 +84,18 @@ const QUICK = {
     gens: 2,
     timeoutMs: 20_000,
     patterns: ["paced", "burst"],
+    pauseMs: 50,
   },
   memory: {
     steps: [500],
     gens: 2,
     fanout: { messages: 5, bytes: 100, pattern: "paced", timeoutMs: 20_000 },
+    pauseMs: 100, // RSS settles after a forced GC
   },
-  connect: { n: 200, concurrency: 50, warmRounds: 2 },
-  latency: { n: 200, warmup: 20, warmRoundTrips: 2000, bytes: 100 },
-  polling: { clients: 10, window: 5, warmupMs: 200, durationMs: 700, bytes: 100 },
-  cluster: { nodes: 3, clients: 300, messages: 10, bytes: 100, timeoutMs: 20_000 },
+  connect: { n: 200, concurrency: 50, warmRounds: 1 },
+  latency: { n: 200, warmup: 20, warmRoundTrips: 500, bytes: 100 },
+  polling: { clients: 10, window: 5, warmupMs: 100, durationMs: 400, bytes: 100 },
+  cluster: { nodes: 3, clients: 300, messages: 10, bytes: 100, timeoutMs: 20_000, pauseMs: 50 },
 };
 /** Every scenario; `cluster` (lib/cluster-scenario.mjs) runs 3 nodes on a redis-server. */
 const scenarios = [...singleServerScenarios, clusterScenario];
@@ -212,13 +218,18 @@ async function selectContestants() {
   return metas;
 }
 
+/** The modes a contestant runs: all of them in a per-mode scenario, except in the smoke run. */
+function modesOf(meta, isPerMode = true) {
+  return isPerMode && !opt.quick ? meta.modes : [meta.modes[0]];
+}
+
 function entriesFor(sc, metas) {
   const transport = sc.transport ?? "websocket";
   return metas
     .filter((m) => m.transports.includes(transport))
     .filter((m) => !sc.contestants || sc.contestants.includes(m.name)) // e.g. cluster: Redis adapters only
     .flatMap((m) =>
-      (sc.perMode ? m.modes : [m.modes[0]]).map((mode) => ({
+      modesOf(m, sc.perMode).map((mode) => ({
         name: m.name,
         mode,
         id: entryId(m.name, mode, m.modes),
@@ -276,7 +287,7 @@ async function main() {
     (a, b) => RUN_ORDER.indexOf(a.id) - RUN_ORDER.indexOf(b.id),
   );
   for (const m of metas)
-    for (const mode of m.modes) state.columns.push(entryId(m.name, mode, m.modes));
+    for (const mode of modesOf(m)) state.columns.push(entryId(m.name, mode, m.modes));
 
   const plan = runOrder.map((sc) => {
     const p = params[sc.id];

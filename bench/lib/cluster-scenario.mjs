@@ -104,7 +104,7 @@ async function waitForCluster(nodes) {
 async function measure(nodes, gens, redis, p) {
   const timeoutMs = p.timeoutMs;
   await Promise.all(gens.map((g) => g.rpc("armBroadcast", { count: p.messages })));
-  await sleep(200);
+  await sleep(p.pauseMs);
   const waits = gens.map((g) => g.rpc("awaitBroadcast", { timeoutMs }, timeoutMs + 10_000));
   for (const w of waits) w.catch(() => {}); // teardown rejects these if the send fails first
   const pids = nodes.map((n) => n.pid);

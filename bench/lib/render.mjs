@@ -48,7 +48,8 @@ function columnsSection(columns, excluded) {
   const lines = columns
     .filter((c) => !c.includes(":"))
     .map((c) => `- \`${c}\`: ${known[c] ?? "see bench/README.md"}`);
-  lines.push("- `<name>:emit`: the same, echo replied with a plain emit instead of an ack");
+  if (columns.some((c) => c.endsWith(":emit")))
+    lines.push("- `<name>:emit`: the same, echo replied with a plain emit instead of an ack");
   for (const x of excluded) lines.push(`- \`${x.name}\`: **skipped**, ${x.why}`);
   return lines.join("\n");
 }
@@ -60,7 +61,7 @@ export function renderReport(s) {
   const versus = versusTable(s.rows, s.columns, s.sioBaseline, s.switchboardColumns);
   const chart = s.chartPath ? `![Ratios against ws](${s.chartPath})\n\n` : "";
   const quick = s.quick
-    ? "\n**QUICK SMOKE RUN**: tiny parameters, 1 repetition. These figures only show that every contestant works; do not quote them.\n"
+    ? "\n**QUICK SMOKE RUN**: tiny parameters, 1 repetition, each contestant in its first mode only. These figures only show that every contestant works; do not quote them.\n"
     : "";
   const notes = s.notes.length
     ? `\n## Notes from this run\n\n${s.notes.map((n) => `- ${n}`).join("\n")}\n`

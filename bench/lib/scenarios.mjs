@@ -142,10 +142,10 @@ function assertAll(results, want, what) {
 async function measureBroadcast(
   server,
   gens,
-  { clients, room, messages, bytes, timeoutMs, yieldEvery },
+  { clients, room, messages, bytes, timeoutMs, yieldEvery, pauseMs },
 ) {
   await Promise.all(gens.map((g) => g.rpc("armBroadcast", { count: messages })));
-  await sleep(200);
+  await sleep(pauseMs);
   const waits = gens.map((g) => g.rpc("awaitBroadcast", { timeoutMs }, timeoutMs + 10_000));
   for (const w of waits) w.catch(() => {}); // if the send fails first, teardown rejects these: not unhandled
   const cpu0 = safeCpu(server.pid);
@@ -282,7 +282,7 @@ export const scenarios = [
             yieldEvery: PATTERNS[pattern],
           });
           Object.assign(out, prefixKeys(r, `${pattern}_`));
-          await sleep(300);
+          await sleep(p.pauseMs);
         }
         return out;
       });
@@ -315,9 +315,9 @@ export const scenarios = [
     async run(ctx) {
       const p = ctx.params;
       return session(ctx, p.gens, async (server, gens) => {
-        await sleep(300);
+        await sleep(p.pauseMs);
         const heap0 = (await server.rpc("gc")).heapUsed;
-        await sleep(200);
+        await sleep(p.pauseMs);
         const rss0 = rssKB(server.pid);
         const out = { rss0MB: rss0 / 1024 };
         let have = 0;
@@ -333,9 +333,9 @@ export const scenarios = [
           const count = await server.rpc("connections");
           if (count !== n)
             throw new Error(`memory: server reports ${count} connections, expected ${n}`);
-          await sleep(300);
+          await sleep(p.pauseMs);
           const heap = (await server.rpc("gc")).heapUsed;
-          await sleep(200);
+          await sleep(p.pauseMs);
           const rss = rssKB(server.pid);
           out[`kb${n}`] = (rss - rss0) / n;
           out[`heapKb${n}`] = (heap - heap0) / 1024 / n;
@@ -354,6 +354,7 @@ export const scenarios = [
               clients: have,
               room: "bench",
               yieldEvery,
+              pauseMs: p.pauseMs,
             }),
           );
         }
