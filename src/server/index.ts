@@ -46,13 +46,8 @@ export {
 export { type NamespaceMatcher, ParentNamespace } from "./parent-namespace.js";
 export { RemoteSocket } from "./remote-socket.js";
 export { Server, type ServerOptions } from "./server.js";
-export {
-  type PacketMiddleware,
-  Socket,
-  type SocketEmitFlags,
-  SocketEmitter,
-  type SocketReservedEvents,
-} from "./socket.js";
+export { type PacketMiddleware, Socket, type SocketReservedEvents } from "./socket.js";
+export { type SocketEmitFlags, SocketEmitter } from "./socket-emitter.js";
 export type {
   AckArgs,
   AckResult,

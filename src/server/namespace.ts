@@ -16,8 +16,10 @@ import { BroadcastOperator, type RoomTarget } from "./broadcast-operator.js";
 import type { Client } from "./client.js";
 import { handshakeOrTime } from "./handshake.js";
 import type { RemoteSocket } from "./remote-socket.js";
+import { runMiddlewares } from "./run-middlewares.js";
 import type { Server } from "./server.js";
-import { pidSocketId, pidTail, runMiddlewares, Socket } from "./socket.js";
+import { pidSocketId, pidTail } from "./session-pid.js";
+import { Socket } from "./socket.js";
 import { TypedEmitter } from "./typed-emitter.js";
 import type {
   AckResult,

@@ -23,6 +23,9 @@ import type { DisconnectReason } from "./disconnect-reason.js";
 import { buildHandshake, type Handshake } from "./handshake.js";
 import type { Namespace } from "./namespace.js";
 
+import { runMiddlewares } from "./run-middlewares.js";
+import { pidFromTail } from "./session-pid.js";
+import { emitWithAckVia, type SocketEmitFlags, SocketEmitter } from "./socket-emitter.js";
 import { TypedEmitter } from "./typed-emitter.js";
 import type {
   AckResult,
@@ -42,13 +45,6 @@ export interface SocketReservedEvents {
 
 /** Per-packet middleware: `packet` is `[event, ...args]`; call `next(err?)`. */
 export type PacketMiddleware = (packet: unknown[], next: (err?: Error) => void) => void;
-
-/** Flags for one emit to one socket. */
-export interface SocketEmitFlags {
-  readonly volatile?: boolean;
-  readonly compress?: boolean;
-  readonly timeout?: number;
-}
 
 type AnyFn = (...args: unknown[]) => void;
 
@@ -141,7 +137,7 @@ export class Socket<
   get pid(): string | undefined {
     const tail = this.#pidTail;
     if (tail === undefined) return undefined;
-    return tail.charCodeAt(0) === DOT ? tail.slice(1) : sessionPid(this.id, tail);
+    return pidFromTail(this.id, tail);
   }
 
   /** Whether the socket is connected to its namespace. */
@@ -634,124 +630,9 @@ export class Socket<
   }
 }
 
-/**
- * The result of `socket.timeout()`, `socket.volatile` and `socket.compress()`: emits to one
- * socket with flags. Immutable; each flag call returns a new emitter.
- */
-export class SocketEmitter<EmitEvents extends EventsMap<EmitEvents> = DefaultEventsMap> {
-  readonly #socket: {
-    emitWithFlags(flags: SocketEmitFlags, ev: string, args: readonly unknown[]): boolean;
-  };
-  readonly #flags: SocketEmitFlags;
-
-  constructor(
-    socket: {
-      emitWithFlags(flags: SocketEmitFlags, ev: string, args: readonly unknown[]): boolean;
-    },
-    flags: SocketEmitFlags,
-  ) {
-    this.#socket = socket;
-    this.#flags = flags;
-  }
-
-  /** @see Socket.emit */
-  emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean {
-    return this.#socket.emitWithFlags(this.#flags, ev, args);
-  }
-
-  /** @see Socket.emitWithAck */
-  emitWithAck<Ev extends EventNames<EmitEvents>>(
-    ev: Ev,
-    ...args: ArgsWithoutAck<EmitEvents, Ev>
-  ): Promise<AckResult<EmitEvents, Ev>> {
-    return emitWithAckVia(this.#socket, this.#flags, ev, args);
-  }
-
-  /** @see Socket.timeout */
-  timeout(ms: number): SocketEmitter<EmitEvents> {
-    return new SocketEmitter(this.#socket, { ...this.#flags, timeout: ms });
-  }
-
-  /** @see Socket.volatile */
-  get volatile(): SocketEmitter<EmitEvents> {
-    return new SocketEmitter(this.#socket, { ...this.#flags, volatile: true });
-  }
-
-  /** @see Socket.compress */
-  compress(compress: boolean): SocketEmitter<EmitEvents> {
-    return new SocketEmitter(this.#socket, { ...this.#flags, compress });
-  }
-}
-
-function emitWithAckVia<T>(
-  socket: { emitWithFlags(flags: SocketEmitFlags, ev: string, args: readonly unknown[]): boolean },
-  flags: SocketEmitFlags,
-  ev: string,
-  args: readonly unknown[],
-): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const ack =
-      flags.timeout === undefined
-        ? (value: unknown) => resolve(value as T)
-        : (err: Error | null, value: unknown) => (err === null ? resolve(value as T) : reject(err));
-    socket.emitWithFlags(flags, ev, [...args, ack]);
-  });
-}
-
 function removeFrom(list: AnyFn[] | undefined, fn: AnyFn | undefined): AnyFn[] | undefined {
   if (list === undefined || fn === undefined) return undefined;
   const index = list.indexOf(fn);
   if (index !== -1) list.splice(index, 1);
   return list.length === 0 ? undefined : list;
-}
-
-/** Runs middleware in order; stops at the first error. */
-export function runMiddlewares<A>(
-  fns: readonly ((arg: A, next: (err?: Error) => void) => void)[],
-  arg: A,
-  done: (err: Error | undefined) => void,
-): void {
-  const step = (i: number): void => {
-    const fn = fns[i];
-    if (fn === undefined) {
-      done(undefined);
-      return;
-    }
-    let called = false;
-    fn(arg, (err?: Error) => {
-      if (called) return; // next() called twice: ignore the second call
-      called = true;
-      if (err !== undefined && err !== null) done(err);
-      else step(i + 1);
-    });
-  };
-  step(0);
-}
-
-const DOT = 0x2e;
-// The length of a socket id (`randomId()`: 20 base64url characters).
-const SOCKET_ID_LENGTH = 20;
-
-/**
- * A recovery pid: the socket id followed by a random part of the same length. Memory per
- * connection: the namespace finds a connected socket by pid through its id (`sockets`),
- * with no map by pid, and a socket keeps only the random part. The random part keeps the
- * session private (socket ids are not secret). No separator: a pid is also a NATS subject
- * token and a Redis key part (src/nats/jetstream-store.ts), where "." splits subjects.
- */
-export function sessionPid(id: string, tail: string): string {
-  return id + tail;
-}
-
-/**
- * What a socket keeps of pid `pid` (see {@link sessionPid}): its random part, or for a pid
- * of another form (from an older version's store), the whole pid after ".".
- */
-export function pidTail(id: string, pid: string): string {
-  return pid.length > id.length && pid.startsWith(id) ? pid.slice(id.length) : `.${pid}`;
-}
-
-/** The socket id a pid of {@link sessionPid}'s form starts with, or undefined. */
-export function pidSocketId(pid: string): string | undefined {
-  return pid.length === 2 * SOCKET_ID_LENGTH ? pid.slice(0, SOCKET_ID_LENGTH) : undefined;
 }

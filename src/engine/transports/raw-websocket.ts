@@ -28,6 +28,7 @@ import {
   OP_CLOSE as CLOSE,
   OP_CONTINUATION as CONTINUATION,
   closePayload,
+  type FrameHead,
   HTTP_TOKEN,
   isValidCloseCode,
   loadNativeUnmask,
@@ -317,114 +318,128 @@ export class RawWebSocket {
   #readFrame(buf: Buffer, offset: number): number {
     const head = HEAD;
     if (!readFrameHead(buf, offset, head)) return 0;
-    const isFinal = head.fin;
+    if (!this.#admitFrame(head)) return -1;
+    const start = offset + head.size;
+    const end = start + head.length;
+    if (buf.length < end) {
+      this.#partialRead().need = end - offset;
+      return 0;
+    }
+    applyMask(buf, start - 4, start, end, NATIVE_UNMASK);
+    return this.#takeFrame(buf.subarray(start, end), head.opcode, head.fin) ? end - offset : -1;
+  }
+
+  /**
+   * Whether a frame with this head may be read (RFC 6455 §5.2, §5.4, §5.5 and `maxPayload`);
+   * if not, fails the connection and returns false.
+   */
+  #admitFrame(head: FrameHead): boolean {
     const opcode = head.opcode;
     const length = head.length;
-    const header = head.size;
-    if (head.rsv !== 0) {
+    if (head.rsv !== 0)
       return this.#fail(1002, "WS_ERR_UNEXPECTED_RSV_1", "RSV bits must be clear");
-    }
     if (!head.masked) return this.#fail(1002, "WS_ERR_EXPECTED_MASK", "MASK must be set");
     if (length === Number.POSITIVE_INFINITY) {
       return this.#fail(1009, "WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH", "payload too long");
     }
-    const partial = this.#partial;
-    const fragments = partial === null ? null : partial.fragments;
     if (opcode >= CLOSE) {
       if (opcode > PONG)
         return this.#fail(1002, "WS_ERR_INVALID_OPCODE", `invalid opcode ${opcode}`);
-      if (!isFinal)
+      if (!head.fin)
         return this.#fail(1002, "WS_ERR_EXPECTED_FIN", "control frames must not be fragmented");
       if (length > 125) {
         return this.#fail(1002, "WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH", "control frame too long");
       }
-    } else {
-      if (opcode === CONTINUATION) {
-        if (fragments === null) {
-          return this.#fail(1002, "WS_ERR_INVALID_OPCODE", "continuation frame without a message");
-        }
-      } else if (opcode !== TEXT && opcode !== BINARY) {
-        return this.#fail(1002, "WS_ERR_INVALID_OPCODE", `invalid opcode ${opcode}`);
-      } else if (fragments !== null) {
-        return this.#fail(1002, "WS_ERR_INVALID_OPCODE", "new message inside a fragmented one");
-      }
-      const sofar = partial === null ? 0 : partial.fragmentBytes;
-      if (sofar + length > this.#maxPayload) {
-        return this.#fail(1009, "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH", "Max payload size exceeded");
-      }
-      // Memory: each fragment kept costs an object whatever its size; tiny ones are bounded.
-      if (fragments !== null && fragments.length >= maxFragments(this.#maxPayload)) {
-        return this.#fail(1009, "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH", "too many fragments");
-      }
+      return true;
     }
-    const total = header + length;
-    if (buf.length - offset < total) {
-      this.#partialRead().need = total;
-      return 0;
+    const partial = this.#partial;
+    const fragments = partial === null ? null : partial.fragments;
+    if (opcode === CONTINUATION) {
+      if (fragments === null) {
+        return this.#fail(1002, "WS_ERR_INVALID_OPCODE", "continuation frame without a message");
+      }
+    } else if (opcode !== TEXT && opcode !== BINARY) {
+      return this.#fail(1002, "WS_ERR_INVALID_OPCODE", `invalid opcode ${opcode}`);
+    } else if (fragments !== null) {
+      return this.#fail(1002, "WS_ERR_INVALID_OPCODE", "new message inside a fragmented one");
     }
-    const start = offset + header;
-    const end = start + length;
-    applyMask(buf, start - 4, start, end, NATIVE_UNMASK);
-    const payload = buf.subarray(start, end);
+    const sofar = partial === null ? 0 : partial.fragmentBytes;
+    if (sofar + length > this.#maxPayload) {
+      return this.#fail(1009, "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH", "Max payload size exceeded");
+    }
+    // Memory: each fragment kept costs an object whatever its size; tiny ones are bounded.
+    if (fragments !== null && fragments.length >= maxFragments(this.#maxPayload)) {
+      return this.#fail(1009, "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH", "too many fragments");
+    }
+    return true;
+  }
+
+  /**
+   * Takes the unmasked payload of an admitted frame: a message, a fragment or a control
+   * frame. False when it ended the reading.
+   */
+  #takeFrame(payload: Buffer, opcode: number, isFinal: boolean): boolean {
     if (opcode === TEXT || opcode === BINARY) {
-      if (isFinal) return this.#message(payload, opcode === BINARY) ? total : -1;
+      if (isFinal) return this.#message(payload, opcode === BINARY);
       const read = this.#partialRead();
       read.fragments = [payload];
-      read.fragmentBytes = length;
+      read.fragmentBytes = payload.length;
       read.isBinary = opcode === BINARY;
-      return total;
+      return true;
     }
     if (opcode === CONTINUATION) {
-      const read = partial!;
+      const read = this.#partial!;
       read.fragments!.push(payload);
-      read.fragmentBytes += length;
-      if (!isFinal) return total;
+      read.fragmentBytes += payload.length;
+      if (!isFinal) return true;
       const message = Buffer.concat(read.fragments!, read.fragmentBytes);
       read.fragments = null;
       read.fragmentBytes = 0;
-      return this.#message(message, read.isBinary) ? total : -1;
+      return this.#message(message, read.isBinary);
     }
     if (opcode === PING) {
       if ((this.#state & CLOSE_SENT) === 0) this.#write(controlFrame(PONG, payload));
-      return total;
+      return true;
     }
-    if (opcode === PONG) return total;
-    return this.#closeFrame(payload);
+    if (opcode === PONG) return true;
+    this.#closeFrame(payload);
+    return false;
   }
 
   /** A complete message; false when it ended the reading (text that is not UTF-8). */
   #message(payload: Buffer, isBinary: boolean): boolean {
     if (!isBinary && !isUtf8(payload)) {
-      this.#fail(1007, "WS_ERR_INVALID_UTF8", "invalid UTF-8 sequence");
-      return false;
+      return this.#fail(1007, "WS_ERR_INVALID_UTF8", "invalid UTF-8 sequence");
     }
     this.listener?.receive(payload, isBinary);
     return true;
   }
 
   /** The client's close frame (RFC 6455 §5.5.1): echo its status, then end the connection. */
-  #closeFrame(payload: Buffer): number {
+  #closeFrame(payload: Buffer): void {
     if (payload.length === 1) {
-      return this.#fail(1002, "WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH", "invalid close frame");
+      this.#fail(1002, "WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH", "invalid close frame");
+      return;
     }
     if (payload.length >= 2) {
       const code = payload.readUInt16BE(0);
       if (!isValidCloseCode(code)) {
-        return this.#fail(1002, "WS_ERR_INVALID_CLOSE_CODE", `invalid status code ${code}`);
+        this.#fail(1002, "WS_ERR_INVALID_CLOSE_CODE", `invalid status code ${code}`);
+        return;
       }
       if (!isUtf8(payload.subarray(2))) {
-        return this.#fail(1007, "WS_ERR_INVALID_UTF8", "invalid UTF-8 sequence");
+        this.#fail(1007, "WS_ERR_INVALID_UTF8", "invalid UTF-8 sequence");
+        return;
       }
     }
     this.#state |= CLOSE_RECEIVED;
     this.#partial = null;
     if ((this.#state & CLOSE_SENT) === 0) this.#sendClose(payload);
     this.#end();
-    return -1;
   }
 
-  /** A protocol error: close with `status`, stop reading, tell the listener. Returns -1. */
-  #fail(status: number, code: string, message: string): -1 {
+  /** A protocol error: close with `status`, stop reading, tell the listener. Returns false. */
+  #fail(status: number, code: string, message: string): false {
     this.#partial = null;
     if ((this.#state & CLOSE_SENT) === 0) this.#sendClose(closePayload(status, ""));
     this.#state |= STOPPED;
@@ -434,7 +449,7 @@ export class RawWebSocket {
       closeCode: status,
     });
     this.listener?.fail(err);
-    return -1;
+    return false;
   }
 
   #sendClose(payload: Uint8Array): void {
