@@ -58,13 +58,13 @@ const PARAMS = {
     gens: 2,
     timeoutMs: 60_000,
     patterns: ["paced", "burst"],
-    pauseMs: 300,
+    pauseMs: 200,
   },
   memory: {
     steps: [5000],
     gens: 2,
     fanout: { messages: 10, bytes: 100, pattern: "paced", timeoutMs: 60_000 },
-    pauseMs: 300,
+    pauseMs: 200,
   },
   connect: { n: 1000, concurrency: 100, warmRounds: 2 },
   // 9,200 messages in all from the one connection: under Switchboard's default rate limit of

@@ -4,17 +4,33 @@ import { rawTable, resultsTable, versusTable } from "./report.mjs";
 import { median } from "./stats.mjs";
 import { targetsSection } from "./targets.mjs";
 
-/** Median CPU (in cores) used on the box by processes other than the benchmark's, per scenario. */
-function backgroundSummary(runs) {
+/** CPU (in cores) used on the box by processes other than the benchmark's, per scenario's runs. */
+function foreignCoresByScenario(runs) {
   const by = {};
   for (const r of runs) {
     if (!r.result?._env) continue;
     by[r.scenario] ??= [];
     by[r.scenario].push(r.result._env.foreignCores);
   }
-  return Object.entries(by)
+  return by;
+}
+
+/** Median CPU (in cores) used on the box by processes other than the benchmark's, per scenario. */
+function backgroundSummary(runs) {
+  return Object.entries(foreignCoresByScenario(runs))
     .map(([sc, xs]) => `${sc} ${median(xs).toFixed(2)} (max ${Math.max(...xs).toFixed(2)})`)
     .join("; ");
+}
+
+/** Whether other work shared the machine during the run, from the busiest scenario's median. */
+function backgroundNote(runs) {
+  const busiest = Math.max(
+    0,
+    ...Object.values(foreignCoresByScenario(runs)).map((xs) => median(xs)),
+  );
+  return busiest >= 0.1
+    ? `shared with other work during this run (up to ${busiest.toFixed(2)} cores in a scenario's median)`
+    : "with no other work of note during this run (under 0.1 cores)";
 }
 
 function environmentSection(env) {
@@ -75,9 +91,8 @@ repetition (order rotated every repetition). Each cell is the **median of ${s.re
 repetition(s)**. Ratios are median / median: for "higher" metrics below 1 means worse,
 for "lower" metrics above 1 means worse.
 
-**The machine has ${env.nproc} cores shared with other work** (other engineers' builds and
-tests ran during this run): servers and load generators compete for the same cores, so
-throughput rows are whole-system figures. The "server CPU us per ..." rows isolate the
+**The machine has ${env.nproc} cores**, ${backgroundNote(s.runs)}: servers and load
+generators compete for the same cores, so throughput rows are whole-system figures. The "server CPU us per ..." rows isolate the
 server's cost and are steadier. Only ratios within one run are meaningful; the CPU used by
 other processes during each scenario is listed below the tables.
 
