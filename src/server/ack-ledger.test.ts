@@ -47,17 +47,17 @@ test("the window forgets the oldest ids, and a late answer for a forgotten id is
   assert.equal(ledger.admit(1), true);
 });
 
-test("the ring behaves like a map with a FIFO window (model-based)", async () => {
+test("the ring behaves like a map with a FIFO window, in use and in its snapshot (model-based)", async () => {
   const fc = await import("fast-check");
   const op = fc.oneof(
-    fc.record({ kind: fc.constant("admit" as const), id: fc.integer({ min: 0, max: 40 }) }),
-    fc.record({ kind: fc.constant("complete" as const), id: fc.integer({ min: 0, max: 40 }) }),
-    fc.record({ kind: fc.constant("forget" as const), id: fc.integer({ min: 0, max: 40 }) }),
+    fc.record({ kind: fc.constant("admit" as const), id: fc.integer({ min: 0, max: 12 }) }),
+    fc.record({ kind: fc.constant("complete" as const), id: fc.integer({ min: 0, max: 12 }) }),
+    fc.record({ kind: fc.constant("forget" as const), id: fc.integer({ min: 0, max: 12 }) }),
   );
   fc.assert(
     fc.property(
       fc.integer({ min: 1, max: 8 }),
-      fc.array(op, { maxLength: 200 }),
+      fc.array(op, { minLength: 20, maxLength: 200 }),
       fc.boolean(),
       (capacity, ops, keepsText) => {
         const ledger = new AckLedger(capacity);
@@ -92,6 +92,11 @@ test("the ring behaves like a map with a FIFO window (model-based)", async () =>
           }
         }
         assert.deepEqual(got, expected);
+        // A snapshot lists the answered ids oldest first, as the window will evict them.
+        const answered = model
+          .filter((e) => e.response !== null && !Number.isNaN(e.id))
+          .map((e) => [e.id, [e.response]]);
+        assert.deepEqual(ledger.toJSON().answered, answered);
       },
     ),
     { numRuns: 300 },
@@ -131,4 +136,24 @@ test("a kept text nested past the decoder's limits still snapshots as its argume
   assert.equal(ledger.admit(1), true);
   ledger.complete(1, [nested(40)]);
   assert.deepEqual(ledger.toJSON().answered, [[1, [nested(40)]]]);
+});
+
+test("a snapshot of a full ring lists its answered ids oldest first", () => {
+  const ledger = new AckLedger(3);
+  ledger.attach(() => undefined);
+  for (const id of [1, 2, 3, 4]) {
+    assert.equal(ledger.admit(id), true);
+    ledger.complete(id, [`r${id}`]);
+  }
+  assert.equal(ledger.admit(5), true); // pending: left out of the snapshot
+  assert.deepEqual(ledger.toJSON().answered, [
+    [3, ["r3"]],
+    [4, ["r4"]],
+  ]);
+  // Revived, it forgets them in the same order: 3 first.
+  const revived = AckLedger.revive(JSON.parse(JSON.stringify(ledger)), 2)!;
+  revived.attach(() => undefined);
+  assert.equal(revived.admit(7), true);
+  assert.equal(revived.admit(4), false);
+  assert.equal(revived.admit(3), true);
 });

@@ -54,7 +54,7 @@ export class AckLedger {
   readonly #capacity: number;
   readonly #ids: number[] = [];
   readonly #responses: (AckResponse | undefined)[] = [];
-  #next = 0; // the slot written next once the ring is full
+  #next = 0; // the slot written next: the length while the ring grows, then wrapping
   #highest = -1;
   #writer: AckWriter | undefined;
 
@@ -107,15 +107,16 @@ export class AckLedger {
     return this.#ids.length;
   }
 
+  // hot path: one way to insert whether the ring is growing or full. Writing at `#next` (the
+  // arrays' length while they grow) appends; once full, `#next` wraps to 0 and the same
+  // stores overwrite. A separate branch for the full ring first ran at the capacity-th ack,
+  // inside code V8 had optimised without it, which it then threw away and compiled again.
   #insert(id: number, response: AckResponse | undefined): void {
-    if (this.#ids.length < this.#capacity) {
-      this.#ids.push(id);
-      this.#responses.push(response);
-    } else {
-      this.#ids[this.#next] = id;
-      this.#responses[this.#next] = response;
-      this.#next = (this.#next + 1) % this.#capacity;
-    }
+    const slot = this.#next;
+    this.#ids[slot] = id;
+    this.#responses[slot] = response;
+    const next = slot + 1;
+    this.#next = next === this.#capacity ? 0 : next;
     if (id > this.#highest) this.#highest = id;
   }
 
@@ -124,11 +125,13 @@ export class AckLedger {
     if (id > this.#highest) return -1;
     const ids = this.#ids;
     const length = ids.length;
-    // Newest first: the slot before `#next` (or the last pushed one), walking backwards.
-    let slot = length < this.#capacity ? length - 1 : (this.#next - 1 + length) % length;
+    // Newest first: the slot before `#next` (the last one once `#next` wrapped to 0),
+    // walking backwards. (Each subtraction runs whichever way the ring stands, so that none
+    // runs for the first time in optimised code.)
+    let slot = (this.#next === 0 ? length : this.#next) - 1;
     for (let i = 0; i < length; i++) {
       if (ids[slot] === id) return slot;
-      slot = slot === 0 ? length - 1 : slot - 1;
+      slot = (slot === 0 ? length : slot) - 1;
     }
     return -1;
   }
@@ -141,8 +144,9 @@ export class AckLedger {
   toJSON(): AckLedgerSnapshot {
     const answered: [number, unknown[]][] = [];
     const length = this.#ids.length;
-    // Oldest first, so a revived ledger evicts in the same order.
-    let slot = length < this.#capacity ? 0 : this.#next;
+    // Oldest first, so a revived ledger evicts in the same order: slot 0 while the ring grows
+    // (`#next` is then its length), `#next` once it is full.
+    let slot = this.#next < length ? this.#next : 0;
     for (let i = 0; i < length; i++) {
       const response = this.#responses[slot];
       if (response !== undefined && !Number.isNaN(this.#ids[slot]))
