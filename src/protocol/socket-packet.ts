@@ -415,7 +415,9 @@ function decodeHeader(text: string, maxAttachments: number): Result<Header, Prot
     i = text.indexOf("-", 1) + 1;
   }
   let nsp = "/";
-  const hasNsp = text.charCodeAt(i) === CHAR_SLASH;
+  // (Bounded: reading past the end, as for a bare "0" CONNECT or "1" DISCONNECT, would make
+  // V8 throw away the optimised decoder once per process.)
+  const hasNsp = i < text.length && text.charCodeAt(i) === CHAR_SLASH;
   if (hasNsp) {
     const comma = text.indexOf(",", i);
     const end = comma === -1 ? text.length : comma;
