@@ -8,25 +8,20 @@ import { once } from "node:events";
 import { type AddressInfo, createServer as createTcpServer } from "node:net";
 import { afterEach, describe, it } from "node:test";
 import {
-  acceptOf,
-  BINARY,
   bytesOf,
-  CLOSE,
-  CONT,
   client,
-  closeBody,
   closeRawPeers,
-  frame,
   openPair,
-  PING,
   Recorder,
   rawServer,
   response101,
   settle,
   TEST,
-  TEXT,
   upgraded,
 } from "./support/raw-ws-server.js";
+import { acceptFor, buildFrame, closeBody, Opcode } from "./support/ws-frames.js";
+
+const { BINARY, CLOSE, CONTINUATION: CONT, PING, TEXT } = Opcode;
 
 afterEach(closeRawPeers);
 
@@ -57,7 +52,7 @@ describe("NodeWebSocket against a raw TCP server", () => {
       { name: "a 200 response", respond: () => "HTTP/1.1 200 OK\r\n\r\n", message: /200/ },
       {
         name: "a wrong Sec-WebSocket-Accept",
-        respond: (key) => response101(key, upgraded(key, acceptOf(`${key}x`))),
+        respond: (key) => response101(key, upgraded(key, acceptFor(`${key}x`))),
       },
       {
         name: "no Sec-WebSocket-Accept",
@@ -118,54 +113,54 @@ describe("NodeWebSocket against a raw TCP server", () => {
     const badFrames: { name: string; bytes: Buffer; codes?: number[] }[] = [
       {
         name: "a masked server frame",
-        bytes: frame({ opcode: TEXT, payload: "hidden", mask: Buffer.from([1, 2, 3, 4]) }),
+        bytes: buildFrame({ opcode: TEXT, payload: "hidden", mask: Buffer.from([1, 2, 3, 4]) }),
       },
-      { name: "reserved data opcode 0x3", bytes: frame({ opcode: 0x3, payload: "x" }) },
-      { name: "reserved control opcode 0xB", bytes: frame({ opcode: 0xb }) },
-      { name: "RSV1 set", bytes: frame({ opcode: TEXT, payload: "x", rsv: 4 }) },
-      { name: "RSV3 set", bytes: frame({ opcode: BINARY, payload: "x", rsv: 1 }) },
+      { name: "reserved data opcode 0x3", bytes: buildFrame({ opcode: 0x3, payload: "x" }) },
+      { name: "reserved control opcode 0xB", bytes: buildFrame({ opcode: 0xb }) },
+      { name: "RSV1 set", bytes: buildFrame({ opcode: TEXT, payload: "x", rsv: 4 }) },
+      { name: "RSV3 set", bytes: buildFrame({ opcode: BINARY, payload: "x", rsv: 1 }) },
       {
         name: "invalid UTF-8 in a text frame",
-        bytes: frame({ opcode: TEXT, payload: new Uint8Array([0x68, 0xc3, 0x28]) }),
+        bytes: buildFrame({ opcode: TEXT, payload: new Uint8Array([0x68, 0xc3, 0x28]) }),
         codes: [1002, 1007],
       },
       {
         name: "invalid UTF-8 across text fragments",
         bytes: Buffer.concat([
-          frame({ opcode: TEXT, payload: new Uint8Array([0xe2, 0x82]), fin: false }),
-          frame({ opcode: CONT, payload: new Uint8Array([0x41]) }),
+          buildFrame({ opcode: TEXT, payload: new Uint8Array([0xe2, 0x82]), fin: false }),
+          buildFrame({ opcode: CONT, payload: new Uint8Array([0x41]) }),
         ]),
         codes: [1002, 1007],
       },
-      { name: "a continuation without a started message", bytes: frame({ opcode: CONT }) },
+      { name: "a continuation without a started message", bytes: buildFrame({ opcode: CONT }) },
       {
         name: "a new message inside a fragmented one",
         bytes: Buffer.concat([
-          frame({ opcode: TEXT, payload: "a", fin: false }),
-          frame({ opcode: TEXT, payload: "b" }),
+          buildFrame({ opcode: TEXT, payload: "a", fin: false }),
+          buildFrame({ opcode: TEXT, payload: "b" }),
         ]),
       },
-      { name: "a fragmented ping", bytes: frame({ opcode: PING, fin: false }) },
+      { name: "a fragmented ping", bytes: buildFrame({ opcode: PING, fin: false }) },
       {
         name: "a 64-bit length of 1 TiB (past the message size limit)",
         bytes: Buffer.from([0x82, 127, 0, 0, 1, 0, 0, 0, 0, 0, 1, 2, 3]),
         codes: [1002, 1009],
       },
-      { name: "a 126-byte ping", bytes: frame({ opcode: PING, payload: bytesOf(126) }) },
+      { name: "a 126-byte ping", bytes: buildFrame({ opcode: PING, payload: bytesOf(126) }) },
       {
         name: "a close frame with a 1-byte payload",
-        bytes: frame({ opcode: CLOSE, payload: "x" }),
+        bytes: buildFrame({ opcode: CLOSE, payload: "x" }),
       },
       {
         name: "a close frame with status 1005",
-        bytes: frame({ opcode: CLOSE, payload: closeBody(1005) }),
+        bytes: buildFrame({ opcode: CLOSE, payload: closeBody(1005) }),
       },
     ];
     for (const { name, bytes, codes = [1002] } of badFrames) {
       it(name, TEST, async () => {
         const server = await rawServer();
         const { ws, rec, peer } = await openPair(server);
-        peer.socket.write(Buffer.concat([bytes, frame({ opcode: TEXT, payload: "after" })]));
+        peer.socket.write(Buffer.concat([bytes, buildFrame({ opcode: TEXT, payload: "after" })]));
         const { err } = await rec.closed();
         assert.ok(err instanceof Error, "close is reported with an Error");
         await peer.gone();
@@ -190,8 +185,8 @@ describe("NodeWebSocket against a raw TCP server", () => {
       };
       peer.socket.write(
         Buffer.concat([
-          frame({ opcode: TEXT, payload: "hi" }),
-          frame({ opcode: 0x3, payload: "x" }),
+          buildFrame({ opcode: TEXT, payload: "hi" }),
+          buildFrame({ opcode: 0x3, payload: "x" }),
         ]),
       );
       await rec.closed();
@@ -217,9 +212,9 @@ describe("NodeWebSocket against a raw TCP server", () => {
         const { rec, peer } = await openPair(server);
         peer.socket.write(
           Buffer.concat([
-            frame({ opcode: TEXT, payload: "last" }),
-            frame({ opcode: CLOSE, payload: body }),
-            frame({ opcode: TEXT, payload: "after the close frame" }), // §5.5.1: ignored
+            buildFrame({ opcode: TEXT, payload: "last" }),
+            buildFrame({ opcode: CLOSE, payload: body }),
+            buildFrame({ opcode: TEXT, payload: "after the close frame" }), // §5.5.1: ignored
           ]),
         );
         const answer = await peer.nextFrame();
@@ -248,7 +243,7 @@ describe("NodeWebSocket against a raw TCP server", () => {
       await settle();
       assert.equal(rec.closeCount, 0, "closed before the server answered");
       assert.equal(peer.isEnded, false, "the client ended before the server's close frame");
-      peer.socket.write(frame({ opcode: CLOSE, payload: closeBody(1000) }));
+      peer.socket.write(buildFrame({ opcode: CLOSE, payload: closeBody(1000) }));
       await settle(); // the client may end its side meanwhile
       assert.equal(rec.closeCount, 0, "closed before the server closed the TCP connection");
       peer.socket.end();
@@ -271,7 +266,7 @@ describe("NodeWebSocket against a raw TCP server", () => {
       // A 101 and a frame sent now reach nobody.
       peer.socket.write(
         response101(request.headers.get("sec-websocket-key")!) +
-          frame({ opcode: TEXT, payload: "late" }).toString("latin1"),
+          buildFrame({ opcode: TEXT, payload: "late" }).toString("latin1"),
       );
       await settle();
       assert.ok(!rec.events.some((e) => e[0] !== "close"), JSON.stringify(rec.events));

@@ -9,25 +9,21 @@ import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import { NodeWebSocket } from "../src/client/node-websocket.js";
 import {
-  acceptOf,
   asBytes,
-  BINARY,
   bytesOf,
-  CONT,
   client,
   closeRawPeers,
-  frame,
   openPair,
-  PING,
-  PONG,
   type RawServer,
   Recorder,
   rawServer,
   response101,
   settle,
   TEST,
-  TEXT,
 } from "./support/raw-ws-server.js";
+import { acceptFor, buildFrame, Opcode } from "./support/ws-frames.js";
+
+const { BINARY, CONTINUATION: CONT, PING, PONG, TEXT } = Opcode;
 
 afterEach(closeRawPeers);
 
@@ -76,7 +72,7 @@ describe("NodeWebSocket against a raw TCP server", () => {
       assert.equal(request.requestLine, "GET /x?y=1 HTTP/1.1");
       assert.equal(request.headers.get("host"), `[::1]:${server.port}`);
       assert.equal(peer.socket.remoteAddress, "::1");
-      peer.socket.write(frame({ opcode: TEXT, payload: "over v6" }));
+      peer.socket.write(buildFrame({ opcode: TEXT, payload: "over v6" }));
       assert.deepEqual(await rec.nextMessages(1), ["over v6"]);
     });
 
@@ -107,10 +103,10 @@ describe("NodeWebSocket against a raw TCP server", () => {
       assert.deepEqual([b.fin, b.rsv, b.opcode], [true, 0, BINARY]);
       assert.deepEqual([...b.payload], [0, 1, 128, 255]);
 
-      peer.socket.write(frame({ opcode: TEXT, payload: text }));
-      peer.socket.write(frame({ opcode: BINARY, payload: new Uint8Array([0, 1, 128, 255]) }));
-      peer.socket.write(frame({ opcode: TEXT, payload: "" }));
-      peer.socket.write(frame({ opcode: BINARY }));
+      peer.socket.write(buildFrame({ opcode: TEXT, payload: text }));
+      peer.socket.write(buildFrame({ opcode: BINARY, payload: new Uint8Array([0, 1, 128, 255]) }));
+      peer.socket.write(buildFrame({ opcode: TEXT, payload: "" }));
+      peer.socket.write(buildFrame({ opcode: BINARY }));
       const [m1, m2, m3, m4] = await rec.nextMessages(4);
       assert.equal(m1, text);
       assert.deepEqual([...asBytes(m2)], [0, 1, 128, 255]);
@@ -153,9 +149,9 @@ describe("NodeWebSocket against a raw TCP server", () => {
       const server = await rawServer();
       const { rec, peer } = await openPair(server);
       const sizes = [0, 125, 126, 65_535, 65_536, 70_000];
-      for (const n of sizes) peer.socket.write(frame({ opcode: BINARY, payload: bytesOf(n) }));
+      for (const n of sizes) peer.socket.write(buildFrame({ opcode: BINARY, payload: bytesOf(n) }));
       const long = "ü€".repeat(14_000); // 70,000 bytes of UTF-8
-      peer.socket.write(frame({ opcode: TEXT, payload: long }));
+      peer.socket.write(buildFrame({ opcode: TEXT, payload: long }));
       const got = await rec.nextMessages(sizes.length + 1);
       for (const [i, n] of sizes.entries()) assert.ok(asBytes(got[i]).equals(bytesOf(n)), `${n} B`);
       assert.equal(got[sizes.length], long);
@@ -166,15 +162,17 @@ describe("NodeWebSocket against a raw TCP server", () => {
       const { rec, peer } = await openPair(server);
       const text = Buffer.from("héllo wörld");
       // The first split falls inside the two bytes of "é": only the whole message is UTF-8.
-      peer.socket.write(frame({ opcode: TEXT, payload: text.subarray(0, 2), fin: false }));
-      peer.socket.write(frame({ opcode: PING, payload: "p-1" }));
-      peer.socket.write(frame({ opcode: CONT, payload: text.subarray(2, 7), fin: false }));
-      peer.socket.write(frame({ opcode: PONG, payload: "unsolicited" })); // ignored
-      peer.socket.write(frame({ opcode: CONT, payload: text.subarray(7) }));
-      peer.socket.write(frame({ opcode: BINARY, payload: new Uint8Array([1, 2]), fin: false }));
-      peer.socket.write(frame({ opcode: CONT, payload: new Uint8Array([3]), fin: false }));
-      peer.socket.write(frame({ opcode: PING }));
-      peer.socket.write(frame({ opcode: CONT, payload: new Uint8Array([4, 5]) }));
+      peer.socket.write(buildFrame({ opcode: TEXT, payload: text.subarray(0, 2), fin: false }));
+      peer.socket.write(buildFrame({ opcode: PING, payload: "p-1" }));
+      peer.socket.write(buildFrame({ opcode: CONT, payload: text.subarray(2, 7), fin: false }));
+      peer.socket.write(buildFrame({ opcode: PONG, payload: "unsolicited" })); // ignored
+      peer.socket.write(buildFrame({ opcode: CONT, payload: text.subarray(7) }));
+      peer.socket.write(
+        buildFrame({ opcode: BINARY, payload: new Uint8Array([1, 2]), fin: false }),
+      );
+      peer.socket.write(buildFrame({ opcode: CONT, payload: new Uint8Array([3]), fin: false }));
+      peer.socket.write(buildFrame({ opcode: PING }));
+      peer.socket.write(buildFrame({ opcode: CONT, payload: new Uint8Array([4, 5]) }));
       const [m1, m2] = await rec.nextMessages(2);
       assert.equal(m1, "héllo wörld");
       assert.deepEqual([...asBytes(m2)], [1, 2, 3, 4, 5]);
@@ -193,22 +191,22 @@ describe("NodeWebSocket against a raw TCP server", () => {
       const { rec, peer } = await openPair(server);
       const start = rec.received;
       const chunksBefore = rec.chunks.length;
-      const first = frame({ opcode: TEXT, payload: "abc", fin: false });
+      const first = buildFrame({ opcode: TEXT, payload: "abc", fin: false });
       peer.socket.write(first);
       await rec.bytesRead(start + first.length);
       // Each continuation is read where the fragments before it were.
-      const middle = frame({ opcode: CONT, payload: "def", fin: false });
+      const middle = buildFrame({ opcode: CONT, payload: "def", fin: false });
       peer.socket.write(middle);
       await rec.bytesRead(start + first.length + middle.length);
-      peer.socket.write(frame({ opcode: CONT, payload: "ghi" }));
+      peer.socket.write(buildFrame({ opcode: CONT, payload: "ghi" }));
       const [joined] = await rec.nextMessages(1);
       assert.equal(joined, "abcdefghi");
 
       const received = rec.received;
-      const kept = frame({ opcode: BINARY, payload: new Uint8Array([1, 2, 3, 4]) });
+      const kept = buildFrame({ opcode: BINARY, payload: new Uint8Array([1, 2, 3, 4]) });
       peer.socket.write(kept);
       await rec.bytesRead(received + kept.length);
-      const later = frame({ opcode: BINARY, payload: new Uint8Array([9, 9, 9, 9]) });
+      const later = buildFrame({ opcode: BINARY, payload: new Uint8Array([9, 9, 9, 9]) });
       peer.socket.write(later);
       const [m1, m2] = (await rec.nextMessages(3)).slice(1);
       assert.deepEqual([...asBytes(m1)], [1, 2, 3, 4]);
@@ -222,11 +220,11 @@ describe("NodeWebSocket against a raw TCP server", () => {
       const before = rec.chunks.length;
       peer.socket.write(
         Buffer.concat([
-          frame({ opcode: TEXT, payload: "one" }),
-          frame({ opcode: BINARY, payload: new Uint8Array([2]) }),
-          frame({ opcode: PING, payload: "in the middle" }),
-          frame({ opcode: TEXT, payload: "x".repeat(300) }),
-          frame({ opcode: TEXT, payload: "four" }),
+          buildFrame({ opcode: TEXT, payload: "one" }),
+          buildFrame({ opcode: BINARY, payload: new Uint8Array([2]) }),
+          buildFrame({ opcode: PING, payload: "in the middle" }),
+          buildFrame({ opcode: TEXT, payload: "x".repeat(300) }),
+          buildFrame({ opcode: TEXT, payload: "four" }),
         ]),
       );
       const got = await rec.nextMessages(4);
@@ -240,11 +238,11 @@ describe("NodeWebSocket against a raw TCP server", () => {
       const server = await rawServer();
       const { rec, peer } = await openPair(server);
       const bytes = Buffer.concat([
-        frame({ opcode: TEXT, payload: "first" }),
-        frame({ opcode: TEXT, payload: "ü".repeat(150) }), // 16-bit length
-        frame({ opcode: TEXT, payload: "é", fin: false }),
-        frame({ opcode: CONT, payload: "!" }),
-        frame({ opcode: BINARY, payload: new Uint8Array([7, 8, 9]) }),
+        buildFrame({ opcode: TEXT, payload: "first" }),
+        buildFrame({ opcode: TEXT, payload: "ü".repeat(150) }), // 16-bit length
+        buildFrame({ opcode: TEXT, payload: "é", fin: false }),
+        buildFrame({ opcode: CONT, payload: "!" }),
+        buildFrame({ opcode: BINARY, payload: new Uint8Array([7, 8, 9]) }),
       ]);
       const start = rec.received;
       const chunksBefore = rec.chunks.length;
@@ -261,7 +259,7 @@ describe("NodeWebSocket against a raw TCP server", () => {
       const server = await rawServer();
       const { rec, peer } = await openPair(server);
       const data = bytesOf(70_000);
-      const bytes = frame({ opcode: BINARY, payload: data });
+      const bytes = buildFrame({ opcode: BINARY, payload: data });
       const start = rec.received;
       // Splits inside the 10-byte header, then through the payload.
       for (const [from, to] of [
@@ -283,9 +281,9 @@ describe("NodeWebSocket against a raw TCP server", () => {
       const server = await rawServer();
       const { rec, peer } = await openPair(server);
       const data = bytesOf(70_000);
-      const big = frame({ opcode: BINARY, payload: data });
-      const text = frame({ opcode: TEXT, payload: "after" });
-      const last = frame({ opcode: BINARY, payload: bytesOf(300) });
+      const big = buildFrame({ opcode: BINARY, payload: data });
+      const text = buildFrame({ opcode: TEXT, payload: "after" });
+      const last = buildFrame({ opcode: BINARY, payload: bytesOf(300) });
       const start = rec.received;
       const parts = [
         big.subarray(0, 30_000),
@@ -300,7 +298,7 @@ describe("NodeWebSocket against a raw TCP server", () => {
       }
       const [got, after, small] = await rec.nextMessages(3);
       // A later read must not change the messages already delivered.
-      peer.socket.write(frame({ opcode: BINARY, payload: new Uint8Array(70_000).fill(9) }));
+      peer.socket.write(buildFrame({ opcode: BINARY, payload: new Uint8Array(70_000).fill(9) }));
       await rec.nextMessages(4);
       assert.ok(asBytes(got).equals(data), "the large frame, intact");
       assert.equal(after, "after");
@@ -325,19 +323,19 @@ describe("NodeWebSocket against a raw TCP server", () => {
         const kind = pick(3);
         if (kind === 0) {
           const text = "é".repeat(size >> 2) + "x".repeat(size - ((size >> 2) << 1));
-          frames.push(frame({ opcode: TEXT, payload: text }));
+          frames.push(buildFrame({ opcode: TEXT, payload: text }));
           expected.push(text);
         } else if (kind === 1) {
           const data = bytesOf(size + i);
-          frames.push(frame({ opcode: BINARY, payload: data }));
+          frames.push(buildFrame({ opcode: BINARY, payload: data }));
           expected.push(data);
         } else {
           // Fragmented: the message's parts, with a ping between two of them.
           const data = bytesOf(size + 3);
           const cut = pick(data.length);
-          frames.push(frame({ opcode: BINARY, payload: data.subarray(0, cut), fin: false }));
-          frames.push(frame({ opcode: PING, payload: "p" }));
-          frames.push(frame({ opcode: CONT, payload: data.subarray(cut) }));
+          frames.push(buildFrame({ opcode: BINARY, payload: data.subarray(0, cut), fin: false }));
+          frames.push(buildFrame({ opcode: PING, payload: "p" }));
+          frames.push(buildFrame({ opcode: CONT, payload: data.subarray(cut) }));
           expected.push(data);
         }
       }
@@ -360,7 +358,7 @@ describe("NodeWebSocket against a raw TCP server", () => {
       };
       check(await rec.nextMessages(expected.length));
       // Later reads leave the messages already delivered as they were.
-      peer.socket.write(frame({ opcode: BINARY, payload: new Uint8Array(100_000).fill(1) }));
+      peer.socket.write(buildFrame({ opcode: BINARY, payload: new Uint8Array(100_000).fill(1) }));
       await rec.nextMessages(expected.length + 1);
       check(rec.messages.slice(0, expected.length));
     });
@@ -371,8 +369,8 @@ describe("NodeWebSocket against a raw TCP server", () => {
       const peer = await server.nextPeer();
       const request = await peer.upgradeRequest();
       const head = Buffer.from(response101(request.headers.get("sec-websocket-key")!));
-      const first = frame({ opcode: TEXT, payload: "in the head's chunk" });
-      const second = frame({ opcode: BINARY, payload: new Uint8Array([1, 2, 3]) });
+      const first = buildFrame({ opcode: TEXT, payload: "in the head's chunk" });
+      const second = buildFrame({ opcode: BINARY, payload: new Uint8Array([1, 2, 3]) });
       const parts = [
         head.subarray(0, 12), // "HTTP/1.1 101"
         head.subarray(12, head.length - 3), // up to "\r\n\r" of the terminator, split
@@ -403,8 +401,8 @@ describe("NodeWebSocket against a raw TCP server", () => {
       peer.socket.write(
         Buffer.concat([
           Buffer.from(response101(request.headers.get("sec-websocket-key")!)),
-          frame({ opcode: TEXT, payload: "a" }),
-          frame({ opcode: TEXT, payload: "b" }),
+          buildFrame({ opcode: TEXT, payload: "a" }),
+          buildFrame({ opcode: TEXT, payload: "b" }),
         ]),
       );
       await rec.nextMessages(2);
@@ -417,9 +415,9 @@ describe("NodeWebSocket against a raw TCP server", () => {
       const peer = await server.nextPeer();
       const key = (await peer.upgradeRequest()).headers.get("sec-websocket-key")!;
       const lines = ["UPGRADE: WebSocket", "connection: keep-alive, Upgrade"];
-      peer.socket.write(response101(key, [...lines, `sec-websocket-accept:${acceptOf(key)}`]));
+      peer.socket.write(response101(key, [...lines, `sec-websocket-accept:${acceptFor(key)}`]));
       await rec.opened();
-      peer.socket.write(frame({ opcode: TEXT, payload: "ok" }));
+      peer.socket.write(buildFrame({ opcode: TEXT, payload: "ok" }));
       assert.deepEqual(await rec.nextMessages(1), ["ok"]);
     });
 

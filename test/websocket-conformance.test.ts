@@ -2,7 +2,7 @@
 // (`wsEngine`). Frame-level tests drive the server over raw TCP: the upgrade request, the
 // masked client frames and the parsing of the server's frames are written here, byte by byte.
 import assert from "node:assert/strict";
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { connect, type Socket } from "node:net";
 import { afterEach, describe, test } from "node:test";
 import type { EngineCloseReason, EngineServerOptions, EngineSocket } from "../src/engine/index.js";
@@ -15,24 +15,18 @@ import {
   startServer,
   type TestServer,
 } from "./support/harness.js";
-
-/** RFC 6455 §1.3: appended to the client's key before hashing. */
-const ACCEPT_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-
-/** RFC 6455 §5.2 opcodes. */
-const Opcode = {
-  CONTINUATION: 0x0,
-  TEXT: 0x1,
-  BINARY: 0x2,
-  CLOSE: 0x8,
-  PING: 0x9,
-  PONG: 0xa,
-} as const;
-
-/** RFC 6455 §5.2: the RSV bits of the first byte. */
-const RSV1 = 0x40;
-const RSV2 = 0x20;
-const RSV3 = 0x10;
+import {
+  acceptFor,
+  buildFrame,
+  closeBody,
+  type FrameSpec,
+  Opcode,
+  type ParsedFrame,
+  parseFrame,
+  RSV1,
+  RSV2,
+  RSV3,
+} from "./support/ws-frames.js";
 
 /** RFC 6455 §7.4.1 status codes the tests expect. */
 const CloseCode = {
@@ -44,87 +38,8 @@ const CloseCode = {
 
 const TEST = { timeout: 5000 };
 
-/** One client frame to build; masked, final and without RSV bits unless told otherwise. */
-interface FrameSpec {
-  readonly opcode: number;
-  readonly payload?: string | Uint8Array;
-  readonly fin?: boolean;
-  /** RSV bits, already in place (RSV1, RSV2, RSV3). */
-  readonly rsv?: number;
-  readonly isMasked?: boolean;
-}
-
-/** A frame as the server sent it. */
-interface Frame {
-  readonly fin: boolean;
-  readonly rsv: number;
-  readonly opcode: number;
-  readonly isMasked: boolean;
-  readonly payload: Buffer;
-}
-
-/** Builds a client frame (RFC 6455 §5.2): 7-, 16- or 64-bit length, masked with a random key. */
-function buildFrame(spec: FrameSpec): Buffer {
-  const payload = Buffer.from(spec.payload ?? "");
-  const isMasked = spec.isMasked ?? true;
-  const length = payload.length;
-  const lengthBytes = length < 126 ? 0 : length < 65_536 ? 2 : 8;
-  const frame = Buffer.alloc(2 + lengthBytes + (isMasked ? 4 : 0) + length);
-  frame[0] = (spec.fin === false ? 0 : 0x80) | (spec.rsv ?? 0) | spec.opcode;
-  const maskBit = isMasked ? 0x80 : 0;
-  if (lengthBytes === 0) {
-    frame[1] = maskBit | length;
-  } else if (lengthBytes === 2) {
-    frame[1] = maskBit | 126;
-    frame.writeUInt16BE(length, 2);
-  } else {
-    frame[1] = maskBit | 127;
-    frame.writeBigUInt64BE(BigInt(length), 2);
-  }
-  let offset = 2 + lengthBytes;
-  if (!isMasked) {
-    payload.copy(frame, offset);
-    return frame;
-  }
-  const mask = randomBytes(4);
-  mask.copy(frame, offset);
-  offset += 4;
-  for (let i = 0; i < length; i++) frame[offset + i] = payload[i]! ^ mask[i & 3]!;
-  return frame;
-}
-
-/** A close frame's payload (RFC 6455 §5.5.1): the code, then the reason. */
-function closePayload(code: number, reason: string | Buffer = ""): Buffer {
-  const head = Buffer.alloc(2);
-  head.writeUInt16BE(code);
-  return Buffer.concat([head, Buffer.from(reason)]);
-}
-
-/** Parses the first frame of `bytes`, or returns null while it is incomplete. */
-function parseFrame(bytes: Buffer): { frame: Frame; size: number } | null {
-  if (bytes.length < 2) return null;
-  const first = bytes[0]!;
-  const second = bytes[1]!;
-  let length = second & 0x7f;
-  let offset = 2;
-  if (length === 126) {
-    if (bytes.length < 4) return null;
-    length = bytes.readUInt16BE(2);
-    offset = 4;
-  } else if (length === 127) {
-    if (bytes.length < 10) return null;
-    length = Number(bytes.readBigUInt64BE(2));
-    offset = 10;
-  }
-  const isMasked = (second & 0x80) !== 0;
-  const mask = isMasked ? bytes.subarray(offset, offset + 4) : null;
-  if (isMasked) offset += 4;
-  if (bytes.length < offset + length) return null;
-  const payload = Buffer.from(bytes.subarray(offset, offset + length));
-  if (mask !== null) for (let i = 0; i < length; i++) payload[i] = payload[i]! ^ mask[i & 3]!;
-  const frame = { fin: (first & 0x80) !== 0, rsv: first & 0x70, opcode: first & 0x0f, isMasked };
-  return { frame: { ...frame, payload }, size: offset + length };
-}
+/** A client's frame: masked with a random key unless `mask: false`. */
+const clientFrame = (spec: FrameSpec): Buffer => buildFrame({ mask: true, ...spec });
 
 /** An HTTP response head. */
 interface HttpResponse {
@@ -134,7 +49,7 @@ interface HttpResponse {
 }
 
 /** Parses the response head at the start of `bytes`, or returns null while it is incomplete. */
-function parseResponse(bytes: Buffer): { response: HttpResponse; size: number } | null {
+function parseResponse(bytes: Buffer): { response: HttpResponse; used: number } | null {
   const end = bytes.indexOf("\r\n\r\n");
   if (end === -1) return null;
   const [statusLine = "", ...lines] = bytes.toString("latin1", 0, end).split("\r\n");
@@ -145,7 +60,7 @@ function parseResponse(bytes: Buffer): { response: HttpResponse; size: number } 
     const colon = line.indexOf(":");
     headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
   }
-  return { response: { status: Number(status[1]), headers }, size: end + 4 };
+  return { response: { status: Number(status[1]), headers }, used: end + 4 };
 }
 
 const peers = new Set<TcpPeer>();
@@ -198,7 +113,7 @@ class TcpPeer {
   }
 
   /** Reads the next frame, which a server must never mask (RFC 6455 §5.1). */
-  async readFrame(ms = 2000): Promise<Frame> {
+  async readFrame(ms = 2000): Promise<ParsedFrame> {
     const { frame } = await this.#take(parseFrame, "a frame", ms);
     assert.equal(frame.isMasked, false, "server frames are not masked (RFC 6455 §5.1)");
     return frame;
@@ -206,13 +121,13 @@ class TcpPeer {
 
   /** Resolves once the server ended the connection, with whatever it sent but was not read. */
   async ended(ms = 2000): Promise<Buffer> {
-    await this.#take(() => (this.#isEnded ? { size: 0 } : null), "the connection's end", ms);
+    await this.#take(() => (this.#isEnded ? { used: 0 } : null), "the connection's end", ms);
     const rest = this.#bytes;
     this.#bytes = Buffer.alloc(0);
     return rest;
   }
 
-  async #take<T extends { size: number }>(
+  async #take<T extends { used: number }>(
     parse: (bytes: Buffer) => T | null,
     what: string,
     ms: number,
@@ -221,7 +136,7 @@ class TcpPeer {
     for (;;) {
       const parsed = parse(this.#bytes);
       if (parsed !== null) {
-        this.#bytes = this.#bytes.subarray(parsed.size);
+        this.#bytes = this.#bytes.subarray(parsed.used);
         return parsed;
       }
       if (this.#isEnded) {
@@ -249,13 +164,6 @@ class TcpPeer {
 /** A random 16-byte `Sec-WebSocket-Key` (RFC 6455 §4.1). */
 function newKey(): string {
   return randomBytes(16).toString("base64");
-}
-
-/** The `Sec-WebSocket-Accept` a server must answer `key` with (RFC 6455 §4.2.2). */
-function acceptFor(key: string): string {
-  return createHash("sha1")
-    .update(key + ACCEPT_GUID)
-    .digest("base64");
 }
 
 /** Writes an Engine.IO WebSocket upgrade request with `headers` after the standard ones. */
@@ -320,7 +228,7 @@ function within<T>(promise: Promise<T>, what: string, ms = 2000): Promise<T> {
 /** Sends a message from `peer` and expects `session` to answer it: the server still serves. */
 async function assertServes({ peer, session }: OpenSession): Promise<void> {
   session.once("message", (data) => session.send(`echo ${String(data)}`));
-  peer.write(buildFrame({ opcode: Opcode.TEXT, payload: "4ping?" }));
+  peer.write(clientFrame({ opcode: Opcode.TEXT, payload: "4ping?" }));
   const echo = await peer.readFrame();
   assert.equal(echo.payload.toString(), "4echo ping?");
 }
@@ -344,7 +252,7 @@ const LIMIT = { maxHttpBufferSize: 1000 };
 const PROTOCOL_ERRORS: readonly ProtocolErrorCase[] = [
   {
     name: "an unmasked client frame (§5.1)",
-    frames: () => [buildFrame({ opcode: Opcode.TEXT, payload: "4hi", isMasked: false })],
+    frames: () => [clientFrame({ opcode: Opcode.TEXT, payload: "4hi", mask: false })],
     code: CloseCode.PROTOCOL_ERROR,
   },
   ...(
@@ -355,84 +263,84 @@ const PROTOCOL_ERRORS: readonly ProtocolErrorCase[] = [
     ] as const
   ).map(([bit, rsv]) => ({
     name: `${bit} set without a negotiated extension (§5.2)`,
-    frames: () => [buildFrame({ opcode: Opcode.TEXT, payload: "4hi", rsv })],
+    frames: () => [clientFrame({ opcode: Opcode.TEXT, payload: "4hi", rsv })],
     code: CloseCode.PROTOCOL_ERROR,
   })),
   {
     name: "reserved data opcode 3 (§5.2)",
-    frames: () => [buildFrame({ opcode: 0x3, payload: "4hi" })],
+    frames: () => [clientFrame({ opcode: 0x3, payload: "4hi" })],
     code: CloseCode.PROTOCOL_ERROR,
   },
   {
     name: "reserved control opcode 0xB (§5.2)",
-    frames: () => [buildFrame({ opcode: 0xb })],
+    frames: () => [clientFrame({ opcode: 0xb })],
     code: CloseCode.PROTOCOL_ERROR,
   },
   {
     name: "a control frame with a 126-byte payload (§5.5)",
-    frames: () => [buildFrame({ opcode: Opcode.PING, payload: Buffer.alloc(126, 0x61) })],
+    frames: () => [clientFrame({ opcode: Opcode.PING, payload: Buffer.alloc(126, 0x61) })],
     code: CloseCode.PROTOCOL_ERROR,
   },
   {
     name: "a fragmented ping (§5.5)",
-    frames: () => [buildFrame({ opcode: Opcode.PING, payload: "p", fin: false })],
+    frames: () => [clientFrame({ opcode: Opcode.PING, payload: "p", fin: false })],
     code: CloseCode.PROTOCOL_ERROR,
   },
   {
     name: "a continuation frame with no message started (§5.4)",
-    frames: () => [buildFrame({ opcode: Opcode.CONTINUATION, payload: "4hi" })],
+    frames: () => [clientFrame({ opcode: Opcode.CONTINUATION, payload: "4hi" })],
     code: CloseCode.PROTOCOL_ERROR,
   },
   {
     name: "a new text frame while a fragmented message is in progress (§5.4)",
     frames: () => [
-      buildFrame({ opcode: Opcode.TEXT, payload: "4ab", fin: false }),
-      buildFrame({ opcode: Opcode.TEXT, payload: "4cd" }),
+      clientFrame({ opcode: Opcode.TEXT, payload: "4ab", fin: false }),
+      clientFrame({ opcode: Opcode.TEXT, payload: "4cd" }),
     ],
     code: CloseCode.PROTOCOL_ERROR,
   },
   {
     name: "invalid UTF-8 in a text frame (§8.1)",
-    frames: () => [buildFrame({ opcode: Opcode.TEXT, payload: Buffer.from([0x34, 0xc3, 0x28]) })],
+    frames: () => [clientFrame({ opcode: Opcode.TEXT, payload: Buffer.from([0x34, 0xc3, 0x28]) })],
     code: CloseCode.INVALID_PAYLOAD,
   },
   {
     name: "a text message ending inside a UTF-8 sequence, over fragments (§8.1)",
     frames: () => [
-      buildFrame({ opcode: Opcode.TEXT, payload: Buffer.from([0x34, 0xe2]), fin: false }),
-      buildFrame({ opcode: Opcode.CONTINUATION, payload: Buffer.from([0x82]) }),
+      clientFrame({ opcode: Opcode.TEXT, payload: Buffer.from([0x34, 0xe2]), fin: false }),
+      clientFrame({ opcode: Opcode.CONTINUATION, payload: Buffer.from([0x82]) }),
     ],
     code: CloseCode.INVALID_PAYLOAD,
   },
   {
     name: "a message over maxHttpBufferSize in one frame",
-    frames: () => [buildFrame({ opcode: Opcode.TEXT, payload: `4${textOfLength(1000)}` })],
+    frames: () => [clientFrame({ opcode: Opcode.TEXT, payload: `4${textOfLength(1000)}` })],
     code: CloseCode.MESSAGE_TOO_BIG,
     options: LIMIT,
   },
   {
     name: "fragments whose sum is over maxHttpBufferSize",
     frames: () => [
-      buildFrame({ opcode: Opcode.TEXT, payload: `4${textOfLength(599)}`, fin: false }),
-      buildFrame({ opcode: Opcode.CONTINUATION, payload: textOfLength(600) }),
+      clientFrame({ opcode: Opcode.TEXT, payload: `4${textOfLength(599)}`, fin: false }),
+      clientFrame({ opcode: Opcode.CONTINUATION, payload: textOfLength(600) }),
     ],
     code: CloseCode.MESSAGE_TOO_BIG,
     options: LIMIT,
   },
   {
     name: "a close frame with a 1-byte payload (§5.5.1)",
-    frames: () => [buildFrame({ opcode: Opcode.CLOSE, payload: Buffer.from([0x03]) })],
+    frames: () => [clientFrame({ opcode: Opcode.CLOSE, payload: Buffer.from([0x03]) })],
     code: CloseCode.PROTOCOL_ERROR,
   },
   ...[1005, 1006, 999, 1016].map((code) => ({
     name: `a close frame with the invalid code ${code} (§7.4)`,
-    frames: () => [buildFrame({ opcode: Opcode.CLOSE, payload: closePayload(code) })],
+    frames: () => [clientFrame({ opcode: Opcode.CLOSE, payload: closeBody(code) })],
     code: CloseCode.PROTOCOL_ERROR,
   })),
   {
     name: "a close frame whose reason is invalid UTF-8 (§5.5.1)",
     frames: () => [
-      buildFrame({ opcode: Opcode.CLOSE, payload: closePayload(1000, Buffer.from([0xff])) }),
+      clientFrame({ opcode: Opcode.CLOSE, payload: closeBody(1000, Buffer.from([0xff])) }),
     ],
     code: CloseCode.INVALID_PAYLOAD,
   },
@@ -471,7 +379,7 @@ for (const wsEngine of ["ws", "builtin"] as const) {
     describe("handshake", () => {
       test("101 with the accept value, the open packet, messages both ways", TEST, async () => {
         const { peer, session } = await openSession(await start());
-        peer.write(buildFrame({ opcode: Opcode.TEXT, payload: "4hello" }));
+        peer.write(clientFrame({ opcode: Opcode.TEXT, payload: "4hello" }));
         const [message] = await waitFor<[string | Buffer]>(session, "message");
         assert.equal(message, "hello");
         session.send("x");
@@ -479,7 +387,7 @@ for (const wsEngine of ["ws", "builtin"] as const) {
         assert.deepEqual([frame.fin, frame.rsv, frame.opcode], [true, 0, Opcode.TEXT]);
         assert.equal(frame.payload.toString(), "4x");
         // Engine.IO v4: binary messages are binary frames without a type prefix.
-        peer.write(buildFrame({ opcode: Opcode.BINARY, payload: Buffer.from([0, 1, 255]) }));
+        peer.write(clientFrame({ opcode: Opcode.BINARY, payload: Buffer.from([0, 1, 255]) }));
         const [binary] = await waitFor<[string | Buffer]>(session, "message");
         assert.deepEqual(binary, Buffer.from([0, 1, 255]));
         session.send(Buffer.from([9, 8, 7]));
@@ -498,7 +406,7 @@ for (const wsEngine of ["ws", "builtin"] as const) {
         const key = newKey();
         peer.socket.cork();
         writeUpgrade(harness, peer, [`Sec-WebSocket-Key: ${key}`, "Sec-WebSocket-Version: 13"]);
-        peer.write(buildFrame({ opcode: Opcode.TEXT, payload: "4early" }));
+        peer.write(clientFrame({ opcode: Opcode.TEXT, payload: "4early" }));
         peer.socket.uncork();
         const response = await peer.readResponse();
         assert.equal(response.status, 101);
@@ -545,9 +453,9 @@ for (const wsEngine of ["ws", "builtin"] as const) {
         const { peer, session } = await openSession(await start());
         const message = waitFor<[string]>(session, "message");
         peer.write(
-          buildFrame({ opcode: Opcode.TEXT, payload: "4hel", fin: false }),
-          buildFrame({ opcode: Opcode.CONTINUATION, payload: "lo, wor", fin: false }),
-          buildFrame({ opcode: Opcode.CONTINUATION, payload: "ld" }),
+          clientFrame({ opcode: Opcode.TEXT, payload: "4hel", fin: false }),
+          clientFrame({ opcode: Opcode.CONTINUATION, payload: "lo, wor", fin: false }),
+          clientFrame({ opcode: Opcode.CONTINUATION, payload: "ld" }),
         );
         assert.deepEqual(await message, ["hello, world"]);
       });
@@ -556,11 +464,11 @@ for (const wsEngine of ["ws", "builtin"] as const) {
         const { peer, session } = await openSession(await start());
         const messages = collect<string | Buffer>(session, "message", 2);
         peer.write(
-          buildFrame({ opcode: Opcode.TEXT, payload: "4abc", fin: false }),
-          buildFrame({ opcode: Opcode.CONTINUATION, fin: false }),
-          buildFrame({ opcode: Opcode.CONTINUATION }),
-          buildFrame({ opcode: Opcode.BINARY, payload: Buffer.from([1, 2]), fin: false }),
-          buildFrame({ opcode: Opcode.CONTINUATION, payload: Buffer.from([3]) }),
+          clientFrame({ opcode: Opcode.TEXT, payload: "4abc", fin: false }),
+          clientFrame({ opcode: Opcode.CONTINUATION, fin: false }),
+          clientFrame({ opcode: Opcode.CONTINUATION }),
+          clientFrame({ opcode: Opcode.BINARY, payload: Buffer.from([1, 2]), fin: false }),
+          clientFrame({ opcode: Opcode.CONTINUATION, payload: Buffer.from([3]) }),
         );
         assert.deepEqual(await messages, ["abc", Buffer.from([1, 2, 3])]);
       });
@@ -568,19 +476,19 @@ for (const wsEngine of ["ws", "builtin"] as const) {
       test("a ping between fragments is answered with its payload", TEST, async () => {
         const { peer, session } = await openSession(await start());
         const message = waitFor<[string]>(session, "message");
-        peer.write(buildFrame({ opcode: Opcode.TEXT, payload: "4frag", fin: false }));
-        peer.write(buildFrame({ opcode: Opcode.PING, payload: "are you there" }));
+        peer.write(clientFrame({ opcode: Opcode.TEXT, payload: "4frag", fin: false }));
+        peer.write(clientFrame({ opcode: Opcode.PING, payload: "are you there" }));
         const pong = await peer.readFrame();
         assert.deepEqual([pong.fin, pong.opcode], [true, Opcode.PONG]);
         assert.equal(pong.payload.toString(), "are you there");
-        peer.write(buildFrame({ opcode: Opcode.CONTINUATION, payload: "mented" }));
+        peer.write(clientFrame({ opcode: Opcode.CONTINUATION, payload: "mented" }));
         assert.deepEqual(await message, ["fragmented"]);
       });
 
       test("standalone pings are answered with pongs of the same payload", TEST, async () => {
         const { peer } = await openSession(await start());
         for (const payload of [Buffer.alloc(0), Buffer.from("abc"), randomBytes(125)]) {
-          peer.write(buildFrame({ opcode: Opcode.PING, payload }));
+          peer.write(clientFrame({ opcode: Opcode.PING, payload }));
           const pong = await peer.readFrame();
           assert.deepEqual([pong.fin, pong.opcode], [true, Opcode.PONG]);
           assert.deepEqual(pong.payload, payload);
@@ -589,7 +497,7 @@ for (const wsEngine of ["ws", "builtin"] as const) {
 
       test("an unsolicited pong is ignored", TEST, async () => {
         const opened = await openSession(await start());
-        opened.peer.write(buildFrame({ opcode: Opcode.PONG, payload: "hb" }));
+        opened.peer.write(clientFrame({ opcode: Opcode.PONG, payload: "hb" }));
         await assertServes(opened);
       });
     });
@@ -600,8 +508,8 @@ for (const wsEngine of ["ws", "builtin"] as const) {
         const long = textOfLength(300); // 16-bit length: the split crosses it too
         const messages = collect<string>(session, "message", 2);
         const bytes = Buffer.concat([
-          buildFrame({ opcode: Opcode.TEXT, payload: "4first" }),
-          buildFrame({ opcode: Opcode.TEXT, payload: `4${long}` }),
+          clientFrame({ opcode: Opcode.TEXT, payload: "4first" }),
+          clientFrame({ opcode: Opcode.TEXT, payload: `4${long}` }),
         ]);
         for (const byte of bytes) {
           peer.write(Buffer.from([byte]));
@@ -614,7 +522,7 @@ for (const wsEngine of ["ws", "builtin"] as const) {
         const { peer, session } = await openSession(await start());
         const text = textOfLength(19_999);
         const message = waitFor<[string]>(session, "message");
-        const bytes = buildFrame({ opcode: Opcode.TEXT, payload: `4${text}` });
+        const bytes = clientFrame({ opcode: Opcode.TEXT, payload: `4${text}` });
         for (let i = 0; i < bytes.length; i += 7) {
           peer.write(bytes.subarray(i, i + 7));
           if (i % 700 === 0) await new Promise((resolve) => setImmediate(resolve));
@@ -631,9 +539,11 @@ for (const wsEngine of ["ws", "builtin"] as const) {
             const { peer, session } = await openSession(await start({ maxHttpBufferSize: 65_536 }));
             const closed = closeOf(session);
             // 1,024 fragments are allowed whatever the limit; one more is refused.
-            const fragments = [buildFrame({ opcode: Opcode.TEXT, payload: "4", fin: false })];
+            const fragments = [clientFrame({ opcode: Opcode.TEXT, payload: "4", fin: false })];
             for (let i = 0; i < 1024; i++) {
-              fragments.push(buildFrame({ opcode: Opcode.CONTINUATION, payload: "x", fin: false }));
+              fragments.push(
+                clientFrame({ opcode: Opcode.CONTINUATION, payload: "x", fin: false }),
+              );
             }
             peer.write(...fragments);
             const frame = await peer.readFrame();
@@ -648,9 +558,9 @@ for (const wsEngine of ["ws", "builtin"] as const) {
         const { peer, session } = await openSession(await start());
         const messages = collect<string | Buffer>(session, "message", 3);
         peer.write(
-          buildFrame({ opcode: Opcode.TEXT, payload: "4one" }),
-          buildFrame({ opcode: Opcode.BINARY, payload: Buffer.from([2]) }),
-          buildFrame({ opcode: Opcode.TEXT, payload: "4three" }),
+          clientFrame({ opcode: Opcode.TEXT, payload: "4one" }),
+          clientFrame({ opcode: Opcode.BINARY, payload: Buffer.from([2]) }),
+          clientFrame({ opcode: Opcode.TEXT, payload: "4three" }),
         );
         assert.deepEqual(await messages, ["one", Buffer.from([2]), "three"]);
       });
@@ -663,7 +573,7 @@ for (const wsEngine of ["ws", "builtin"] as const) {
           const { peer, session } = await openSession(await start({ maxHttpBufferSize: 100_000 }));
           const text = textOfLength(length - 1);
           session.once("message", (data) => session.send(data));
-          peer.write(buildFrame({ opcode: Opcode.TEXT, payload: `4${text}` }));
+          peer.write(clientFrame({ opcode: Opcode.TEXT, payload: `4${text}` }));
           const echo = await peer.readFrame();
           assert.equal(echo.opcode, Opcode.TEXT);
           assert.equal(echo.payload.length, length);
@@ -678,8 +588,8 @@ for (const wsEngine of ["ws", "builtin"] as const) {
         // Cut inside the 4-byte sequence of the last character.
         const cut = bytes.length - 2;
         peer.write(
-          buildFrame({ opcode: Opcode.TEXT, payload: bytes.subarray(0, cut), fin: false }),
-          buildFrame({ opcode: Opcode.CONTINUATION, payload: bytes.subarray(cut) }),
+          clientFrame({ opcode: Opcode.TEXT, payload: bytes.subarray(0, cut), fin: false }),
+          clientFrame({ opcode: Opcode.CONTINUATION, payload: bytes.subarray(cut) }),
         );
         assert.deepEqual(await message, ["naïve café ☕ 𝄞"]);
       });
@@ -716,7 +626,7 @@ for (const wsEngine of ["ws", "builtin"] as const) {
       test("a client close is answered with the same code, then the end", TEST, async () => {
         const { peer, session } = await openSession(await start());
         const closed = closeOf(session);
-        peer.write(buildFrame({ opcode: Opcode.CLOSE, payload: closePayload(1000, "bye") }));
+        peer.write(clientFrame({ opcode: Opcode.CLOSE, payload: closeBody(1000, "bye") }));
         const frame = await peer.readFrame();
         assert.equal(frame.opcode, Opcode.CLOSE);
         assert.equal(frame.payload.readUInt16BE(0), CloseCode.NORMAL);
@@ -727,7 +637,7 @@ for (const wsEngine of ["ws", "builtin"] as const) {
       test("a client close without a code is answered with a close frame", TEST, async () => {
         const { peer, session } = await openSession(await start());
         const closed = closeOf(session);
-        peer.write(buildFrame({ opcode: Opcode.CLOSE }));
+        peer.write(clientFrame({ opcode: Opcode.CLOSE }));
         const frame = await peer.readFrame();
         assert.equal(frame.opcode, Opcode.CLOSE);
         // §5.5.1: an empty close frame may be echoed empty, or with a code (1000).
@@ -750,7 +660,7 @@ for (const wsEngine of ["ws", "builtin"] as const) {
         // §7.1.1: the server waits for the client's close frame before it ends the connection.
         await new Promise((resolve) => setTimeout(resolve, 50));
         assert.equal(peer.isEnded, false, "the server ended before the client's close frame");
-        peer.write(buildFrame({ opcode: Opcode.CLOSE, payload: closePayload(1000) }));
+        peer.write(clientFrame({ opcode: Opcode.CLOSE, payload: closeBody(1000) }));
         assert.equal((await peer.ended()).length, 0, "nothing after the close frame (§5.5.1)");
       });
 
@@ -762,7 +672,7 @@ for (const wsEngine of ["ws", "builtin"] as const) {
         assert.equal((await peer.readFrame()).opcode, Opcode.CLOSE);
         await closed;
         // The client keeps the connection busy without ever closing: a byte every 20 s.
-        const partial = buildFrame({ opcode: Opcode.TEXT, payload: "4never finished" });
+        const partial = clientFrame({ opcode: Opcode.TEXT, payload: "4never finished" });
         for (let i = 0; i < 2; i++) {
           peer.write(partial.subarray(i, i + 1));
           await new Promise((resolve) => setImmediate(resolve));
@@ -777,7 +687,7 @@ for (const wsEngine of ["ws", "builtin"] as const) {
       const harness = await start();
       const { peer, session } = await openSession(harness);
       const closed = closeOf(session);
-      const frame = buildFrame({ opcode: Opcode.TEXT, payload: `4${textOfLength(99)}` });
+      const frame = clientFrame({ opcode: Opcode.TEXT, payload: `4${textOfLength(99)}` });
       peer.write(frame.subarray(0, 2 + 4 + 10)); // header, mask and 10 of the 100 bytes
       await new Promise((resolve) => setImmediate(resolve));
       peer.socket.destroy();

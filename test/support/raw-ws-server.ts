@@ -1,11 +1,10 @@
 /**
  * A raw TCP WebSocket server for testing the client's own WebSocket (src/client/node-websocket.ts)
- * byte by byte: it reads the upgrade request, answers the 101 itself and builds and parses every
- * frame by hand (its frames unmasked, the client's checked to be masked and unmasked here), and
- * a recorder for what the client reports.
+ * byte by byte: it reads the upgrade request, answers the 101 itself and parses every frame by
+ * hand (./ws-frames.ts; the client's checked to be masked), and a recorder for what the client
+ * reports.
  */
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import {
   type AddressInfo,
   createServer as createTcpServer,
@@ -13,20 +12,10 @@ import {
   type Socket as TcpSocket,
 } from "node:net";
 import { NodeWebSocket, type NodeWebSocketListener } from "../../src/client/node-websocket.js";
+import { acceptFor, type ParsedFrame, parseFrame } from "./ws-frames.js";
 
 export const TEST = { timeout: 15_000 };
 export const WAIT_MS = 3000;
-export const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-
-// Opcodes and lengths as RFC 6455 §5.2 numbers them, written out here on purpose: the test
-// does not take them from the code under test.
-export const CONT = 0x0;
-export const TEXT = 0x1;
-export const BINARY = 0x2;
-export const CLOSE = 0x8;
-export const PING = 0x9;
-export const PONG = 0xa;
-
 /** Something whose state tests wait on: `until` resolves once `get` returns a value. */
 export class Watched {
   #waiters = new Set<() => boolean>();
@@ -58,100 +47,14 @@ export class Watched {
 // ---------------------------------------------------------------------------------------
 // The raw server side.
 
-export interface ClientFrame {
-  fin: boolean;
-  rsv: number;
-  opcode: number;
-  isMasked: boolean;
-  key: Buffer;
-  /** The 7-bit length field: the length itself, 126 (16-bit follows) or 127 (64-bit). */
-  lengthCode: number;
-  /** The payload as sent (masked). */
-  raw: Buffer;
-  /** The payload unmasked. */
-  payload: Buffer;
-}
-
 export interface UpgradeRequest {
   requestLine: string;
   /** Header names in lower case. */
   headers: Map<string, string>;
 }
 
-/** Parses one frame at the start of `buf`, or null while it is incomplete. */
-export function parseFrame(buf: Buffer): { frame: ClientFrame; used: number } | null {
-  if (buf.length < 2) return null;
-  const b0 = buf[0]!;
-  const b1 = buf[1]!;
-  const lengthCode = b1 & 0x7f;
-  let length = lengthCode;
-  let at = 2;
-  if (lengthCode === 126) {
-    if (buf.length < 4) return null;
-    length = buf.readUInt16BE(2);
-    at = 4;
-  } else if (lengthCode === 127) {
-    if (buf.length < 10) return null;
-    length = Number(buf.readBigUInt64BE(2));
-    at = 10;
-  }
-  const isMasked = (b1 & 0x80) !== 0;
-  const key = isMasked ? Buffer.from(buf.subarray(at, at + 4)) : Buffer.alloc(0);
-  if (isMasked) at += 4;
-  if (buf.length < at + length) return null;
-  const raw = Buffer.from(buf.subarray(at, at + length));
-  const payload = Buffer.from(raw);
-  if (isMasked) for (let i = 0; i < payload.length; i++) payload[i] = payload[i]! ^ key[i & 3]!;
-  const frame = { fin: (b0 & 0x80) !== 0, rsv: (b0 >> 4) & 7, opcode: b0 & 0x0f, isMasked, key };
-  return { frame: { ...frame, lengthCode, raw, payload }, used: at + length };
-}
-
-export interface FrameSpec {
-  opcode: number;
-  payload?: string | Uint8Array;
-  fin?: boolean;
-  rsv?: number;
-  mask?: Uint8Array;
-}
-
-/** A server frame (unmasked unless `mask` is given), with a 7, 16 or 64-bit length. */
-export function frame({ opcode, payload = "", fin = true, rsv = 0, mask }: FrameSpec): Buffer {
-  const data = Buffer.from(payload);
-  const n = data.length;
-  const size = n < 126 ? 2 : n < 65_536 ? 4 : 10;
-  const head = Buffer.alloc(size + (mask === undefined ? 0 : 4));
-  head[0] = (fin ? 0x80 : 0) | (rsv << 4) | opcode;
-  const maskBit = mask === undefined ? 0 : 0x80;
-  if (n < 126) head[1] = maskBit | n;
-  else if (n < 65_536) {
-    head[1] = maskBit | 126;
-    head.writeUInt16BE(n, 2);
-  } else {
-    head[1] = maskBit | 127;
-    head.writeBigUInt64BE(BigInt(n), 2);
-  }
-  if (mask !== undefined) {
-    head.set(mask, size);
-    for (let i = 0; i < n; i++) data[i] = data[i]! ^ mask[i & 3]!;
-  }
-  return Buffer.concat([head, data]);
-}
-
-/** A close frame's payload: the status, then the reason. */
-export function closeBody(code: number, reason = ""): Buffer {
-  const body = Buffer.alloc(2 + Buffer.byteLength(reason));
-  body.writeUInt16BE(code, 0);
-  body.write(reason, 2);
-  return body;
-}
-
-export const acceptOf = (key: string): string =>
-  createHash("sha1")
-    .update(key + GUID)
-    .digest("base64");
-
 /** The three headers of a 101 response. */
-export const upgraded = (key: string, accept = acceptOf(key)) => [
+export const upgraded = (key: string, accept = acceptFor(key)) => [
   "Upgrade: websocket",
   "Connection: Upgrade",
   `Sec-WebSocket-Accept: ${accept}`,
@@ -167,7 +70,7 @@ export class RawPeer extends Watched {
   readonly socket: TcpSocket;
   /** The parsed request, once its head arrived. */
   request: UpgradeRequest | null = null;
-  readonly frames: ClientFrame[] = [];
+  readonly frames: ParsedFrame[] = [];
   /** How many bytes arrived after the request head. */
   bytesAfterHead = 0;
   isEnded = false;
@@ -221,7 +124,7 @@ export class RawPeer extends Watched {
   }
 
   /** The next client frame, checked to be masked (RFC 6455 §5.1). */
-  async nextFrame(): Promise<ClientFrame> {
+  async nextFrame(): Promise<ParsedFrame> {
     const next = await this.until(() => this.frames[this.#read], "a client frame");
     this.#read++;
     assert.ok(next.isMasked, `client frame with opcode ${next.opcode} is not masked`);
