@@ -76,21 +76,35 @@ export async function startChild(
     stdio: ["ignore", 2, 2, "ipc"],
   });
   live.add(child);
+  const handle = childHandle(child, label);
+  handle.ready = await awaitReady(handle, readyTimeoutMs).catch(async (err) => {
+    await handle.kill();
+    throw err;
+  });
+  return handle;
+}
+
+/**
+ * The handle of a forked child: request/response messages by id (`rpc`), every other
+ * message to the `onMessage` listeners, and an `{ type: "exit" }` message when it exits,
+ * which also fails the requests still pending.
+ */
+function childHandle(child, label) {
   let seq = 0;
   const pending = new Map();
   const listeners = new Set();
   let exited = null;
 
   child.on("message", (msg) => {
-    if (msg && msg.id !== undefined && pending.has(msg.id)) {
-      const p = pending.get(msg.id);
-      pending.delete(msg.id);
-      clearTimeout(p.timer);
-      if (msg.ok) p.resolve(msg.result);
-      else p.reject(new Error(`${label}: ${msg.error}`));
+    const p = msg?.id === undefined ? undefined : pending.get(msg.id);
+    if (p === undefined) {
+      for (const fn of listeners) fn(msg);
       return;
     }
-    for (const fn of listeners) fn(msg);
+    pending.delete(msg.id);
+    clearTimeout(p.timer);
+    if (msg.ok) p.resolve(msg.result);
+    else p.reject(new Error(`${label}: ${msg.error}`));
   });
   child.on("exit", (code, signal) => {
     live.delete(child);
@@ -103,7 +117,7 @@ export async function startChild(
     for (const fn of listeners) fn({ type: "exit", code, signal });
   });
 
-  const handle = {
+  return {
     label,
     pid: child.pid,
     ready: null,
@@ -134,11 +148,14 @@ export async function startChild(
       await gone;
     },
   };
+}
 
-  handle.ready = await new Promise((resolve, reject) => {
+/** Resolves with the child's { type: 'ready' } message; rejects if it exits or times out first. */
+function awaitReady(handle, timeoutMs) {
+  return new Promise((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`${label}: not ready after ${readyTimeoutMs} ms`)),
-      readyTimeoutMs,
+      () => reject(new Error(`${handle.label}: not ready after ${timeoutMs} ms`)),
+      timeoutMs,
     );
     const off = handle.onMessage((msg) => {
       if (msg?.type === "ready") {
@@ -148,14 +165,11 @@ export async function startChild(
       } else if (msg?.type === "exit") {
         clearTimeout(timer);
         off();
-        reject(new Error(`${label} exited before ready (code ${msg.code}, signal ${msg.signal})`));
+        const { code, signal } = msg;
+        reject(new Error(`${handle.label} exited before ready (code ${code}, signal ${signal})`));
       }
     });
-  }).catch(async (err) => {
-    await handle.kill();
-    throw err;
   });
-  return handle;
 }
 
 /** SIGKILL every child this process started that is still alive (each by PID). */
