@@ -48,22 +48,13 @@ function labelOf(strings, type, nameIndex) {
  * those kinds that are new, the kind of their retainers and the edge names.
  */
 function summarize(file, why = [], oldIds = undefined) {
-  const snap = JSON.parse(readFileSync(file, "utf8"));
-  const meta = snap.snapshot.meta;
-  const fields = meta.node_fields;
-  const types = meta.node_types[0];
-  const edgeTypes = meta.edge_types[0];
-  const width = fields.length;
-  const edgeWidth = meta.edge_fields.length;
-  const [iType, iName, iId, iSize, iEdges] = ["type", "name", "id", "self_size", "edge_count"].map(
-    (f) => fields.indexOf(f),
-  );
-  const { nodes, edges, strings } = snap;
+  const g = graphOf(JSON.parse(readFileSync(file, "utf8")));
+  const { nodes, width, iId, iSize } = g;
   const out = new Map();
   const ids = new Set();
   const large = [];
   for (let i = 0; i < nodes.length; i += width) {
-    const label = labelOf(strings, types[nodes[i + iType]], nodes[i + iName]);
+    const label = g.labelAt(i);
     ids.add(nodes[i + iId]);
     if (nodes[i + iSize] >= LARGE) {
       // One big table (e.g. a Map of every connection) is not a per-connection cost.
@@ -75,46 +66,76 @@ function summarize(file, why = [], oldIds = undefined) {
     entry.bytes += nodes[i + iSize];
     out.set(label, entry);
   }
-  const retainers = new Map();
-  if (why.length > 0 && oldIds !== undefined) {
-    // The first retainer of every node, to name a retainer's own retainer too.
-    const firstParent = new Map();
-    let f = 0;
-    for (let i = 0; i < nodes.length; i += width) {
-      for (let k = 0; k < nodes[i + iEdges]; k++, f += edgeWidth) {
-        const to = edges[f + 2];
-        if (edgeTypes[edges[f]] !== "weak" && !firstParent.has(to)) firstParent.set(to, [i, f]);
-      }
-    }
-    const edgeLabel = (e) => {
-      const edgeType = edgeTypes[edges[e]];
-      return edgeType === "element" || edgeType === "hidden"
-        ? `[${edgeType}]`
-        : strings[edges[e + 1]];
-    };
-    let e = 0;
-    for (let i = 0; i < nodes.length; i += width) {
-      const parent = labelOf(strings, types[nodes[i + iType]], nodes[i + iName]);
-      for (let k = 0; k < nodes[i + iEdges]; k++, e += edgeWidth) {
-        const edgeType = edgeTypes[edges[e]];
-        if (edgeType === "weak") continue;
-        const to = edges[e + 2];
-        const child = labelOf(strings, types[nodes[to + iType]], nodes[to + iName]);
-        if (!why.includes(child) || oldIds.has(nodes[to + iId])) continue;
-        if (nodes[to + iSize] >= LARGE) continue;
-        const grand = firstParent.get(i);
-        const grandLabel = grand
-          ? ` <- ${labelOf(strings, types[nodes[grand[0] + iType]], nodes[grand[0] + iName])}.${edgeLabel(grand[1])}`
-          : "";
-        const key = `${child} <- ${parent}.${edgeLabel(e)}${grandLabel}`;
-        const entry = retainers.get(key) ?? { count: 0, bytes: 0 };
-        entry.count++;
-        entry.bytes += nodes[to + iSize];
-        retainers.set(key, entry);
-      }
+  const retainers =
+    why.length > 0 && oldIds !== undefined ? retainersOf(g, why, oldIds) : new Map();
+  return { kinds: out, ids, retainers, large };
+}
+
+/** A snapshot's flat node and edge arrays, with the offsets of the fields read here. */
+function graphOf(snap) {
+  const meta = snap.snapshot.meta;
+  const fields = meta.node_fields;
+  const types = meta.node_types[0];
+  const [iType, iName, iId, iSize, iEdges] = ["type", "name", "id", "self_size", "edge_count"].map(
+    (f) => fields.indexOf(f),
+  );
+  const { nodes, edges, strings } = snap;
+  return {
+    nodes,
+    edges,
+    strings,
+    edgeTypes: meta.edge_types[0],
+    width: fields.length,
+    edgeWidth: meta.edge_fields.length,
+    iId,
+    iSize,
+    iEdges,
+    /** The kind ("type:name") of the node at offset `i`. */
+    labelAt: (i) => labelOf(strings, types[nodes[i + iType]], nodes[i + iName]),
+  };
+}
+
+/**
+ * For the new nodes (not in `oldIds`) of the kinds in `why`: how many, and how many bytes,
+ * per retainer kind and edge name, and that retainer's own first retainer.
+ */
+function retainersOf(g, why, oldIds) {
+  const { nodes, edges, strings, edgeTypes, width, edgeWidth, iId, iSize, iEdges } = g;
+  // The first retainer of every node, to name a retainer's own retainer too.
+  const firstParent = new Map();
+  let f = 0;
+  for (let i = 0; i < nodes.length; i += width) {
+    for (let k = 0; k < nodes[i + iEdges]; k++, f += edgeWidth) {
+      const to = edges[f + 2];
+      if (edgeTypes[edges[f]] !== "weak" && !firstParent.has(to)) firstParent.set(to, [i, f]);
     }
   }
-  return { kinds: out, ids, retainers, large };
+  const edgeLabel = (e) => {
+    const edgeType = edgeTypes[edges[e]];
+    return edgeType === "element" || edgeType === "hidden"
+      ? `[${edgeType}]`
+      : strings[edges[e + 1]];
+  };
+  const retainers = new Map();
+  let e = 0;
+  for (let i = 0; i < nodes.length; i += width) {
+    const parent = g.labelAt(i);
+    for (let k = 0; k < nodes[i + iEdges]; k++, e += edgeWidth) {
+      if (edgeTypes[edges[e]] === "weak") continue;
+      const to = edges[e + 2];
+      const child = g.labelAt(to);
+      if (!why.includes(child) || oldIds.has(nodes[to + iId])) continue;
+      if (nodes[to + iSize] >= LARGE) continue;
+      const grand = firstParent.get(i);
+      const grandLabel = grand ? ` <- ${g.labelAt(grand[0])}.${edgeLabel(grand[1])}` : "";
+      const key = `${child} <- ${parent}.${edgeLabel(e)}${grandLabel}`;
+      const entry = retainers.get(key) ?? { count: 0, bytes: 0 };
+      entry.count++;
+      entry.bytes += nodes[to + iSize];
+      retainers.set(key, entry);
+    }
+  }
+  return retainers;
 }
 
 try {
