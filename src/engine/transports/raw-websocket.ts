@@ -402,8 +402,7 @@ export class RawWebSocket {
       return true;
     }
     if (opcode === PONG) return true;
-    this.#closeFrame(payload);
-    return false;
+    return this.#closeFrame(payload);
   }
 
   /** A complete message; false when it ended the reading (text that is not UTF-8). */
@@ -415,27 +414,28 @@ export class RawWebSocket {
     return true;
   }
 
-  /** The client's close frame (RFC 6455 §5.5.1): echo its status, then end the connection. */
-  #closeFrame(payload: Buffer): void {
+  /**
+   * The client's close frame (RFC 6455 §5.5.1): echo its status, then end the connection.
+   * Returns false: the reading ends either way.
+   */
+  #closeFrame(payload: Buffer): false {
     if (payload.length === 1) {
-      this.#fail(1002, "WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH", "invalid close frame");
-      return;
+      return this.#fail(1002, "WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH", "invalid close frame");
     }
     if (payload.length >= 2) {
       const code = payload.readUInt16BE(0);
       if (!isValidCloseCode(code)) {
-        this.#fail(1002, "WS_ERR_INVALID_CLOSE_CODE", `invalid status code ${code}`);
-        return;
+        return this.#fail(1002, "WS_ERR_INVALID_CLOSE_CODE", `invalid status code ${code}`);
       }
       if (!isUtf8(payload.subarray(2))) {
-        this.#fail(1007, "WS_ERR_INVALID_UTF8", "invalid UTF-8 sequence");
-        return;
+        return this.#fail(1007, "WS_ERR_INVALID_UTF8", "invalid UTF-8 sequence");
       }
     }
     this.#state |= CLOSE_RECEIVED;
     this.#partial = null;
     if ((this.#state & CLOSE_SENT) === 0) this.#sendClose(payload);
     this.#end();
+    return false;
   }
 
   /** A protocol error: close with `status`, stop reading, tell the listener. Returns false. */
