@@ -92,8 +92,8 @@ repetition(s)**. Ratios are median / median: for "higher" metrics below 1 means 
 for "lower" metrics above 1 means worse.
 
 **The machine has ${env.nproc} cores**, ${backgroundNote(s.runs)}: servers and load
-generators compete for the same cores, so throughput rows are whole-system figures. The "server CPU us per ..." rows isolate the
-server's cost and are steadier. Only ratios within one run are meaningful; the CPU used by
+generators compete for the same cores, so throughput rows are whole-system figures. The
+"server CPU us per ..." rows isolate the server's cost and are steadier. Only ratios within one run are meaningful; the CPU used by
 other processes during each scenario is listed below the tables.
 
 Columns:
