@@ -57,18 +57,20 @@ export const TARGETS = [
     missed:
       "Paced means one broadcast per event-loop turn, so every contestant makes one `write` " +
       "system call per delivery, and the kernel's part (the loopback TCP send and waking the " +
-      "reader) is most of a delivery. Profile (`node bench/profile/fanout-cpu.mjs switchboard " +
-      "2000 100 4 --prof <file>`, then `top-functions.mjs`): the native `writeBuffer`, with " +
-      "its system call, is 80 % of the server's time; Node's stream write path (`writeOrBuffer`, " +
-      "`_write`, `createWriteWrap`, `onwrite`) 10 %; our code (the room's sockets, the shared " +
-      "frame, the end-of-turn flush) 9 %. Per delivery, user + system (`fanout-cpu.mjs " +
-      "<contestant> 2000 100 4`, four rounds, session 13): ws 3.8-4.3 + 6.2-7.5 us, ours " +
-      "3.5-4.0 + 6.2-7.1, uWebSockets.js 1.1-1.3 + 6.3-6.8. Our system time alone is " +
-      "0.55-0.7x ws's total, so 0.75x leaves about the user time of uWebSockets.js's native " +
-      "server, which reaches 0.6-0.7x. Bypassing Node's stream (session 5: the handle's " +
-      "internal write request; session 12: `fs.writeSync` on the socket's descriptor) did not " +
-      "lower the row beyond the run-to-run spread. Fewer system calls than deliveries would " +
-      "mean holding messages past their turn (Nagle-like), which we do not do.",
+      "reader, 2.2-3.2 us here whoever writes) is most of a delivery. The profile-only " +
+      "contestant `floor` is the least a Node server can do: the ws contestant's server, except " +
+      "that a broadcast frames its message once and calls `socket.write()` with that Buffer on " +
+      "each member's net.Socket, nothing else. Per delivery, user + system (`node " +
+      "bench/profile/fanout-cpu.mjs <contestant> 2000 100 4`, three runs of four rounds, session " +
+      "14): floor 2.98-3.34 us (user 0.42-0.89), ours 3.35-3.94 (user 0.77-1.20), ws 3.91-5.01 " +
+      "(user 1.11-2.11), uWebSockets.js (one run) 2.61-3.03 (user 0.22-0.25). The floor measures " +
+      "0.65-0.74x ws, so the target leaves a Node server at most ~0.1 us per delivery above " +
+      "Node's own write path; ours spends 0.3-0.5 us there (`perf` on the server during the " +
+      "rounds: JavaScript 11 % of its samples against the floor's 6 %: the room's members, the " +
+      "socket lookup, the end-of-turn flush). Bypassing Node's stream (session 5: the handle's " +
+      "write request; session 12: `fs.writeSync` on the descriptor) did not lower the row beyond " +
+      "its spread. Fewer system calls than deliveries would mean holding messages past their " +
+      "turn (Nagle-like), which we do not do.",
   },
   {
     id: "burst-dps",

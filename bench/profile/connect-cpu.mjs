@@ -12,6 +12,8 @@
 // CONNECT packet adds to every handshake. With --cold, nothing is warmed up and the first
 // round is profiled: the bench's connect scenario (1,000 connections to a fresh server)
 // runs mostly cold, in V8's interpreter and baseline code.
+// Each round prints "[round K starts]" first, so that `node --trace-opt` output shows what
+// V8 compiled inside it.
 //
 // Under callgrind with BENCH_CALLGRIND=1 (profile/instructions.mjs), only round 1 is counted.
 //
@@ -50,6 +52,7 @@ try {
     const isProfiled = profFile !== undefined && round === profiledRound;
     const profiler = isProfiled ? await startCpuProfile() : undefined;
     const isCounted = round === 0;
+    console.log(`[round ${round + 1} starts]`);
     if (isCounted) await countInstructions(true);
     const threads0 = threadCpuUs();
     const cpu0 = process.cpuUsage();
