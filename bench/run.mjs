@@ -24,6 +24,7 @@ import {
   discoverContestants,
   entryId,
   loadMeta,
+  profileContestants,
   SIO_BASELINE,
 } from "./lib/contestants.mjs";
 import { environment } from "./lib/environment.mjs";
@@ -202,7 +203,11 @@ const state = {
 async function selectContestants() {
   const wanted = opt.contestants?.split(",");
   const metas = [];
-  for (const name of discoverContestants().filter((n) => !wanted || wanted.includes(n))) {
+  const named = wanted ? profileContestants().filter((n) => wanted.includes(n)) : [];
+  for (const name of [
+    ...discoverContestants().filter((n) => !wanted || wanted.includes(n)),
+    ...named,
+  ]) {
     const { meta, why } = await preflight(name);
     if (why) {
       state.excluded.push({ name, why });

@@ -34,6 +34,16 @@ export function discoverContestants() {
 const PROFILE_DIR = fileURLToPath(new URL("../profile/contestants/", import.meta.url));
 
 /**
+ * Names of the profile-only contestants: a run includes one only when `--contestants`
+ * names it (e.g. `floor` beside `ws` in the broadcast scenario).
+ */
+export function profileContestants() {
+  return readdirSync(PROFILE_DIR, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(`${PROFILE_DIR}${d.name}/server.mjs`))
+    .map((d) => d.name);
+}
+
+/**
  * The URL of `file` (`server.mjs` or `client.mjs`) of contestant `name`: a bench
  * contestant's, or else a profile-only one's.
  */

@@ -60,17 +60,17 @@ export const TARGETS = [
       "reader, 2.2-3.2 us here whoever writes) is most of a delivery. The profile-only " +
       "contestant `floor` is the least a Node server can do: the ws contestant's server, except " +
       "that a broadcast frames its message once and calls `socket.write()` with that Buffer on " +
-      "each member's net.Socket, nothing else. Per delivery, user + system (`node " +
-      "bench/profile/fanout-cpu.mjs <contestant> 2000 100 4`, three runs of four rounds, session " +
-      "14): floor 2.98-3.34 us (user 0.42-0.89), ours 3.35-3.94 (user 0.77-1.20), ws 3.91-5.01 " +
-      "(user 1.11-2.11), uWebSockets.js (one run) 2.61-3.03 (user 0.22-0.25). The floor measures " +
-      "0.65-0.74x ws, so the target leaves a Node server at most ~0.1 us per delivery above " +
-      "Node's own write path; ours spends 0.3-0.5 us there (`perf` on the server during the " +
-      "rounds: JavaScript 11 % of its samples against the floor's 6 %: the room's members, the " +
-      "socket lookup, the end-of-turn flush). Bypassing Node's stream (session 5: the handle's " +
-      "write request; session 12: `fs.writeSync` on the descriptor) did not lower the row beyond " +
-      "its spread. Fewer system calls than deliveries would mean holding messages past their " +
-      "turn (Nagle-like), which we do not do.",
+      "each member's net.Socket, nothing else. In this scenario (`bash bench/run.sh --scenarios " +
+      "broadcast --contestants ws,floor,switchboard --reps 5`, session 14) it measured 0.83x ws " +
+      "(3.40 against 4.10 us per delivery) and ours 0.85x (3.50): the target is below what any " +
+      "server writing through Node's net.Socket reaches here, and ours is within 0.1 us of it. " +
+      "Warm (`node bench/profile/fanout-cpu.mjs <contestant> 2000 100 4`, three runs of four " +
+      "rounds), user + system per delivery: floor 2.98-3.34 us (user 0.42-0.89), ours 3.35-3.94 " +
+      "(user 0.77-1.20), ws 3.91-5.01 (user 1.11-2.11), uWebSockets.js (native, one run) " +
+      "2.61-3.03 (user 0.22-0.25). Bypassing Node's stream (session 5: the handle's write " +
+      "request; session 12: `fs.writeSync` on the descriptor) did not lower the row beyond its " +
+      "spread. Fewer system calls than deliveries would mean holding messages past their turn " +
+      "(Nagle-like), which we do not do.",
   },
   {
     id: "burst-dps",

@@ -58,6 +58,8 @@ export async function start({ host, port }) {
       for (const ws of members) ws.send(frame, { binary: false });
     },
     connections: () => wss.clients.size,
+    /** The room's members (for the profile-only `floor` contestant, which reuses this server). */
+    members: (room) => rooms.get(room),
     close: () =>
       new Promise((resolve) => {
         for (const ws of wss.clients) ws.terminate();

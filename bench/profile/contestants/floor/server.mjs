@@ -1,12 +1,13 @@
 // Profile-only contestant "floor": the least a Node server can do per fan-out delivery, as
-// a measuring stick for the paced fan-out target. The ws contestant's server (the `ws`
-// package, the same JSON messages) except that a broadcast builds its WebSocket frame once
-// and hands the same Buffer to each member's net.Socket with one `socket.write()`: no
-// per-member framing, queueing, coalescing or bookkeeping, only Node's own write path and
-// the system call. `node bench/profile/fanout-cpu.mjs floor 2000 100 4` against `ws` and
-// `switchboard`. Not in `npm run bench`.
-import { once } from "node:events";
-import { WebSocketServer } from "ws";
+// a measuring stick for the paced fan-out target. It is the ws contestant's server (the
+// `ws` package, the same JSON messages, echo and rooms) except that a broadcast builds its
+// WebSocket frame once and hands that Buffer to each member's net.Socket with one
+// `socket.write()`: no per-member framing, queueing, coalescing or bookkeeping, only Node's
+// own write path and the system call.
+//   node bench/profile/fanout-cpu.mjs floor 2000 100 4     (against ws and switchboard)
+//   bash bench/run.sh --scenarios broadcast --contestants ws,floor,switchboard --reps 5
+// Not in a run that does not name it.
+import { start as startWs } from "../../../contestants/ws/server.mjs";
 
 /** An unmasked final text frame (RFC 6455 §5.2) holding `payload`. */
 function textFrame(payload) {
@@ -26,31 +27,16 @@ function textFrame(payload) {
   return frame;
 }
 
-export async function start({ host, port }) {
-  const members = new Set();
-  const wss = new WebSocketServer({ host, port, backlog: 1024, perMessageDeflate: false });
-  wss.on("connection", (ws) => {
-    ws.on("message", (raw) => {
-      const msg = JSON.parse(raw.toString());
-      if (msg.e !== "join") return;
-      // One room is all the fan-out tools use; the ws socket's own net.Socket is kept.
-      members.add(ws._socket);
-      ws.send(JSON.stringify({ e: "joined", d: msg.d }));
-    });
-    ws.on("close", () => members.delete(ws._socket));
-  });
-  await once(wss, "listening");
+export async function start(options) {
+  const server = await startWs(options);
   return {
-    port: wss.address().port,
-    broadcast(_room, event, data) {
+    ...server,
+    broadcast(room, event, data) {
+      const members = server.members(room);
+      if (members === undefined) return;
       const frame = textFrame(Buffer.from(JSON.stringify({ e: event, d: data })));
-      for (const socket of members) socket.write(frame);
+      // ws keeps its net.Socket as `_socket` (the package's own name; profile code only).
+      for (const ws of members) ws._socket.write(frame);
     },
-    connections: () => wss.clients.size,
-    close: () =>
-      new Promise((resolve) => {
-        for (const ws of wss.clients) ws.terminate();
-        wss.close(() => resolve());
-      }),
   };
 }
