@@ -139,6 +139,18 @@ for (const { name, start } of hosts) {
       assert.equal(peer.handshake.headers["sec-websocket-extensions"], undefined);
     });
 
+    it("fails with connect_error on an invalid extraHeaders value", TEST, async () => {
+      const host = await start();
+      let connections = 0;
+      host.onConnection(() => connections++);
+      const extraHeaders = { "x-bad": "a\r\nInjected: yes" };
+      const socket = connect(host.url, { transports: ["websocket"], extraHeaders });
+      const [err] = await waitFor<[Error & { cause?: unknown }]>(socket, "connect_error");
+      assert.match(String(err.cause), /invalid header "x-bad"/);
+      assert.equal(socket.connected, false);
+      assert.equal(connections, 0);
+    });
+
     it("reconnects after socket.conn.close() on the server", TEST, async () => {
       const fast = { reconnection: true, reconnectionDelay: 20, reconnectionDelayMax: 40 };
       const [socket, peer] = await pair(fast);

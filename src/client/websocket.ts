@@ -9,7 +9,13 @@
 import { TransportError } from "../errors.js";
 import type { RawData } from "../protocol/engine-packet.js";
 import type { NodeWebSocket } from "./node-websocket.js";
-import { isNode, type TransportFactory } from "./transport.js";
+import {
+  type Frame,
+  isNode,
+  type TransportFactory,
+  type TransportOptions,
+  type TransportSink,
+} from "./transport.js";
 
 type WebSocketCtor = new (url: string, init?: unknown) => WebSocket;
 
@@ -44,12 +50,12 @@ export const websocket: TransportFactory = (sink, opts) => {
   };
   const start = (Ctor: WebSocketCtor) => {
     if (closed) return;
-    const url = sink.url("websocket");
     if (isNode) {
-      // Node's built-in WebSocket accepts `{ headers }` in place of protocols.
+      // Node's built-in WebSocket accepts `{ headers }` in place of protocols (a browser's
+      // would take any second argument for protocol names: it gets none).
       const headers = opts.extraHeaders;
-      ws = new Ctor(url, headers && { headers });
-    } else ws = new Ctor(url); // a browser takes any second argument for protocol names
+      ws = new Ctor(sink.url("websocket"), headers && { headers });
+    } else ws = new Ctor(sink.url("websocket"));
     ws.binaryType = "arraybuffer";
     ws.onopen = () => sink.open?.();
     ws.onerror = end;
@@ -65,21 +71,7 @@ export const websocket: TransportFactory = (sink, opts) => {
     // (bench/profile/client-echo.mjs).
     nodeClient!.then(
       ({ NodeWebSocket: Client }) => {
-        if (closed) return;
-        try {
-          node = new Client(
-            sink.url("websocket"),
-            opts.extraHeaders,
-            {
-              open: () => sink.open?.(),
-              message: (data) => sink.frame(data),
-              close: (err) => end(err),
-            },
-            opts,
-          );
-        } catch (err) {
-          end(err); // an invalid URL or header
-        }
+        if (!closed) node = openNodeClient(Client, sink, opts, end);
       },
       (err) => (Native ? start(Native) : end(err)),
     );
@@ -89,24 +81,8 @@ export const websocket: TransportFactory = (sink, opts) => {
     // Only called once the socket is open (after the handshake, or for the probe on `open`):
     // sending on a closing socket drops the data without throwing.
     send(frames) {
-      // hot path, Node only: the Node client writes a burst of packets (the replies to the
-      // frames of one read, dispatched at once) in one system call, not one each. Browsers
-      // batch on their own.
-      if (isNode && node !== undefined) {
-        const client = node;
-        if (blobs === undefined && !frames.some(isBlob)) {
-          for (const f of frames) client.send(f as RawData);
-          return;
-        }
-        // A Blob attachment is read first; what is sent after it waits for it, in order.
-        blobs = (blobs ?? Promise.resolve()).then(async () => {
-          for (const f of frames)
-            client.send(isBlob(f) ? new Uint8Array(await f.arrayBuffer()) : f);
-        });
-        blobs.catch(end);
-        return;
-      }
-      for (const f of frames) ws!.send(f);
+      if (isNode && node !== undefined) blobs = sendFromNode(node, frames, blobs, end);
+      else for (const f of frames) ws!.send(f);
     },
     close() {
       closed = true;
@@ -115,3 +91,46 @@ export const websocket: TransportFactory = (sink, opts) => {
     },
   };
 };
+
+/** Opens the Node client (node-websocket.ts); undefined after reporting an invalid URL or header. */
+function openNodeClient(
+  Client: typeof NodeWebSocket,
+  sink: TransportSink,
+  opts: TransportOptions,
+  end: (cause?: unknown) => void,
+): NodeWebSocket | undefined {
+  try {
+    return new Client(
+      sink.url("websocket"),
+      opts.extraHeaders,
+      { open: () => sink.open?.(), message: (data) => sink.frame(data), close: end },
+      opts,
+    );
+  } catch (err) {
+    end(err);
+    return undefined;
+  }
+}
+
+/**
+ * Sends `frames` on the Node client and returns the Blob reads still pending, if any.
+ * hot path: the Node client writes a burst of packets (the replies to the frames of one
+ * read, dispatched at once) in one system call, not one each. Browsers batch on their own.
+ */
+function sendFromNode(
+  client: NodeWebSocket,
+  frames: readonly Frame[],
+  blobs: Promise<void> | undefined,
+  end: (cause?: unknown) => void,
+): Promise<void> | undefined {
+  if (blobs === undefined && !frames.some(isBlob)) {
+    for (const f of frames) client.send(f as RawData);
+    return undefined;
+  }
+  // A Blob attachment is read first; what is sent after it waits for it, in order.
+  const pending = (blobs ?? Promise.resolve()).then(async () => {
+    for (const f of frames) client.send(isBlob(f) ? new Uint8Array(await f.arrayBuffer()) : f);
+  });
+  pending.catch(end);
+  return pending;
+}
