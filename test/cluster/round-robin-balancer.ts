@@ -9,7 +9,7 @@
  * piped as raw TCP once the request head is written upstream.
  */
 import { once } from "node:events";
-import { createServer, type IncomingMessage, request } from "node:http";
+import { createServer, type IncomingMessage, request, type ServerResponse } from "node:http";
 import { type AddressInfo, connect, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 
@@ -33,46 +33,12 @@ export async function startRoundRobinBalancer(backends: readonly number[]): Prom
   const server = createServer((req, res) => {
     const index = pick();
     requests[index] = (requests[index] ?? 0) + 1;
-    const upstream = request(
-      {
-        host: "127.0.0.1",
-        port: backends[index],
-        method: req.method,
-        path: req.url,
-        headers: req.headers,
-        agent: false,
-      },
-      (upstreamRes) => {
-        res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
-        upstreamRes.pipe(res);
-      },
-    );
-    upstream.on("error", () => {
-      if (!res.headersSent) res.writeHead(502).end();
-      else res.destroy();
-    });
-    res.on("close", () => {
-      if (!res.writableFinished) upstream.destroy();
-    });
-    req.pipe(upstream);
+    proxyRequest(req, res, backends[index] ?? 0);
   });
   server.on("upgrade", (req: IncomingMessage, client: Duplex, head: Buffer) => {
     const index = pick();
     upgrades[index] = (upgrades[index] ?? 0) + 1;
-    const upstream: Socket = connect(backends[index] ?? 0, "127.0.0.1", () => {
-      upstream.write(requestHead(req));
-      if (head.length > 0) upstream.write(head);
-      upstream.pipe(client).pipe(upstream);
-    });
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on("error", () => {});
-      socket.on("close", () => {
-        sockets.delete(socket);
-        client.destroy();
-        upstream.destroy();
-      });
-    }
+    proxyUpgrade(req, client, head, backends[index] ?? 0, sockets);
   });
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
@@ -87,6 +53,56 @@ export async function startRoundRobinBalancer(backends: readonly number[]): Prom
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** Forwards one HTTP request to the backend on `port` and its response back. */
+function proxyRequest(req: IncomingMessage, res: ServerResponse, port: number): void {
+  const upstream = request(
+    {
+      host: "127.0.0.1",
+      port,
+      method: req.method,
+      path: req.url,
+      headers: req.headers,
+      agent: false,
+    },
+    (upstreamRes) => {
+      res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
+      upstreamRes.pipe(res);
+    },
+  );
+  upstream.on("error", () => {
+    if (!res.headersSent) res.writeHead(502).end();
+    else res.destroy();
+  });
+  res.on("close", () => {
+    if (!res.writableFinished) upstream.destroy();
+  });
+  req.pipe(upstream);
+}
+
+/** Pipes an upgrade to the backend on `port`, both ways; the two sockets join `sockets`. */
+function proxyUpgrade(
+  req: IncomingMessage,
+  client: Duplex,
+  head: Buffer,
+  port: number,
+  sockets: Set<Duplex>,
+): void {
+  const upstream: Socket = connect(port, "127.0.0.1", () => {
+    upstream.write(requestHead(req));
+    if (head.length > 0) upstream.write(head);
+    upstream.pipe(client).pipe(upstream);
+  });
+  for (const socket of [client, upstream]) {
+    sockets.add(socket);
+    socket.on("error", () => {});
+    socket.on("close", () => {
+      sockets.delete(socket);
+      client.destroy();
+      upstream.destroy();
+    });
+  }
 }
 
 function requestHead(req: IncomingMessage): string {

@@ -48,6 +48,13 @@ function prng(seed: number): () => number {
   };
 }
 
+/** How long a connection lives before the proxy cuts it, or undefined for no limit. */
+function connectionLifeMs(opts: ChaosOptions, random: () => number): number | undefined {
+  const min = opts.minLifeMs ?? 0;
+  const max = opts.maxLifeMs ?? 0;
+  return max > 0 ? min + random() * (max - min) : undefined;
+}
+
 /** Starts the proxy on 127.0.0.1, a free port. */
 export async function startChaosProxy(opts: ChaosOptions): Promise<ChaosProxy> {
   const random = prng(opts.seed ?? 1);
@@ -74,19 +81,14 @@ export async function startChaosProxy(opts: ChaosOptions): Promise<ChaosProxy> {
       s.on("error", onEnd);
       s.on("close", onEnd);
     }
-    const min = opts.minLifeMs ?? 0;
-    const max = opts.maxLifeMs ?? 0;
-    if (max > 0) {
-      const timer = setTimeout(
-        () => {
-          if (calm || !pairs.has(pair)) return;
-          cuts++;
-          cut(pair);
-        },
-        min + random() * (max - min),
-      );
-      timer.unref();
-    }
+    const lifeMs = connectionLifeMs(opts, random);
+    if (lifeMs === undefined) return;
+    const timer = setTimeout(() => {
+      if (calm || !pairs.has(pair)) return;
+      cuts++;
+      cut(pair);
+    }, lifeMs);
+    timer.unref();
   });
   server.listen(0, "127.0.0.1");
   await new Promise((resolve) => server.once("listening", resolve));
