@@ -22,12 +22,7 @@ export async function start({ host, port }) {
           ws.send(JSON.stringify({ e: "echo", d: msg.d }));
           break;
         case "join": {
-          let members = rooms.get(msg.d);
-          if (!members) {
-            members = new Set();
-            rooms.set(msg.d, members);
-          }
-          members.add(ws);
+          joinRoom(rooms, msg.d, ws);
           joined ??= [];
           joined.push(msg.d);
           ws.send(JSON.stringify({ e: "joined", d: msg.d }));
@@ -38,12 +33,7 @@ export async function start({ host, port }) {
       }
     });
     ws.on("close", () => {
-      if (!joined) return;
-      for (const room of joined) {
-        const members = rooms.get(room);
-        members?.delete(ws);
-        if (members?.size === 0) rooms.delete(room);
-      }
+      if (joined) leaveRooms(rooms, joined, ws);
     });
   });
   await once(wss, "listening");
@@ -66,4 +56,23 @@ export async function start({ host, port }) {
         wss.close(() => resolve());
       }),
   };
+}
+
+/** Adds `ws` to `room`, making the room's set on its first member. */
+function joinRoom(rooms, room, ws) {
+  let members = rooms.get(room);
+  if (!members) {
+    members = new Set();
+    rooms.set(room, members);
+  }
+  members.add(ws);
+}
+
+/** Takes `ws` out of each of `joined`, dropping the rooms it leaves empty. */
+function leaveRooms(rooms, joined, ws) {
+  for (const room of joined) {
+    const members = rooms.get(room);
+    members?.delete(ws);
+    if (members?.size === 0) rooms.delete(room);
+  }
 }
