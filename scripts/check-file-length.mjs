@@ -1,0 +1,31 @@
+// Enforces STYLE.md §2: 700 lines is a hard review stop for a file. Source, tests, scripts
+// and the bench are checked (functions past 60 lines are biome's noExcessiveLinesPerFunction,
+// biome.json). Run by `npm run lint`.
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+const ROOTS = ["src", "test", "scripts", "bench"];
+const MAX_LINES = 700;
+
+function* files(dir) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (entry.name !== "node_modules" && entry.name !== "results") yield* files(path);
+    } else if (/\.(ts|mjs)$/.test(entry.name)) yield path;
+  }
+}
+
+const problems = [];
+for (const root of ROOTS) {
+  for (const file of files(root)) {
+    const lines = readFileSync(file, "utf8").split("\n").length - 1;
+    if (lines > MAX_LINES)
+      problems.push(`${file}: ${lines} lines (the review stop is ${MAX_LINES})`);
+  }
+}
+if (problems.length > 0) {
+  console.error(`file length check failed:\n${problems.join("\n")}`);
+  process.exit(1);
+}
+console.log("file length check: ok");
