@@ -7,18 +7,16 @@ import { join } from "node:path";
 const ROOTS = ["src", "test", "scripts", "bench"];
 const MAX_LINES = 700;
 
-function* files(dir) {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) {
-      if (entry.name !== "node_modules" && entry.name !== "results") yield* files(path);
-    } else if (/\.(ts|mjs)$/.test(entry.name)) yield path;
-  }
+/** The `.ts` and `.mjs` files under `root` (bench results and dependencies left out). */
+function sourceFiles(root) {
+  return readdirSync(root, { recursive: true })
+    .filter((path) => /\.(ts|mjs)$/.test(path) && !/(^|\/)(node_modules|results)\//.test(path))
+    .map((path) => join(root, path));
 }
 
 const problems = [];
 for (const root of ROOTS) {
-  for (const file of files(root)) {
+  for (const file of sourceFiles(root)) {
     const lines = readFileSync(file, "utf8").split("\n").length - 1;
     if (lines > MAX_LINES)
       problems.push(`${file}: ${lines} lines (the review stop is ${MAX_LINES})`);

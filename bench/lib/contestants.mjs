@@ -14,16 +14,21 @@ export const BASELINE = "ws";
 /** The second table compares these columns with Socket.IO (same echo mode). */
 export const SIO_BASELINE = "socketio";
 
-/** Names of the contestant folders, in column order. */
-export function discoverContestants() {
-  const names = readdirSync(DIR, { withFileTypes: true })
+/** Names of the folders of `dir` that hold a contestant (server.mjs and client.mjs). */
+function contestantsIn(dir) {
+  return readdirSync(dir, { withFileTypes: true })
     .filter(
       (d) =>
         d.isDirectory() &&
-        existsSync(`${DIR}${d.name}/server.mjs`) &&
-        existsSync(`${DIR}${d.name}/client.mjs`),
+        existsSync(`${dir}${d.name}/server.mjs`) &&
+        existsSync(`${dir}${d.name}/client.mjs`),
     )
     .map((d) => d.name);
+}
+
+/** Names of the contestant folders, in column order. */
+export function discoverContestants() {
+  const names = contestantsIn(DIR);
   const rank = (n) => (ORDER.includes(n) ? ORDER.indexOf(n) : ORDER.length);
   return names.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }
@@ -38,9 +43,7 @@ const PROFILE_DIR = fileURLToPath(new URL("../profile/contestants/", import.meta
  * names it (e.g. `floor` beside `ws` in the broadcast scenario).
  */
 export function profileContestants() {
-  return readdirSync(PROFILE_DIR, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && existsSync(`${PROFILE_DIR}${d.name}/server.mjs`))
-    .map((d) => d.name);
+  return contestantsIn(PROFILE_DIR);
 }
 
 /**

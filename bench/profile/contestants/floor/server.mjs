@@ -7,25 +7,8 @@
 //   node bench/profile/fanout-cpu.mjs floor 2000 100 4     (against ws and switchboard)
 //   bash bench/run.sh --scenarios broadcast --contestants ws,floor,switchboard --reps 5
 // Not in a run that does not name it.
+import { Sender } from "ws";
 import { start as startWs } from "../../../contestants/ws/server.mjs";
-
-/** An unmasked final text frame (RFC 6455 §5.2) holding `payload`. */
-function textFrame(payload) {
-  const length = payload.length;
-  const head = length < 126 ? 2 : length < 65_536 ? 4 : 10;
-  const frame = Buffer.allocUnsafe(head + length);
-  frame[0] = 0x81;
-  if (head === 2) frame[1] = length;
-  else if (head === 4) {
-    frame[1] = 126;
-    frame.writeUInt16BE(length, 2);
-  } else {
-    frame[1] = 127;
-    frame.writeBigUInt64BE(BigInt(length), 2);
-  }
-  payload.copy(frame, head);
-  return frame;
-}
 
 export async function start(options) {
   const server = await startWs(options);
@@ -34,7 +17,11 @@ export async function start(options) {
     broadcast(room, event, data) {
       const members = server.members(room);
       if (members === undefined) return;
-      const frame = textFrame(Buffer.from(JSON.stringify({ e: event, d: data })));
+      // ws's own framing (RFC 6455 §5.2: final, text, unmasked), header and payload joined once.
+      const payload = Buffer.from(JSON.stringify({ e: event, d: data }));
+      const frame = Buffer.concat(
+        Sender.frame(payload, { fin: true, rsv1: false, opcode: 1, mask: false, readOnly: true }),
+      );
       // ws keeps its net.Socket as `_socket` (the package's own name; profile code only).
       for (const ws of members) ws._socket.write(frame);
     },
